@@ -1,0 +1,170 @@
+// The resolved, validated configuration: the only shape the rest of the gateway reads.
+// Everything here is computed once at startup and frozen; the hot path never re-derives it.
+
+import type { Protocol } from '../protocols/names.ts';
+
+/** Provider error classes an `error_map` may name (gateway.md §1.4). */
+export const ERROR_CLASSES = [
+  'rate_limit',
+  'overloaded',
+  'server_error',
+  'timeout',
+  'network',
+  'auth',
+  'billing',
+  'client_error',
+  'context_length',
+] as const;
+export type ErrorClass = (typeof ERROR_CLASSES)[number];
+
+export type AuthMode = 'token' | 'passthrough' | 'none';
+export type UpstreamAuthStyle = 'bearer' | 'api-key';
+export type HealthMode = 'none' | 'dead' | 'active';
+
+export interface HealthConfig {
+  readonly mode: HealthMode;
+  readonly intervalSecs: number;
+  readonly timeoutSecs: number;
+}
+
+export interface ProviderConfig {
+  readonly name: string;
+  readonly protocol: Protocol;
+  /** Scheme + host (+ path prefix), trailing `/` trimmed. */
+  readonly baseUrl: string;
+  /** Path override replacing the protocol's standard path; may carry a query. */
+  readonly path: string | undefined;
+  readonly auth: UpstreamAuthStyle;
+  readonly errorMap: Readonly<Record<string, ErrorClass>>;
+  readonly health: HealthConfig;
+  readonly allowMetadataHosts: readonly string[];
+  readonly apiKeyEnv: string;
+  /** The key variable's value, read once at startup ('' when unset). Never logged. */
+  readonly apiKey: string;
+  /** Set only for the embedded default's in-process demo provider: no upstream is contacted. */
+  readonly builtin?: 'demo';
+}
+
+export interface ModelConfig {
+  /** Config name; also the model id sent upstream. */
+  readonly name: string;
+  /** 0-based position in `models:` (file order). */
+  readonly index: number;
+  readonly provider: ProviderConfig;
+  readonly maxConcurrent: number;
+  /** Lifetime request budget; -1 = unlimited. */
+  readonly maxRequests: number;
+  readonly defaultMaxTokens: number | undefined;
+  /** Resolved from pool members (G-CFG-24). */
+  readonly contextMax: number | undefined;
+}
+
+export interface PoolMemberConfig {
+  readonly target: string;
+  readonly weight: number;
+  readonly contextMax: number | undefined;
+  readonly tier: string | undefined;
+  readonly costPerMtok: number | undefined;
+  readonly tags: readonly string[];
+}
+
+export type TripConfig =
+  | { readonly mode: 'error_rate'; readonly windowS: number; readonly threshold: number; readonly minRequests: number }
+  | { readonly mode: 'consecutive'; readonly windowS: number; readonly n: number; readonly minRequests: number };
+
+export interface BreakerConfig {
+  readonly baseCooldownSecs: number;
+  readonly maxCooldownSecs: number;
+  readonly trip: TripConfig;
+}
+
+export interface FailoverConfig {
+  readonly deadlineSecs: number;
+  readonly cap: number;
+  readonly exclusions: readonly string[];
+}
+
+export type OnExhausted =
+  | { readonly action: 'reject' }
+  | { readonly action: 'least_bad' }
+  | { readonly action: 'fallback_pool'; readonly pool: string };
+
+export type RouteKind = 'weighted' | 'native' | 'webhook' | 'script';
+export type NativePolicyName = 'weighted' | 'cheapest' | 'fastest' | 'least_busy' | 'usage';
+export type PolicyOnError = 'weighted' | 'reject' | 'first';
+
+export interface PolicyConfig {
+  readonly route: RouteKind;
+  readonly name: NativePolicyName | undefined;
+  readonly url: string | undefined;
+  readonly timeoutMs: number;
+  readonly onError: PolicyOnError;
+  readonly script: string | undefined;
+}
+
+export interface PoolConfig {
+  readonly name: string;
+  readonly members: readonly PoolMemberConfig[];
+  readonly policy: PolicyConfig;
+  readonly breaker: BreakerConfig;
+  readonly failover: FailoverConfig;
+  readonly onExhausted: OnExhausted;
+  readonly affinityHeader: string;
+}
+
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCaFile: string | undefined;
+}
+
+export interface AuthConfig {
+  readonly mode: AuthMode;
+  readonly clientTokens: readonly string[];
+  /** False when the deployment file had no `auth:` block (changes the open-relay banner). */
+  readonly explicit: boolean;
+}
+
+export interface GovernanceConfig {
+  readonly enabled: boolean;
+  readonly dbPath: string;
+  readonly adminToken: string | undefined;
+  readonly pricePerRequestCents: number;
+  readonly pricePer1kTokensCents: number;
+  readonly budgetOnStoreError: 'allow' | 'deny';
+}
+
+export interface SecurityConfig {
+  readonly blockedMetadataHosts: readonly string[];
+  readonly allowMetadataHosts: readonly string[];
+  readonly allowAllMetadata: boolean;
+}
+
+export interface ObservabilityConfig {
+  readonly otlpEndpoint: string | undefined;
+  readonly requestLogWebhookUrl: string | undefined;
+}
+
+export interface ListenAddress {
+  /** As written in config, for messages. */
+  readonly raw: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface GatewayConfig {
+  readonly listen: ListenAddress;
+  readonly tls: TlsConfig | undefined;
+  readonly auth: AuthConfig;
+  readonly providers: ReadonlyMap<string, ProviderConfig>;
+  /** In `models:` file order. */
+  readonly models: ReadonlyMap<string, ModelConfig>;
+  readonly pools: ReadonlyMap<string, PoolConfig>;
+  readonly observability: ObservabilityConfig;
+  readonly governance: GovernanceConfig;
+  readonly security: SecurityConfig;
+  /** `workers: N | auto` (issue 5); 1 when absent. */
+  readonly workers: number;
+  /** True when no deployment file was found and the embedded default is serving. */
+  readonly embeddedDefault: boolean;
+}

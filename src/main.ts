@@ -1,0 +1,53 @@
+// CLI entry: flags, load config, start the server, handle signals.
+
+import { parseCli, USAGE, versionLine } from './cli.ts';
+import { ConfigError, loadGatewayConfig, printMetadataBlocklist } from './config/index.ts';
+import { line } from './observability/log.ts';
+
+async function main(): Promise<number | undefined> {
+  const cli = parseCli(process.argv.slice(2));
+  switch (cli.kind) {
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'version':
+      process.stdout.write(`${versionLine()}\n`);
+      return 0;
+    case 'print-metadata-blocklist':
+      printMetadataBlocklist();
+      return 0;
+    case 'unknown':
+      process.stderr.write(`busbar: unrecognized argument '${cli.arg}'. Try 'busbar --help'.\n`);
+      return 2;
+    case 'validate': {
+      const config = loadGatewayConfig({ validateOnly: true });
+      process.stdout.write(`config OK: ${config.models.size} models, ${config.pools.size} pools\n`);
+      return 0;
+    }
+    case 'serve': {
+      const config = loadGatewayConfig({ validateOnly: false });
+      const { startGateway } = await import('./server/gateway.ts');
+      await startGateway(config);
+      return undefined;
+    }
+    default: {
+      const never: never = cli;
+      throw new Error(`unhandled cli ${String(never)}`);
+    }
+  }
+}
+
+// Fatal startup problems print `[error] …` lines and exit 1, never a stack trace (G-CFG-29).
+main().then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      for (const msg of err.lines) line('error', msg);
+    } else {
+      line('error', err instanceof Error ? err.message : String(err));
+    }
+    process.exitCode = 1;
+  },
+);

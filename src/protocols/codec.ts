@@ -1,0 +1,75 @@
+// The interface every protocol folder implements: a reader (wire → IR) and a writer (IR → wire)
+// for requests, responses, stream events and errors. The core only talks to these.
+
+import type { GatewayErrorInfo, JsonObject, JsonValue, Request, Response, StreamEvent, Usage } from './ir.ts';
+import type { Protocol } from './names.ts';
+
+/** A fully rendered error answer in one protocol's native envelope. */
+export interface WireError {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** What a protocol can tell from an upstream error answer (for classification, P-XLT-9). */
+export interface UpstreamErrorFacts {
+  readonly message: string | undefined;
+  /** Provider error code (`insufficient_quota`, `"1113"`, `context_length_exceeded`, …). */
+  readonly code: string | undefined;
+  /** Structured type (`rate_limit_error`, `RESOURCE_EXHAUSTED`, `ThrottlingException`, …). */
+  readonly type: string | undefined;
+}
+
+export interface StreamWriterOptions {
+  /** Gemini only: SSE (`alt=sse`) versus one incrementally written JSON array. */
+  readonly sse?: boolean;
+}
+
+/** Renders IR stream events as wire bytes, keeping whatever per-stream state the protocol needs. */
+export interface StreamWriter {
+  readonly contentType: string;
+  /** Wire bytes for one event ('' when the event has no wire form in this protocol). */
+  write(event: StreamEvent): string | Uint8Array;
+  /** Bytes that close the stream (`data: [DONE]`, a closing `]`, …) after message_stop or an error event. */
+  end(): string | Uint8Array;
+}
+
+/** Turns upstream stream bytes into IR events. Frames split across chunks are reassembled. */
+export interface StreamReader {
+  /** Never throws: a malformed frame yields an `error` event. */
+  push(chunk: Uint8Array): StreamEvent[];
+  /** The upstream ended; an incomplete stream yields an `error` event. */
+  end(): StreamEvent[];
+}
+
+export interface ProtocolCodec {
+  readonly protocol: Protocol;
+
+  // requests
+  readRequest(body: JsonObject, ctx: { model: string; stream: boolean }): Request;
+  /** The upstream body for `model`; `defaultMaxTokens` is injected only where the protocol requires it. */
+  writeRequest(req: Request, ctx: { model: string; defaultMaxTokens: number }): JsonObject;
+  /** A minimal one-token request used by health probes (P-PRB-1). */
+  probeBody(model: string): JsonObject;
+
+  // responses
+  readResponse(body: JsonValue): Response;
+  writeResponse(res: Response): JsonObject;
+  newStreamReader(): StreamReader;
+  newStreamWriter(opts?: StreamWriterOptions): StreamWriter;
+
+  // usage (P-USE)
+  usageFromResponse(body: JsonValue): Usage | undefined;
+
+  // errors
+  readError(
+    status: number,
+    body: JsonValue | undefined,
+    headers: Readonly<Record<string, string>>,
+  ): UpstreamErrorFacts;
+  writeError(err: GatewayErrorInfo): WireError;
+  /** The protocol's vendor-plausible bad-credential error (G-SEC-3, G-SEC-6). */
+  authFailure(): GatewayErrorInfo;
+  /** The protocol's "no such model" error (G-RTE-6d). */
+  modelNotFound(name: string): GatewayErrorInfo;
+}

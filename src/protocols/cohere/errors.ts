@@ -1,0 +1,27 @@
+// Cohere v2 error body `{"message": …}` (plus `id` when known); the status carries the kind.
+
+import type { UpstreamErrorFacts, WireError } from '../codec.ts';
+import type { GatewayErrorInfo, JsonValue } from '../ir.ts';
+import { field, str } from '../json-access.ts';
+
+export function writeCohereError(err: GatewayErrorInfo): WireError {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
+  return { status: err.status, headers, body: JSON.stringify({ message: err.message }) };
+}
+
+export function cohereAuthFailure(): GatewayErrorInfo {
+  return { kind: 'authentication_error', status: 401, message: 'invalid api token' };
+}
+
+export function cohereModelNotFound(name: string): GatewayErrorInfo {
+  return {
+    kind: 'not_found_error',
+    status: 404,
+    message: `model '${name}' not found, make sure the correct model ID was used and that you have access to the model.`,
+  };
+}
+
+export function readCohereError(body: JsonValue | undefined): UpstreamErrorFacts {
+  return { message: str(field(body, 'message')), code: undefined, type: undefined };
+}
