@@ -152,6 +152,11 @@ export type StopReason =
   | 'error';
 
 export interface Usage {
+  /**
+   * All prompt tokens, cached ones included (OpenAI `prompt_tokens` convention). Protocols that report
+   * uncached input separately (Anthropic, Bedrock) add their cache read/creation counts when reading
+   * and subtract them again when writing.
+   */
   readonly inputTokens: number;
   readonly outputTokens: number;
   readonly cacheReadInputTokens?: number;
@@ -182,6 +187,12 @@ export type BlockStart =
   | { readonly type: 'redacted_thinking'; readonly data: string }
   | { readonly type: 'tool_use'; readonly id: string; readonly name: string };
 
+/**
+ * Readers number blocks 0, 1, 2… in `block_start` order (P-XLT-4: a leading thinking block is 0).
+ * `signature_delta` pieces are appended like the other deltas (Anthropic sends the whole signature
+ * in one piece). Writers tolerate any order: a delta for an unstarted block starts it, a
+ * `message_delta` closes open blocks, usage may be absent.
+ */
 export type StreamEvent =
   | {
       readonly type: 'message_start';

@@ -1,0 +1,258 @@
+// Pool resolution and validation (§1.9, G-VAL-21…35): members, breaker, failover, on_exhausted,
+// affinity and routing policy, and the frozen PoolConfig built from them.
+
+import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { checkSinkUrl, maskUrlUserinfo } from '../upstream/ssrf.ts';
+import { describeFsError } from './errors.ts';
+import type { RawModel, RawPool } from './raw.ts';
+import type {
+  BreakerConfig,
+  NativePolicyName,
+  OnExhausted,
+  PolicyConfig,
+  PoolConfig,
+  PoolMemberConfig,
+} from './types.ts';
+
+export const NATIVE_POLICIES: readonly NativePolicyName[] = ['weighted', 'cheapest', 'fastest', 'least_busy', 'usage'];
+const DEFAULT_POLICY_TIMEOUT_MS = 150;
+const DEFAULT_AFFINITY_HEADER = 'x-session-id';
+const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export type ParsedOnExhausted = { readonly ok: true; readonly value: OnExhausted } | { readonly ok: false; readonly reason: string };
+
+/** §1.9 `on_exhausted.action` (absent = reject). */
+export function parseOnExhausted(raw: string | undefined): ParsedOnExhausted {
+  if (raw === undefined) return { ok: true, value: { action: 'reject' } };
+  const text = raw.trim();
+  const lower = text.toLowerCase();
+  if (['reject', '503', 'status_503', 'status503'].includes(lower)) return { ok: true, value: { action: 'reject' } };
+  if (['least_bad', 'least-bad', 'leastbad'].includes(lower)) return { ok: true, value: { action: 'least_bad' } };
+  if (lower.startsWith('fallback_pool:')) {
+    const pool = text.slice('fallback_pool:'.length).trim();
+    if (pool === '') return { ok: false, reason: "'fallback_pool:' requires a non-empty pool name" };
+    return { ok: true, value: { action: 'fallback_pool', pool } };
+  }
+  if (lower === 'fallback_pool') {
+    return { ok: false, reason: "'fallback_pool' requires a pool name argument: use 'fallback_pool:<pool_name>'" };
+  }
+  if (lower === 'fallback' || lower === 'failover') return { ok: false, reason: "use 'fallback_pool:<pool_name>'" };
+  return {
+    ok: false,
+    reason:
+      `unknown on_exhausted action '${text}': valid values are reject, 503, status_503, status503, ` +
+      'least_bad, least-bad, leastbad, fallback_pool:<pool_name>',
+  };
+}
+
+export function onExhaustedError(pool: string, raw: string, reason: string): string {
+  return `pool '${pool}' has invalid on_exhausted action '${raw}': ${reason}`;
+}
+
+export interface PolicyResolution {
+  readonly policy: PolicyConfig;
+  readonly errors: string[];
+}
+
+/** Route shorthands, defaults and G-VAL-33…35. Scripts are read here (once, at startup). */
+export function resolvePolicy(poolName: string, pool: RawPool, cwd: string): PolicyResolution {
+  const who = `pool '${poolName}'`;
+  const raw = pool.policy;
+  const errors: string[] = [];
+  const timeoutMs = raw?.timeoutMs === undefined || raw.timeoutMs === 0 ? DEFAULT_POLICY_TIMEOUT_MS : raw.timeoutMs;
+  const onError = raw?.onError === undefined || raw.onError === 'abstain' ? 'weighted' : raw.onError;
+  const base = { timeoutMs, onError, name: undefined, url: undefined, script: undefined } as const;
+  const route = pool.route ?? 'weighted';
+  switch (route) {
+    case 'weighted':
+      return { policy: { ...base, route: 'weighted' }, errors };
+    case 'native':
+    case 'cheapest':
+    case 'fastest':
+    case 'least_busy':
+    case 'usage': {
+      // A shorthand names the policy; an explicit policy.name wins.
+      const name = raw?.name ?? (route === 'native' ? undefined : route);
+      if (name === undefined) {
+        errors.push(`${who} route native requires policy.name (one of ${NATIVE_POLICIES.join(', ')})`);
+      } else if (!(NATIVE_POLICIES as readonly string[]).includes(name)) {
+        errors.push(`${who} policy.name '${name}' is not a native policy: expected one of ${NATIVE_POLICIES.join(', ')}`);
+      }
+      const known = name as NativePolicyName | undefined;
+      // native + weighted always abstains: collapse it to the zero-cost path at load (G-POL-1).
+      if (known === undefined || known === 'weighted' || errors.length > 0) {
+        return { policy: { ...base, route: 'weighted' }, errors };
+      }
+      return { policy: { ...base, route: 'native', name: known }, errors };
+    }
+    case 'webhook': {
+      const url = raw?.url?.trim();
+      if (url === undefined || url === '') {
+        errors.push(`${who} route webhook requires policy.url`);
+      } else {
+        const reason = checkSinkUrl(url, { allowLoopbackHttp: true });
+        if (reason !== undefined) errors.push(`${who} policy.url '${maskUrlUserinfo(url)}' is not allowed: ${reason}`);
+      }
+      return { policy: { ...base, route: 'webhook', url }, errors };
+    }
+    case 'script': {
+      const hasInline = raw?.script !== undefined;
+      const hasFile = raw?.scriptFile !== undefined;
+      let source: string | undefined;
+      if (hasInline === hasFile) {
+        errors.push(
+          `${who} route script requires exactly one of policy.script or policy.script_file (got ${hasInline ? 'both' : 'neither'})`,
+        );
+      } else if (hasFile) {
+        const file = raw!.scriptFile!;
+        try {
+          source = readFileSync(resolvePath(cwd, file), 'utf8');
+        } catch (err) {
+          errors.push(`${who} cannot read policy.script_file '${file}': ${describeFsError(err)}`);
+        }
+      } else {
+        source = raw!.script;
+      }
+      // Compiling the script (and reporting syntax errors, G-VAL-35) comes with the script-policy
+      // issue; until then any non-empty source is accepted here.
+      if (source !== undefined && source.trim() === '') errors.push(`${who} policy script is empty`);
+      return { policy: { ...base, route: 'script', script: source }, errors };
+    }
+    default: {
+      const never: never = route;
+      throw new Error(`unhandled route ${String(never)}`);
+    }
+  }
+}
+
+export interface PoolContext {
+  readonly models: ReadonlyMap<string, RawModel>;
+  readonly activated: ReadonlySet<string>;
+  readonly pools: ReadonlyMap<string, RawPool>;
+}
+
+/** G-VAL-21…30 and 32 for one pool (policies: resolvePolicy; cycles: fallbackCycles). */
+export function poolErrors(name: string, pool: RawPool, ctx: PoolContext): string[] {
+  const who = `pool '${name}'`;
+  const errors: string[] = [];
+  if (pool.members.length === 0) errors.push(`${who} has no members`);
+  for (const m of pool.members) {
+    const model = ctx.models.get(m.target);
+    if (model === undefined) errors.push(`${who} references unknown model '${m.target}'`);
+    else if (!ctx.activated.has(model.provider)) {
+      errors.push(
+        `${who} references model '${m.target}' whose provider '${model.provider}' is not configured under providers:`,
+      );
+    }
+  }
+  const b = pool.breaker;
+  const base = b?.baseCooldownSecs ?? 15;
+  const max = b?.maxCooldownSecs ?? 120;
+  if (base === 0) errors.push(`${who} breaker.base_cooldown_secs must be >= 1`);
+  if (max === 0) errors.push(`${who} breaker.max_cooldown_secs must be >= 1`);
+  if (base > 0 && max > 0 && max < base) {
+    errors.push(`${who} breaker.max_cooldown_secs (${max}) must be >= base_cooldown_secs (${base})`);
+  }
+  if (b?.minRequests === 0) errors.push(`${who} breaker.trip.min_requests must be >= 1`);
+  if (b?.windowS === 0) errors.push(`${who} breaker.trip.window_s must be >= 1`);
+  const mode = b?.tripMode ?? 'error_rate';
+  const threshold = b?.threshold ?? 0.5;
+  if (mode === 'error_rate' && !(threshold > 0 && threshold <= 1)) {
+    errors.push(`${who} breaker.trip.threshold must be in (0.0, 1.0] for mode error_rate (got ${threshold})`);
+  }
+  if (mode === 'consecutive' && b?.n === 0) errors.push(`${who} breaker.trip.n must be >= 1 for mode consecutive`);
+  if (pool.deadlineSecs === 0) errors.push(`${who} failover.deadline_secs must be >= 1`);
+  const memberNames = new Set(pool.members.map((m) => m.target));
+  for (const ex of pool.exclusions ?? []) {
+    if (!memberNames.has(ex)) errors.push(`${who} failover.exclusions names '${ex}', which is not a member of the pool`);
+  }
+  const parsed = parseOnExhausted(pool.onExhaustedAction);
+  if (parsed.ok && parsed.value.action === 'fallback_pool') {
+    const target = parsed.value.pool;
+    if (target === name) {
+      errors.push(`${who} on_exhausted fallback_pool:${target} references the pool itself; a self-reference never engages`);
+    } else if (!ctx.pools.has(target)) {
+      errors.push(`${who} on_exhausted fallback_pool:${target} names an unknown pool '${target}'`);
+    }
+  }
+  if (pool.affinityMode !== undefined && pool.affinityMode.trim().toLowerCase() !== 'session') {
+    errors.push(`${who} affinity.mode '${pool.affinityMode}' is not supported: the only mode is 'session'`);
+  }
+  if (pool.affinityHeader !== undefined && !HEADER_TOKEN.test(pool.affinityHeader.trim())) {
+    errors.push(`${who} affinity.header_name '${pool.affinityHeader}' is not a valid HTTP header name`);
+  }
+  return errors;
+}
+
+/** G-VAL-31: each fallback cycle once, starting at its first pool in file order: `a -> b -> a`. */
+export function fallbackCycles(pools: ReadonlyMap<string, RawPool>): string[] {
+  const next = new Map<string, string>();
+  for (const [name, pool] of pools) {
+    const parsed = parseOnExhausted(pool.onExhaustedAction);
+    if (parsed.ok && parsed.value.action === 'fallback_pool') {
+      const target = parsed.value.pool;
+      if (target !== name && pools.has(target)) next.set(name, target);
+    }
+  }
+  const done = new Set<string>();
+  const errors: string[] = [];
+  for (const start of pools.keys()) {
+    const path: string[] = [];
+    const onPath = new Map<string, number>();
+    let cur: string | undefined = start;
+    while (cur !== undefined && !done.has(cur) && !onPath.has(cur)) {
+      onPath.set(cur, path.length);
+      path.push(cur);
+      cur = next.get(cur);
+    }
+    if (cur !== undefined && onPath.has(cur)) {
+      const cycle = path.slice(onPath.get(cur));
+      errors.push(`on_exhausted fallback_pool chain forms a cycle: ${[...cycle, cycle[0]].join(' -> ')}`);
+    }
+    for (const p of path) done.add(p);
+  }
+  return errors;
+}
+
+function buildBreaker(pool: RawPool): BreakerConfig {
+  const b = pool.breaker;
+  const windowS = b?.windowS ?? 30;
+  const minRequests = b?.minRequests ?? 5;
+  return Object.freeze({
+    baseCooldownSecs: b?.baseCooldownSecs ?? 15,
+    maxCooldownSecs: b?.maxCooldownSecs ?? 120,
+    trip: Object.freeze(
+      (b?.tripMode ?? 'error_rate') === 'error_rate'
+        ? { mode: 'error_rate' as const, windowS, threshold: b?.threshold ?? 0.5, minRequests }
+        : { mode: 'consecutive' as const, windowS, n: b?.n ?? 3, minRequests },
+    ),
+  });
+}
+
+/** Builds the frozen pool; call only after validation passed and on_exhausted parsed. */
+export function buildPool(name: string, pool: RawPool, policy: PolicyConfig, onExhausted: OnExhausted): PoolConfig {
+  const members: PoolMemberConfig[] = pool.members.map((m) =>
+    Object.freeze({
+      target: m.target,
+      weight: m.weight ?? 1,
+      contextMax: m.contextMax,
+      tier: m.tier,
+      costPerMtok: m.costPerMtok,
+      tags: Object.freeze([...(m.tags ?? [])]),
+    }),
+  );
+  return Object.freeze({
+    name,
+    members: Object.freeze(members),
+    policy: Object.freeze(policy),
+    breaker: buildBreaker(pool),
+    failover: Object.freeze({
+      deadlineSecs: pool.deadlineSecs ?? 120,
+      cap: pool.cap ?? 3,
+      exclusions: Object.freeze([...new Set(pool.exclusions ?? [])]),
+    }),
+    onExhausted: Object.freeze(onExhausted),
+    affinityHeader: (pool.affinityHeader?.trim() || DEFAULT_AFFINITY_HEADER).toLowerCase(),
+  });
+}

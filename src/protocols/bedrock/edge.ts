@@ -1,0 +1,18 @@
+import type { ProtocolEdge } from '../edge.ts';
+import { bedrockAuthFailure, bedrockModelNotFound, readBedrockError, writeBedrockError } from './errors.ts';
+
+export const bedrockEdge: ProtocolEdge = {
+  protocol: 'bedrock',
+  modelIn: 'path',
+  egressPath: (model, stream) =>
+    `/model/${encodeURIComponent(model)}/${stream ? 'converse-stream' : 'converse'}`,
+  // Bedrock signs every request with SigV4; a bearer-style credential is only used in passthrough.
+  credentialHeaders: (key) => ({ authorization: `Bearer ${key}` }),
+  fixedHeaders: {},
+  forwardedClientHeaders: [],
+  usesSigV4: true,
+  writeError: writeBedrockError,
+  readError: (_status, body, headers) => readBedrockError(body, headers),
+  authFailure: bedrockAuthFailure,
+  modelNotFound: bedrockModelNotFound,
+};

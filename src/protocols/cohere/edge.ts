@@ -1,0 +1,16 @@
+import { bearer, type ProtocolEdge } from '../edge.ts';
+import { cohereAuthFailure, cohereModelNotFound, readCohereError, writeCohereError } from './errors.ts';
+
+export const cohereEdge: ProtocolEdge = {
+  protocol: 'cohere',
+  modelIn: 'body',
+  egressPath: () => '/v2/chat',
+  credentialHeaders: bearer,
+  fixedHeaders: {},
+  forwardedClientHeaders: [],
+  usesSigV4: false,
+  writeError: writeCohereError,
+  readError: (_status, body) => readCohereError(body),
+  authFailure: cohereAuthFailure,
+  modelNotFound: cohereModelNotFound,
+};

@@ -1,0 +1,37 @@
+// Transport facts of one protocol: where its model name lives, which upstream path it posts to,
+// how its upstream credential is carried, and its native errors. Translation lives in the codecs.
+
+import type { UpstreamErrorFacts, WireError } from './codec.ts';
+import type { GatewayErrorInfo, JsonValue } from './ir.ts';
+import type { Protocol } from './names.ts';
+
+export type UpstreamCredential =
+  | { readonly kind: 'headers'; readonly headers: Readonly<Record<string, string>> }
+  | { readonly kind: 'sigv4' };
+
+export interface ProtocolEdge {
+  readonly protocol: Protocol;
+  /** Body-model protocols read the model from the JSON body; path-model ones from the URL (P-GEN-5). */
+  readonly modelIn: 'body' | 'path';
+  /** Upstream path (appended to base_url) for `model`; `sse` selects Gemini's SSE framing. */
+  egressPath(model: string, stream: boolean, sse: boolean): string;
+  /** The one native credential header set for `key` (P-GEN-4); `apiKeyStyle` is `auth: api-key`. */
+  credentialHeaders(key: string, apiKeyStyle: boolean): Readonly<Record<string, string>>;
+  /** Headers sent on every upstream call regardless of credential (e.g. `anthropic-version`). */
+  readonly fixedHeaders: Readonly<Record<string, string>>;
+  /** Client headers worth keeping on a same-protocol hop (feature flags such as `anthropic-beta`). */
+  readonly forwardedClientHeaders: readonly string[];
+  readonly usesSigV4: boolean;
+  writeError(err: GatewayErrorInfo): WireError;
+  readError(
+    status: number,
+    body: JsonValue | undefined,
+    headers: Readonly<Record<string, string>>,
+  ): UpstreamErrorFacts;
+  authFailure(): GatewayErrorInfo;
+  modelNotFound(name: string): GatewayErrorInfo;
+}
+
+export function bearer(key: string, apiKeyStyle: boolean): Readonly<Record<string, string>> {
+  return apiKeyStyle ? { 'api-key': key } : { authorization: `Bearer ${key}` };
+}

@@ -1,0 +1,16 @@
+import { bearer, type ProtocolEdge } from '../edge.ts';
+import { openAIAuthFailure, openAIModelNotFound, readOpenAIError, writeOpenAIError } from './errors.ts';
+
+export const openaiEdge: ProtocolEdge = {
+  protocol: 'openai',
+  modelIn: 'body',
+  egressPath: () => '/v1/chat/completions',
+  credentialHeaders: bearer,
+  fixedHeaders: {},
+  forwardedClientHeaders: [],
+  usesSigV4: false,
+  writeError: writeOpenAIError,
+  readError: (_status, body) => readOpenAIError(body),
+  authFailure: openAIAuthFailure,
+  modelNotFound: openAIModelNotFound,
+};

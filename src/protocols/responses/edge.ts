@@ -1,0 +1,21 @@
+import { bearer, type ProtocolEdge } from '../edge.ts';
+import {
+  openAIAuthFailure,
+  openAIModelNotFound,
+  readOpenAIError,
+  writeOpenAIError,
+} from '../openai/errors.ts';
+
+export const responsesEdge: ProtocolEdge = {
+  protocol: 'responses',
+  modelIn: 'body',
+  egressPath: () => '/v1/responses',
+  credentialHeaders: bearer,
+  fixedHeaders: {},
+  forwardedClientHeaders: ['openai-beta'],
+  usesSigV4: false,
+  writeError: writeOpenAIError,
+  readError: (_status, body) => readOpenAIError(body),
+  authFailure: openAIAuthFailure,
+  modelNotFound: openAIModelNotFound,
+};

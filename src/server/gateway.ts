@@ -1,0 +1,106 @@
+// Starts the gateway: builds lanes and pools, binds the listener (plain or TLS), prints the
+// banner, and drains in-flight requests on SIGINT/SIGTERM (G-CLI-8).
+
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import { embeddedDefaultBanner } from '../config/default.ts';
+import type { GatewayConfig } from '../config/types.ts';
+import { line, log } from '../observability/log.ts';
+import { Targets } from '../routing/targets.ts';
+import { RequestHandler } from './handler.ts';
+import { loadTls, TlsConfigError } from './tls.ts';
+
+const BAD_REQUEST_BODY = JSON.stringify({
+  error: {
+    message: 'The request could not be parsed.',
+    type: 'invalid_request_error',
+    param: null,
+    code: null,
+  },
+});
+
+export interface RunningGateway {
+  readonly server: Server;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+  // One request's unexpected failure must never take the process down (G-SEC-53).
+  process.on('uncaughtException', (err) => log.error({ err: err.message }, 'uncaught exception contained'));
+  process.on('unhandledRejection', (err) => log.error({ err: String(err) }, 'unhandled rejection contained'));
+  const targets = new Targets(config);
+  const handler = new RequestHandler(config, targets);
+
+  let tlsOptions: ReturnType<typeof loadTls> | undefined;
+  if (config.tls !== undefined) {
+    try {
+      tlsOptions = loadTls(config.tls);
+    } catch (err) {
+      if (err instanceof TlsConfigError) throw new Error(`TLS configuration error: ${err.message}`);
+      throw err;
+    }
+  }
+  const server: Server =
+    tlsOptions === undefined
+      ? createHttpServer(handler.handle)
+      : createHttpsServer(tlsOptions, handler.handle);
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 0;
+
+  // A malformed request line or header (control characters, bad framing) gets a JSON 400 and
+  // only that connection closes (G-SEC-21, G-TLS-6).
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    log.debug({ code: err.code }, 'client connection error');
+    if (socket.writable && err.code !== 'ECONNRESET') {
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(BAD_REQUEST_BODY)}\r\nconnection: close\r\n\r\n${BAD_REQUEST_BODY}`,
+      );
+    } else {
+      socket.destroy();
+    }
+  });
+  server.on('tlsClientError', (err: Error) => log.debug({ err: err.message }, 'TLS handshake failed'));
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      reject(new Error(`cannot bind listen address '${config.listen.raw}': ${err.message}`));
+    };
+    server.once('error', onError);
+    server.listen(config.listen.port, config.listen.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.listen.port;
+  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const url = `${tlsOptions === undefined ? 'http' : 'https'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  line('info', `busbar listening on ${url}${config.tls?.clientCaFile !== undefined ? ' (mtls)' : ''}`);
+  if (config.embeddedDefault)
+    for (const text of embeddedDefaultBanner(config, url)) process.stderr.write(`${text}\n`);
+
+  const close = async (): Promise<void> => {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    await targets.origins.close();
+  };
+  const onSignal = (): void => {
+    line('info', 'shutdown signal received; draining in-flight requests');
+    close().then(
+      () => process.exit(0),
+      () => process.exit(0),
+    );
+  };
+  try {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  } catch (err) {
+    log.warn({ err: String(err) }, 'could not install signal handlers');
+  }
+  return { server, url, close };
+}

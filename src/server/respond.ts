@@ -1,0 +1,29 @@
+// Writing gateway-originated answers: native errors (G-GEN-4) and small JSON/text bodies.
+
+import type { ServerResponse } from 'node:http';
+import type { ProtocolEdge } from '../protocols/edge.ts';
+import type { ErrorKind, GatewayErrorInfo } from '../protocols/ir.ts';
+
+export function sendError(res: ServerResponse, edge: ProtocolEdge, err: GatewayErrorInfo): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const wire = edge.writeError(err);
+  res.writeHead(wire.status, { ...wire.headers, 'content-length': Buffer.byteLength(wire.body) });
+  res.end(wire.body);
+}
+
+export function errorInfo(
+  kind: ErrorKind,
+  status: number,
+  message: string,
+  retryAfter?: number,
+): GatewayErrorInfo {
+  return retryAfter === undefined ? { kind, status, message } : { kind, status, message, retryAfter };
+}
+
+export function sendBody(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}

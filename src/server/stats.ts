@@ -1,0 +1,25 @@
+// GET /stats body (G-OBS-2, G-OBS-3): pools and per-lane counters, read without side effects.
+
+import type { Targets } from '../routing/targets.ts';
+
+export function statsBody(targets: Targets): string {
+  const pools: Record<string, string[]> = {};
+  for (const pool of targets.pools.values()) pools[pool.name] = pool.members.map((m) => m.lane.name);
+  const lanes = [...targets.lanes.values()].map((lane) => ({
+    model: lane.name,
+    provider: lane.model.provider.name,
+    max_concurrent: lane.permits.capacity,
+    inflight: lane.permits.inFlight,
+    free_slots: lane.permits.capacity - lane.permits.inFlight,
+    ok: lane.ok,
+    err: lane.err,
+    client_fault: lane.clientFault,
+    usable: lane.admissible,
+    dead: false,
+    dead_reason: '',
+    cooldown_remaining_s: 0,
+    streak: 0,
+    budget: lane.budget,
+  }));
+  return JSON.stringify({ pools, lanes });
+}

@@ -1,0 +1,84 @@
+// One upstream call for a lane: path, headers (credential or passthrough, SigV4 when the
+// protocol signs), timeouts and cancellation. Shared by forwarding and translation.
+
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Lane } from '../routing/lane.ts';
+import type { OriginPools } from './origins.ts';
+
+/** A streamed response may take this long between chunks (Appendix A: 300 s for streams). */
+const STREAM_TIMEOUT_MS = 300_000;
+
+export interface UpstreamCall {
+  readonly lane: Lane;
+  readonly body: Uint8Array;
+  readonly stream: boolean;
+  /** Gemini: SSE framing upstream. */
+  readonly sse: boolean;
+  /** The caller's credential in passthrough mode; `false` when the configured key is used. */
+  readonly passthroughCredential: string | undefined | false;
+  /** Client headers to keep (same-protocol hops only), e.g. `anthropic-beta`. */
+  readonly clientHeaders: IncomingHttpHeaders | undefined;
+  readonly signal: AbortSignal;
+  /** Epoch ms by which the upstream must have answered (headers). */
+  readonly deadline: number;
+}
+
+export async function callUpstream(
+  origins: OriginPools,
+  call: UpstreamCall,
+): Promise<Dispatcher.ResponseData> {
+  const target = call.lane.upstream;
+  const headers: Record<string, string> =
+    call.passthroughCredential === false
+      ? { ...target.headers }
+      : target.passthroughHeaders(call.passthroughCredential);
+  if (call.clientHeaders !== undefined) {
+    for (const name of target.edge.forwardedClientHeaders) {
+      const value = call.clientHeaders[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+  }
+  if (call.stream)
+    headers.accept =
+      target.protocol === 'bedrock' ? 'application/vnd.amazon.eventstream' : 'text/event-stream';
+  else headers.accept = 'application/json';
+  const path = target.path(call.stream, call.sse);
+  if (target.signer !== undefined && call.passthroughCredential === false) {
+    Object.assign(headers, await target.signer.sign(path, headers, call.body));
+  }
+  return origins.get(target.origin).request({
+    path,
+    method: 'POST',
+    headers,
+    body: call.body,
+    signal: call.signal,
+    headersTimeout: Math.max(1000, call.deadline - Date.now()),
+    bodyTimeout: STREAM_TIMEOUT_MS,
+  });
+}
+
+/** Reads at most `cap` bytes of a body, then drops the rest. */
+export async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  cap: number,
+): Promise<{ bytes: Buffer; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  try {
+    for await (const chunk of body) {
+      const b = chunk as Buffer;
+      if (size + b.length > cap) {
+        truncated = true;
+        break;
+      }
+      size += b.length;
+      chunks.push(b);
+    }
+  } catch {
+    truncated = true;
+  }
+  body.destroy();
+  return { bytes: Buffer.concat(chunks, size), truncated };
+}

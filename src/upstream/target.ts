@@ -1,0 +1,68 @@
+// Everything needed to call one lane's upstream, computed once at startup (URLs, static headers,
+// credential headers, the signer): the hot path only reads these.
+
+import type { ModelConfig, ProviderConfig } from '../config/types.ts';
+import type { ProtocolEdge } from '../protocols/edge.ts';
+import type { Protocol } from '../protocols/names.ts';
+import { EDGES } from '../protocols/registry.ts';
+import { BedrockSigner } from './sigv4.ts';
+
+/** Header values must be encodable and free of control characters (G-SEC-21). */
+export function isHeaderSafe(value: string): boolean {
+  return value !== '' && /^[\x20-\x7e\x80-\xff]+$/.test(value) && value.trim() === value;
+}
+
+export class UpstreamTarget {
+  readonly protocol: Protocol;
+  readonly edge: ProtocolEdge;
+  readonly origin: string;
+  readonly provider: ProviderConfig;
+  /** Path prefix of base_url (may be ''). */
+  readonly #basePath: string;
+  readonly #paths: { readonly plain: string; readonly stream: string; readonly streamSse: string };
+  /** Static headers: fixed protocol headers plus the configured credential. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly signer: BedrockSigner | undefined;
+
+  constructor(model: ModelConfig) {
+    const provider = model.provider;
+    this.provider = provider;
+    this.protocol = provider.protocol;
+    this.edge = EDGES[provider.protocol];
+    const url = new URL(provider.baseUrl);
+    this.origin = url.origin;
+    this.#basePath = url.pathname.replace(/\/+$/, '');
+    const path = (stream: boolean, sse: boolean): string =>
+      this.#basePath + (provider.path ?? this.edge.egressPath(model.name, stream, sse));
+    this.#paths = { plain: path(false, false), stream: path(true, false), streamSse: path(true, true) };
+    const credential =
+      this.edge.usesSigV4 || !isHeaderSafe(provider.apiKey)
+        ? {}
+        : this.edge.credentialHeaders(provider.apiKey, provider.auth === 'api-key');
+    this.headers = Object.freeze({
+      'content-type': 'application/json',
+      'accept-encoding': 'identity',
+      ...this.edge.fixedHeaders,
+      ...credential,
+    });
+    this.signer =
+      this.edge.usesSigV4 && provider.apiKey !== '' ? new BedrockSigner(provider.apiKey, url) : undefined;
+  }
+
+  path(stream: boolean, sse: boolean): string {
+    return stream ? (sse ? this.#paths.streamSse : this.#paths.stream) : this.#paths.plain;
+  }
+
+  /** Headers for a call made with the caller's own credential (passthrough mode, G-SEC-4). */
+  passthroughHeaders(credential: string | undefined): Record<string, string> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'accept-encoding': 'identity',
+      ...this.edge.fixedHeaders,
+    };
+    if (credential !== undefined && isHeaderSafe(credential)) {
+      Object.assign(headers, this.edge.credentialHeaders(credential, this.provider.auth === 'api-key'));
+    }
+    return headers;
+  }
+}

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { scanJson, spanIsTrue, spanString, spliceString } from '../../src/server/json-scan.ts';
+
+function scan(text: string) {
+  return scanJson(Buffer.from(text));
+}
+
+describe('scanJson', () => {
+  it('agrees with JSON.parse on validity', () => {
+    const samples = [
+      '{}',
+      '[]',
+      ' {"a" : [1, -2.5e+3, true, false, null, "x\\n\\u00e9"]} ',
+      '"text"',
+      '0',
+      '{"a":1,}',
+      '{"a":01}',
+      '{"a":tru}',
+      '{"a":"\u0001"}',
+      '{"a":1}x',
+      '{"a" 1}',
+      '[1 2]',
+      '{',
+      '',
+      '{"a":"\\x"}',
+      '{"a":1.}',
+      '{"a":-}',
+      '{"a":"\\u12g4"}',
+    ];
+    for (const s of samples) {
+      let valid = true;
+      try {
+        JSON.parse(s);
+      } catch {
+        valid = false;
+      }
+      assert.equal(typeof scan(s) !== 'string', valid, s);
+    }
+  });
+
+  it('G-SEC-22 rejects nesting deeper than 128 levels and accepts 128', () => {
+    assert.equal(scan(`${'['.repeat(129)}${']'.repeat(129)}`), 'depth');
+    assert.equal(typeof scan(`${'['.repeat(128)}${']'.repeat(128)}`), 'object');
+    assert.equal(scan(`{"a":${'{"b":'.repeat(200)}1${'}'.repeat(200)}}`), 'depth');
+  });
+
+  it('finds top-level model and stream, ignoring nested ones', () => {
+    const text = '{"messages":[{"model":"inner","stream":true}],"model":"gpt","stream":true}';
+    const r = scan(text);
+    assert.ok(typeof r === 'object');
+    const b = Buffer.from(text);
+    assert.equal(spanString(b, r.model), 'gpt');
+    assert.equal(spanIsTrue(b, r.stream), true);
+  });
+
+  it('decodes escaped keys and values the way JSON.parse does', () => {
+    const text = '{"mod\\u0065l":"g\\u0070t"}';
+    const r = scan(text);
+    assert.ok(typeof r === 'object');
+    assert.equal(spanString(Buffer.from(text), r.model), 'gpt');
+  });
+
+  it('refuses a duplicated model field (the upstream could read the other one)', () => {
+    assert.equal(scan('{"model":"a","model":"b"}'), 'duplicate');
+    assert.equal(scan('{"model":"a","mod\\u0065l":"b"}'), 'duplicate');
+  });
+
+  it('splices the model value and leaves every other byte alone (P-FWD-1)', () => {
+    const text = '{ "b":1,\n  "model" :  "alias" , "x":{"model":"keep"} }';
+    const b = Buffer.from(text);
+    const r = scan(text);
+    assert.ok(typeof r === 'object' && r.model);
+    assert.equal(
+      spliceString(b, r.model, 'real-"model"').toString(),
+      '{ "b":1,\n  "model" :  "real-\\"model\\"" , "x":{"model":"keep"} }',
+    );
+  });
+
+  it('reports non-object roots', () => {
+    const r = scan('[1]');
+    assert.ok(typeof r === 'object');
+    assert.equal(r.isObject, false);
+    assert.equal(
+      spanString(Buffer.from('{"model":5}'), (scan('{"model":5}') as { model: never }).model),
+      undefined,
+    );
+  });
+});

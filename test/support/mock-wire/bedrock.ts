@@ -1,0 +1,169 @@
+// Bedrock Converse wire shapes (ConverseResponse; ConverseStream as application/vnd.amazon.eventstream frames).
+
+import { EventStreamCodec } from '@smithy/eventstream-codec';
+import { type MockAnswer, mockId, type ProtocolWire, splitText, type WireReply } from './shared.ts';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const codec = new EventStreamCodec(
+  (bytes: Uint8Array) => decoder.decode(bytes),
+  (text: string) => encoder.encode(text),
+);
+
+/** Encodes one event frame exactly as Bedrock sends it: three string headers and a JSON payload. */
+export function bedrockEventFrame(eventType: string, payload: unknown): Uint8Array {
+  return codec.encode({
+    headers: {
+      ':event-type': { type: 'string', value: eventType },
+      ':content-type': { type: 'string', value: 'application/json' },
+      ':message-type': { type: 'string', value: 'event' },
+    },
+    body: encoder.encode(JSON.stringify(payload)),
+  });
+}
+
+/** An in-stream exception frame (`:message-type: exception`). */
+export function bedrockExceptionFrame(exceptionType: string, message: string): Uint8Array {
+  return codec.encode({
+    headers: {
+      ':exception-type': { type: 'string', value: exceptionType },
+      ':content-type': { type: 'string', value: 'application/json' },
+      ':message-type': { type: 'string', value: 'exception' },
+    },
+    body: encoder.encode(JSON.stringify({ message })),
+  });
+}
+
+/** Decodes a whole eventstream body into `{eventType, messageType, payload}` records (for assertions). */
+export function decodeBedrockStream(body: Uint8Array): Array<{
+  eventType: string | undefined;
+  messageType: string | undefined;
+  payload: unknown;
+}> {
+  const out = [];
+  let offset = 0;
+  while (offset + 4 <= body.length) {
+    const total = new DataView(body.buffer, body.byteOffset + offset, 4).getUint32(0);
+    const msg = codec.decode(body.subarray(offset, offset + total));
+    offset += total;
+    const header = (name: string): string | undefined => {
+      const h = msg.headers[name];
+      return h && h.type === 'string' ? h.value : undefined;
+    };
+    out.push({
+      eventType: header(':event-type') ?? header(':exception-type'),
+      messageType: header(':message-type'),
+      payload: JSON.parse(decoder.decode(msg.body)),
+    });
+  }
+  return out;
+}
+
+export function bedrockErrorType(status: number): string {
+  switch (status) {
+    case 400:
+      return 'ValidationException';
+    case 401:
+      return 'UnrecognizedClientException';
+    case 403:
+      return 'AccessDeniedException';
+    case 404:
+      return 'ResourceNotFoundException';
+    case 408:
+      return 'ModelTimeoutException';
+    case 424:
+      return 'ModelErrorException';
+    case 429:
+      return 'ThrottlingException';
+    case 503:
+      return 'ServiceUnavailableException';
+    default:
+      return status >= 500 ? 'InternalServerException' : 'ValidationException';
+  }
+}
+
+function usage(answer: MockAnswer): Record<string, unknown> {
+  return {
+    inputTokens: answer.usage.input,
+    outputTokens: answer.usage.output,
+    totalTokens: answer.usage.input + answer.usage.output,
+  };
+}
+
+/** Bedrock pads stream payloads with a `p` field of varying length to hide token sizes. */
+function pad(n: number): string {
+  return 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'.slice(0, 4 + (n % 40));
+}
+
+const REQUEST_ID = '0f0e0d0c-0000-4000-8000-00000000beef';
+
+export const bedrockWire: ProtocolWire = {
+  protocol: 'bedrock',
+
+  declaresTools(body) {
+    const toolConfig = body?.toolConfig as Record<string, unknown> | undefined;
+    return Array.isArray(toolConfig?.tools) && toolConfig.tools.length > 0;
+  },
+
+  nonStream(answer: MockAnswer): WireReply {
+    const tc = answer.toolCall;
+    const content = tc
+      ? [{ toolUse: { toolUseId: mockId('tooluse_', answer.seq, 22), name: tc.name, input: tc.arguments } }]
+      : [{ text: answer.text }];
+    const body = {
+      output: { message: { role: 'assistant', content } },
+      stopReason: tc ? 'tool_use' : 'end_turn',
+      usage: usage(answer),
+      metrics: { latencyMs: 42 },
+    };
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json', 'x-amzn-requestid': REQUEST_ID },
+      chunks: [JSON.stringify(body)],
+    };
+  },
+
+  stream(answer: MockAnswer): WireReply {
+    const chunks: Uint8Array[] = [];
+    let n = 0;
+    const emit = (eventType: string, payload: Record<string, unknown>): void => {
+      chunks.push(bedrockEventFrame(eventType, { ...payload, p: pad(n++) }));
+    };
+    emit('messageStart', { role: 'assistant' });
+    const tc = answer.toolCall;
+    if (tc) {
+      emit('contentBlockStart', {
+        contentBlockIndex: 0,
+        start: { toolUse: { toolUseId: mockId('tooluse_', answer.seq, 22), name: tc.name } },
+      });
+      for (const input of splitText(JSON.stringify(tc.arguments))) {
+        emit('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input } } });
+      }
+    } else {
+      for (const text of splitText(answer.text)) {
+        emit('contentBlockDelta', { contentBlockIndex: 0, delta: { text } });
+      }
+    }
+    emit('contentBlockStop', { contentBlockIndex: 0 });
+    emit('messageStop', { stopReason: tc ? 'tool_use' : 'end_turn' });
+    emit('metadata', { usage: usage(answer), metrics: { latencyMs: 42 } });
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': REQUEST_ID },
+      chunks,
+    };
+  },
+
+  error(status: number, message: string): WireReply {
+    return {
+      status,
+      headers: {
+        'content-type': 'application/json',
+        'x-amzn-requestid': REQUEST_ID,
+        // Real Bedrock appends the coral namespace after a colon; SDKs keep the part before it.
+        'x-amzn-errortype': `${bedrockErrorType(status)}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
+      },
+      chunks: [JSON.stringify({ message })],
+    };
+  },
+};
