@@ -14,18 +14,26 @@ async function main(): Promise<number | undefined> {
       process.stdout.write(`${versionLine()}\n`);
       return 0;
     case 'print-metadata-blocklist':
-      printMetadataBlocklist();
+      printMetadataBlocklist({ configPath: cli.configPath });
       return 0;
     case 'unknown':
       process.stderr.write(`busbar: unrecognized argument '${cli.arg}'. Try 'busbar --help'.\n`);
       return 2;
     case 'validate': {
-      const config = loadGatewayConfig({ validateOnly: true });
+      const config = loadGatewayConfig({
+        validateOnly: true,
+        configPath: cli.configPath,
+        providersPath: cli.providersPath,
+      });
       process.stdout.write(`config OK: ${config.models.size} models, ${config.pools.size} pools\n`);
       return 0;
     }
     case 'serve': {
-      const config = loadGatewayConfig({ validateOnly: false });
+      const config = loadGatewayConfig({
+        validateOnly: false,
+        configPath: cli.configPath,
+        providersPath: cli.providersPath,
+      });
       const { startGateway } = await import('./server/gateway.ts');
       await startGateway(config);
       return undefined;

@@ -41,13 +41,23 @@ function locate(
 
 /** `--config`, `BUSBAR_CONFIG`, `./config.yaml`, `/etc/busbar/config.yaml`; undefined → embedded default. */
 export function locateDeployment(opts: LocateOptions): FileLocation | undefined {
-  return locate(opts.configPath, opts.env.BUSBAR_CONFIG, ['config.yaml', '/etc/busbar/config.yaml'], opts.cwd);
+  return locate(
+    opts.configPath,
+    opts.env.BUSBAR_CONFIG,
+    ['config.yaml', '/etc/busbar/config.yaml'],
+    opts.cwd,
+  );
 }
 
 /** `--providers`, `BUSBAR_PROVIDERS`, `./providers.yaml`, `/etc/busbar/providers.yaml`, the shipped catalog. */
 export function locateCatalog(opts: LocateOptions): FileLocation {
   return (
-    locate(opts.providersPath, opts.env.BUSBAR_PROVIDERS, ['providers.yaml', '/etc/busbar/providers.yaml'], opts.cwd) ?? {
+    locate(
+      opts.providersPath,
+      opts.env.BUSBAR_PROVIDERS,
+      ['providers.yaml', '/etc/busbar/providers.yaml'],
+      opts.cwd,
+    ) ?? {
       path: SHIPPED_CATALOG,
       display: SHIPPED_CATALOG,
       explicit: false,
@@ -63,7 +73,9 @@ export function readConfigText(kind: FileKind, location: FileLocation): string {
     return readFileSync(location.path, 'utf8');
   } catch (err) {
     const hint = kind === 'config' ? 'BUSBAR_CONFIG' : 'BUSBAR_PROVIDERS';
-    throw new ConfigError(`cannot read ${kind} file '${location.display}': ${describeFsError(err)} (set ${hint})`);
+    throw new ConfigError(
+      `cannot read ${kind} file '${location.display}': ${describeFsError(err)} (set ${hint})`,
+    );
   }
 }
 

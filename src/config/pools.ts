@@ -15,29 +15,43 @@ import type {
   PoolMemberConfig,
 } from './types.ts';
 
-export const NATIVE_POLICIES: readonly NativePolicyName[] = ['weighted', 'cheapest', 'fastest', 'least_busy', 'usage'];
+export const NATIVE_POLICIES: readonly NativePolicyName[] = [
+  'weighted',
+  'cheapest',
+  'fastest',
+  'least_busy',
+  'usage',
+];
 const DEFAULT_POLICY_TIMEOUT_MS = 150;
 const DEFAULT_AFFINITY_HEADER = 'x-session-id';
 const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-export type ParsedOnExhausted = { readonly ok: true; readonly value: OnExhausted } | { readonly ok: false; readonly reason: string };
+export type ParsedOnExhausted =
+  | { readonly ok: true; readonly value: OnExhausted }
+  | { readonly ok: false; readonly reason: string };
 
 /** §1.9 `on_exhausted.action` (absent = reject). */
 export function parseOnExhausted(raw: string | undefined): ParsedOnExhausted {
   if (raw === undefined) return { ok: true, value: { action: 'reject' } };
   const text = raw.trim();
   const lower = text.toLowerCase();
-  if (['reject', '503', 'status_503', 'status503'].includes(lower)) return { ok: true, value: { action: 'reject' } };
-  if (['least_bad', 'least-bad', 'leastbad'].includes(lower)) return { ok: true, value: { action: 'least_bad' } };
+  if (['reject', '503', 'status_503', 'status503'].includes(lower))
+    return { ok: true, value: { action: 'reject' } };
+  if (['least_bad', 'least-bad', 'leastbad'].includes(lower))
+    return { ok: true, value: { action: 'least_bad' } };
   if (lower.startsWith('fallback_pool:')) {
     const pool = text.slice('fallback_pool:'.length).trim();
     if (pool === '') return { ok: false, reason: "'fallback_pool:' requires a non-empty pool name" };
     return { ok: true, value: { action: 'fallback_pool', pool } };
   }
   if (lower === 'fallback_pool') {
-    return { ok: false, reason: "'fallback_pool' requires a pool name argument: use 'fallback_pool:<pool_name>'" };
+    return {
+      ok: false,
+      reason: "'fallback_pool' requires a pool name argument: use 'fallback_pool:<pool_name>'",
+    };
   }
-  if (lower === 'fallback' || lower === 'failover') return { ok: false, reason: "use 'fallback_pool:<pool_name>'" };
+  if (lower === 'fallback' || lower === 'failover')
+    return { ok: false, reason: "use 'fallback_pool:<pool_name>'" };
   return {
     ok: false,
     reason:
@@ -60,7 +74,8 @@ export function resolvePolicy(poolName: string, pool: RawPool, cwd: string): Pol
   const who = `pool '${poolName}'`;
   const raw = pool.policy;
   const errors: string[] = [];
-  const timeoutMs = raw?.timeoutMs === undefined || raw.timeoutMs === 0 ? DEFAULT_POLICY_TIMEOUT_MS : raw.timeoutMs;
+  const timeoutMs =
+    raw?.timeoutMs === undefined || raw.timeoutMs === 0 ? DEFAULT_POLICY_TIMEOUT_MS : raw.timeoutMs;
   const onError = raw?.onError === undefined || raw.onError === 'abstain' ? 'weighted' : raw.onError;
   const base = { timeoutMs, onError, name: undefined, url: undefined, script: undefined } as const;
   const route = pool.route ?? 'weighted';
@@ -77,7 +92,9 @@ export function resolvePolicy(poolName: string, pool: RawPool, cwd: string): Pol
       if (name === undefined) {
         errors.push(`${who} route native requires policy.name (one of ${NATIVE_POLICIES.join(', ')})`);
       } else if (!(NATIVE_POLICIES as readonly string[]).includes(name)) {
-        errors.push(`${who} policy.name '${name}' is not a native policy: expected one of ${NATIVE_POLICIES.join(', ')}`);
+        errors.push(
+          `${who} policy.name '${name}' is not a native policy: expected one of ${NATIVE_POLICIES.join(', ')}`,
+        );
       }
       const known = name as NativePolicyName | undefined;
       // native + weighted always abstains: collapse it to the zero-cost path at load (G-POL-1).
@@ -92,7 +109,8 @@ export function resolvePolicy(poolName: string, pool: RawPool, cwd: string): Pol
         errors.push(`${who} route webhook requires policy.url`);
       } else {
         const reason = checkSinkUrl(url, { allowLoopbackHttp: true });
-        if (reason !== undefined) errors.push(`${who} policy.url '${maskUrlUserinfo(url)}' is not allowed: ${reason}`);
+        if (reason !== undefined)
+          errors.push(`${who} policy.url '${maskUrlUserinfo(url)}' is not allowed: ${reason}`);
       }
       return { policy: { ...base, route: 'webhook', url }, errors };
     }
@@ -161,17 +179,21 @@ export function poolErrors(name: string, pool: RawPool, ctx: PoolContext): strin
   if (mode === 'error_rate' && !(threshold > 0 && threshold <= 1)) {
     errors.push(`${who} breaker.trip.threshold must be in (0.0, 1.0] for mode error_rate (got ${threshold})`);
   }
-  if (mode === 'consecutive' && b?.n === 0) errors.push(`${who} breaker.trip.n must be >= 1 for mode consecutive`);
+  if (mode === 'consecutive' && b?.n === 0)
+    errors.push(`${who} breaker.trip.n must be >= 1 for mode consecutive`);
   if (pool.deadlineSecs === 0) errors.push(`${who} failover.deadline_secs must be >= 1`);
   const memberNames = new Set(pool.members.map((m) => m.target));
   for (const ex of pool.exclusions ?? []) {
-    if (!memberNames.has(ex)) errors.push(`${who} failover.exclusions names '${ex}', which is not a member of the pool`);
+    if (!memberNames.has(ex))
+      errors.push(`${who} failover.exclusions names '${ex}', which is not a member of the pool`);
   }
   const parsed = parseOnExhausted(pool.onExhaustedAction);
   if (parsed.ok && parsed.value.action === 'fallback_pool') {
     const target = parsed.value.pool;
     if (target === name) {
-      errors.push(`${who} on_exhausted fallback_pool:${target} references the pool itself; a self-reference never engages`);
+      errors.push(
+        `${who} on_exhausted fallback_pool:${target} references the pool itself; a self-reference never engages`,
+      );
     } else if (!ctx.pools.has(target)) {
       errors.push(`${who} on_exhausted fallback_pool:${target} names an unknown pool '${target}'`);
     }
@@ -231,7 +253,12 @@ function buildBreaker(pool: RawPool): BreakerConfig {
 }
 
 /** Builds the frozen pool; call only after validation passed and on_exhausted parsed. */
-export function buildPool(name: string, pool: RawPool, policy: PolicyConfig, onExhausted: OnExhausted): PoolConfig {
+export function buildPool(
+  name: string,
+  pool: RawPool,
+  policy: PolicyConfig,
+  onExhausted: OnExhausted,
+): PoolConfig {
   const members: PoolMemberConfig[] = pool.members.map((m) =>
     Object.freeze({
       target: m.target,

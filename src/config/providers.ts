@@ -4,13 +4,14 @@
 import { isProtocol, PROTOCOLS, type Protocol } from '../protocols/names.ts';
 import {
   checkProviderUrl,
-  type MetadataPolicy,
-  maskUrlUserinfo,
   extractHost,
   isMetadataHostBlocked,
+  type MetadataPolicy,
+  maskUrlUserinfo,
 } from '../upstream/ssrf.ts';
-import { ERROR_CLASSES, type ErrorClass, type HealthConfig, type ProviderConfig } from './types.ts';
 import type { RawActivation, RawCatalogEntry, RawHealth } from './raw.ts';
+import { redactSecrets } from './redact.ts';
+import { ERROR_CLASSES, type ErrorClass, type HealthConfig, type ProviderConfig } from './types.ts';
 
 /** A catalog entry with the deployment's overrides applied, before validation. */
 export interface MergedProvider {
@@ -57,8 +58,7 @@ export function hostListErrors(owner: string, entries: readonly string[]): strin
   return entries
     .filter((e) => e.includes('/'))
     .map(
-      (e) =>
-        `${owner} entry '${e}' contains '/': CIDR ranges are not supported; list exact IPs or hostnames`,
+      (e) => `${owner} entry '${e}' contains '/': CIDR ranges are not supported; list exact IPs or hostnames`,
     );
 }
 
@@ -89,7 +89,9 @@ export function providerErrors(p: MergedProvider, security: MetadataPolicy): str
   const problem = checkProviderUrl(p.baseUrl, policy);
   if (problem?.rule === 'scheme') errors.push(`${who} base_url '${shown}' ${problem.message}`);
   if (problem?.rule === 'metadata') {
-    errors.push(`${who} base_url '${shown}' targets cloud-metadata host '${problem.host}'; ${ESCAPE_HATCHES}`);
+    errors.push(
+      `${who} base_url '${shown}' targets cloud-metadata host '${problem.host}'; ${ESCAPE_HATCHES}`,
+    );
   }
   if (p.path !== undefined) {
     if (!p.path.startsWith('/')) {
@@ -120,17 +122,20 @@ function buildHealth(raw: RawHealth | undefined): HealthConfig {
 
 /** Builds the frozen provider; call only after providerErrors returned nothing. */
 export function buildProvider(p: MergedProvider, apiKey: string): ProviderConfig {
-  return Object.freeze({
+  const provider: ProviderConfig = {
     name: p.name,
     protocol: p.protocol as Protocol,
     baseUrl: trimTrailingSlashes(p.baseUrl),
     path: p.path,
     auth: p.auth as 'bearer' | 'api-key',
     // Null prototype: a provider code such as `constructor` must not hit Object.prototype.
-    errorMap: Object.freeze(Object.assign(Object.create(null) as Record<string, ErrorClass>, Object.fromEntries(p.errorMap))),
+    errorMap: Object.freeze(
+      Object.assign(Object.create(null) as Record<string, ErrorClass>, Object.fromEntries(p.errorMap)),
+    ),
     health: buildHealth(p.health),
     allowMetadataHosts: Object.freeze([...p.allowMetadataHosts]),
     apiKeyEnv: p.apiKeyEnv,
     apiKey,
-  });
+  };
+  return Object.freeze(redactSecrets(provider, ['apiKey']));
 }

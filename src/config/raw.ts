@@ -182,17 +182,15 @@ function readMember(f: Fields): RawMember {
   };
 }
 
-function readPool(scope: ParseScope, f: Fields): RawPool {
+function readPool(f: Fields): RawPool {
   const policy = f.obj('policy');
   const breaker = f.obj('breaker');
   const trip = breaker?.obj('trip');
   const failover = f.obj('failover');
   const onExhausted = f.obj('on_exhausted');
   const affinity = f.obj('affinity');
-  const members = f.objList('members');
-  if (f.has('members') && members === undefined) scope.fail(f.pathOf('members'), 'expected a list, found null');
   return {
-    members: (members ?? []).map(readMember),
+    members: (f.objList('members') ?? []).map(readMember),
     route: f.oneOf('route', ROUTE_VALUES),
     policy: policy && {
       name: policy.str('name'),
@@ -271,7 +269,7 @@ export function readDeployment(scope: ParseScope, root: Fields): RawDeployment {
         },
       ]),
     ),
-    pools: new Map((root.namedObjects('pools') ?? []).map(([name, f]) => [name, readPool(scope, f)])),
+    pools: new Map((root.namedObjects('pools') ?? []).map(([name, f]) => [name, readPool(f)])),
     otlpEndpoint: observability?.str('otlp_endpoint'),
     requestLogWebhookUrl: observability?.str('request_log_webhook_url'),
     governance: governance && {

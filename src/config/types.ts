@@ -69,8 +69,18 @@ export interface PoolMemberConfig {
 }
 
 export type TripConfig =
-  | { readonly mode: 'error_rate'; readonly windowS: number; readonly threshold: number; readonly minRequests: number }
-  | { readonly mode: 'consecutive'; readonly windowS: number; readonly n: number; readonly minRequests: number };
+  | {
+      readonly mode: 'error_rate';
+      readonly windowS: number;
+      readonly threshold: number;
+      readonly minRequests: number;
+    }
+  | {
+      readonly mode: 'consecutive';
+      readonly windowS: number;
+      readonly n: number;
+      readonly minRequests: number;
+    };
 
 export interface BreakerConfig {
   readonly baseCooldownSecs: number;

@@ -163,7 +163,11 @@ export class Fields {
     const v = this.get(key);
     if (v === undefined) return undefined;
     if (typeof v !== 'string') {
-      return this.wrong(key, typeof v === 'bigint' || typeof v === 'number' ? 'a string (quote it)' : 'a string', v);
+      return this.wrong(
+        key,
+        typeof v === 'bigint' || typeof v === 'number' ? 'a string (quote it)' : 'a string',
+        v,
+      );
     }
     return v;
   }
@@ -263,7 +267,8 @@ export class Fields {
   private named(v: YamlMapping, base: string): [string, Fields][] {
     return [...v].map(([name, item]): [string, Fields] => {
       const path = joinPath(base, name);
-      if (item !== null && !isMapping(item)) this.scope.fail(path, `expected a mapping, found ${describe(item)}`);
+      if (item !== null && !isMapping(item))
+        this.scope.fail(path, `expected a mapping, found ${describe(item)}`);
       const map: YamlMapping = item === null ? new Map() : (item as YamlMapping);
       return [name, this.scope.track(new Fields(this.scope, map, path))];
     });

@@ -23,6 +23,11 @@ export interface UpstreamErrorFacts {
 export interface StreamWriterOptions {
   /** Gemini only: SSE (`alt=sse`) versus one incrementally written JSON array. */
   readonly sse?: boolean;
+  /**
+   * OpenAI Chat only: end with the usage chunk (empty `choices`) that `stream_options.include_usage`
+   * asks for. Default true; pass false when the client did not ask, for clients that index choices[0].
+   */
+  readonly includeUsage?: boolean;
 }
 
 /** Renders IR stream events as wire bytes, keeping whatever per-stream state the protocol needs. */

@@ -135,7 +135,9 @@ export function startGateway(options: StartGatewayOptions): Promise<Gateway> {
       settled = true;
       clearTimeout(timer);
       void stop();
-      reject(new Error(`gateway did not start: ${why}\n--- stderr ---\n${stderr}\n--- stdout ---\n${stdout}`));
+      reject(
+        new Error(`gateway did not start: ${why}\n--- stderr ---\n${stderr}\n--- stdout ---\n${stdout}`),
+      );
     };
     const timer = setTimeout(
       () => fail(`no listening line within ${options.startTimeoutMs ?? 10_000} ms`),

@@ -78,6 +78,8 @@ export interface RecordedRequest {
   model: string | undefined;
   stream: boolean;
   httpVersion: string;
+  /** What the mock answered (set once written; the body holds only the chunks actually sent). */
+  response: { status: number; headers: Record<string, string>; body: Buffer } | undefined;
   /** The body parsed as JSON (throws when it is not JSON). */
   json(): unknown;
 }
@@ -264,6 +266,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       model: route?.pathModel ?? bodyModel,
       stream,
       httpVersion: req.httpVersion,
+      response: undefined,
       json: () => JSON.parse(body.toString('utf8')),
     };
     requests.push(recorded);
@@ -277,7 +280,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       return;
     }
     const reply = buildReply(route, parsed, stream, url, fault, recorded.model);
-    await send(sink, reply, fault);
+    await send(sink, reply, fault, recorded);
   };
 
   const buildReply = (
@@ -328,22 +331,31 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     };
   };
 
-  const send = async (sink: Sink, reply: WireReply, fault: MockFault | undefined): Promise<void> => {
+  const send = async (
+    sink: Sink,
+    reply: WireReply,
+    fault: MockFault | undefined,
+    recorded: RecordedRequest,
+  ): Promise<void> => {
     const headers = { ...reply.headers };
     if (reply.chunks.length === 1 && fault?.cutStreamAfterChunks === undefined) {
       headers['content-length'] = String(Buffer.byteLength(reply.chunks[0]!));
     }
     sink.writeHead(reply.status, headers);
     const limit = fault?.cutStreamAfterChunks;
-    let written = 0;
-    for (const chunk of reply.chunks) {
-      if (limit !== undefined && written >= limit) break;
-      if (written > 0 && fault?.chunkDelayMs) await sleep(fault.chunkDelayMs);
+    const chunks = limit === undefined ? reply.chunks : reply.chunks.slice(0, limit);
+    // Recorded before writing, so a test that has read the whole reply always finds it.
+    recorded.response = {
+      status: reply.status,
+      headers,
+      body: Buffer.concat(chunks.map((c) => Buffer.from(c))),
+    };
+    for (const [i, chunk] of chunks.entries()) {
+      if (i > 0 && fault?.chunkDelayMs) await sleep(fault.chunkDelayMs);
       await sink.write(chunk);
-      written += 1;
     }
     if (limit !== undefined) {
-      // Let the written bytes leave before the reset so the client sees a stream cut mid-way.
+      // Let the written bytes leave before the close so the client sees a stream cut mid-way.
       await sleep(20);
       sink.reset(false);
       return;

@@ -1,6 +1,7 @@
 // Gemini generateContent requests: wire body ↔ IR. The model lives in the URL (P-GEN-5), so the
 // body never names one; tool results answer by function NAME, which the writer recovers by id.
 
+import { mintId } from '../ids.ts';
 import type {
   ContentBlock,
   DocumentBlock,
@@ -16,7 +17,6 @@ import type {
   ToolDefinition,
   ToolResultBlock,
 } from '../ir.ts';
-import { mintId } from '../ids.ts';
 import { arr, count, field, isObject, str } from '../json-access.ts';
 
 /** A field under its camelCase name, or the snake_case spelling the REST API also accepts. */
@@ -76,7 +76,8 @@ function mediaBlock(mediaType: string, source: ImageBlock['source']): ImageBlock
 
 /** A tool result's `response` object as IR content: `{output: "…"}` unwraps, anything else is JSON. */
 function responseContent(response: JsonValue | undefined): { text: string; isError: boolean } {
-  if (!isObject(response)) return { text: response === undefined ? '' : JSON.stringify(response), isError: false };
+  if (!isObject(response))
+    return { text: response === undefined ? '' : JSON.stringify(response), isError: false };
   const keys = Object.keys(response);
   if (keys.length === 1 && (keys[0] === 'output' || keys[0] === 'error')) {
     const inner = response[keys[0]];
@@ -85,7 +86,11 @@ function responseContent(response: JsonValue | undefined): { text: string; isErr
   return { text: JSON.stringify(response), isError: false };
 }
 
-export function readParts(content: JsonValue, model: boolean, pendingCalls: Map<string, string[]>): ContentBlock[] {
+export function readParts(
+  content: JsonValue,
+  model: boolean,
+  pendingCalls: Map<string, string[]>,
+): ContentBlock[] {
   const blocks: ContentBlock[] = [];
   for (const part of arr(gf(content, 'parts'))) {
     const signature = str(gf(part, 'thoughtSignature'));
@@ -105,7 +110,9 @@ export function readParts(content: JsonValue, model: boolean, pendingCalls: Map<
     const inline = gf(part, 'inlineData');
     if (isObject(inline)) {
       const mediaType = str(gf(inline, 'mimeType')) ?? 'application/octet-stream';
-      blocks.push(mediaBlock(mediaType, { kind: 'base64', mediaType, data: str(field(inline, 'data')) ?? '' }));
+      blocks.push(
+        mediaBlock(mediaType, { kind: 'base64', mediaType, data: str(field(inline, 'data')) ?? '' }),
+      );
       continue;
     }
     const file = gf(part, 'fileData');
@@ -313,12 +320,17 @@ const BUDGET_BY_EFFORT: Record<NonNullable<ReasoningSettings['effort']>, number>
   high: 24576,
 };
 
-function mediaPart(source: ImageBlock['source'] | DocumentBlock['source'], fallback: string): JsonObject | undefined {
+function mediaPart(
+  source: ImageBlock['source'] | DocumentBlock['source'],
+  fallback: string,
+): JsonObject | undefined {
   if (source.kind === 'base64') return { inlineData: { mimeType: source.mediaType, data: source.data } };
   if (source.kind === 'text') return source.text === '' ? undefined : { text: source.text };
   const inline = parseDataUrl(source.url);
   if (inline !== undefined) return { inlineData: { mimeType: inline.mediaType, data: inline.data } };
-  return { fileData: { mimeType: source.mediaType ?? guessMediaType(source.url, fallback), fileUri: source.url } };
+  return {
+    fileData: { mimeType: source.mediaType ?? guessMediaType(source.url, fallback), fileUri: source.url },
+  };
 }
 
 function toolResponse(block: ToolResultBlock): { response: JsonObject; extraParts: JsonObject[] } {
@@ -342,7 +354,7 @@ function toolResponse(block: ToolResultBlock): { response: JsonObject; extraPart
   return { response: isObject(parsed) ? parsed : { output: text }, extraParts };
 }
 
-function writeParts(message: Message, names: Map<string, string>): JsonObject[] {
+export function writeParts(message: Message, names: Map<string, string>): JsonObject[] {
   const parts: JsonObject[] = [];
   let pendingSignature: string | undefined;
   const push = (part: JsonObject): void => {
@@ -396,7 +408,10 @@ function writeParts(message: Message, names: Map<string, string>): JsonObject[] 
   return parts;
 }
 
-export function writeGeminiRequest(req: Request, _ctx: { model: string; defaultMaxTokens: number }): JsonObject {
+export function writeGeminiRequest(
+  req: Request,
+  _ctx: { model: string; defaultMaxTokens: number },
+): JsonObject {
   const body: JsonObject = {};
   const names = new Map<string, string>();
   const contents: JsonValue[] = [];
@@ -449,10 +464,14 @@ function writeThinking(reasoning: ReasoningSettings | undefined): JsonObject | u
   if (reasoning === undefined) return undefined;
   if (reasoning.disabled) return { thinkingBudget: 0 };
   const budget =
-    reasoning.budgetTokens ?? (reasoning.effort !== undefined ? BUDGET_BY_EFFORT[reasoning.effort] : undefined);
+    reasoning.budgetTokens ??
+    (reasoning.effort !== undefined ? BUDGET_BY_EFFORT[reasoning.effort] : undefined);
   return budget === undefined ? undefined : { thinkingBudget: budget, includeThoughts: true };
 }
 
 export function geminiProbeBody(_model: string): JsonObject {
-  return { contents: [{ role: 'user', parts: [{ text: 'ping' }] }], generationConfig: { maxOutputTokens: 1 } };
+  return {
+    contents: [{ role: 'user', parts: [{ text: 'ping' }] }],
+    generationConfig: { maxOutputTokens: 1 },
+  };
 }

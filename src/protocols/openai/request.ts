@@ -74,7 +74,9 @@ export function reasoningFromEffort(value: JsonValue | undefined): ReasoningSett
 }
 
 /** The effort an IR reasoning setting implies (a token budget is bucketed). */
-export function effortOf(r: ReasoningSettings | undefined): 'minimal' | 'low' | 'medium' | 'high' | undefined {
+export function effortOf(
+  r: ReasoningSettings | undefined,
+): 'minimal' | 'low' | 'medium' | 'high' | undefined {
   if (r === undefined || r.disabled) return undefined;
   if (r.effort !== undefined) return r.effort;
   if (r.budgetTokens === undefined) return undefined;
@@ -168,7 +170,10 @@ function documentFromFile(file: JsonValue | undefined): DocumentBlock | undefine
   return title === undefined ? { type: 'document', source } : { type: 'document', source, title };
 }
 
-function readToolChoice(value: JsonValue | undefined, parallel: JsonValue | undefined): ToolChoice | undefined {
+function readToolChoice(
+  value: JsonValue | undefined,
+  parallel: JsonValue | undefined,
+): ToolChoice | undefined {
   const single = parallel === false ? { disableParallel: true } : {};
   if (value === 'none') return { type: 'none' };
   if (value === 'auto') return { type: 'auto', ...single };
@@ -315,10 +320,9 @@ function userPart(block: ContentBlock): JsonObject | undefined {
 
 function writeMessages(req: Request): JsonObject[] {
   const out: JsonObject[] = [];
-  if (req.system.length === 1) out.push({ role: 'system', content: req.system[0]!.text });
-  else if (req.system.length > 1) {
-    out.push({ role: 'system', content: req.system.map((b) => ({ type: 'text', text: b.text })) });
-  }
+  // One string: not every OpenAI-compatible server accepts content parts in a system message.
+  if (req.system.length > 0)
+    out.push({ role: 'system', content: req.system.map((b) => b.text).join('\n\n') });
   for (const msg of req.messages) {
     if (msg.role === 'assistant') {
       const text = textOnly(msg.content);
@@ -342,7 +346,11 @@ function writeMessages(req: Request): JsonObject[] {
     // Tool results must directly follow the assistant turn, so they go out first.
     for (const b of msg.content) {
       if (b.type !== 'tool_result') continue;
-      out.push({ role: 'tool', tool_call_id: nativeToolId(b.toolUseId, 'call_'), content: textOnly(b.content) });
+      out.push({
+        role: 'tool',
+        tool_call_id: nativeToolId(b.toolUseId, 'call_'),
+        content: textOnly(b.content),
+      });
     }
     const parts = msg.content.flatMap((b) => {
       const p = userPart(b);
@@ -378,7 +386,10 @@ export function writeResponseFormat(rf: ResponseFormat): JsonObject {
   return { type: 'json_schema', json_schema: spec };
 }
 
-export function writeOpenAIRequest(req: Request, ctx: { model: string; defaultMaxTokens: number }): JsonObject {
+export function writeOpenAIRequest(
+  req: Request,
+  ctx: { model: string; defaultMaxTokens: number },
+): JsonObject {
   const body: JsonObject = { model: ctx.model, messages: writeMessages(req) };
   if (req.tools.length > 0) {
     body.tools = req.tools.map((t) => {
@@ -388,7 +399,8 @@ export function writeOpenAIRequest(req: Request, ctx: { model: string; defaultMa
     });
     if (req.toolChoice) {
       body.tool_choice = writeToolChoice(req.toolChoice);
-      if ('disableParallel' in req.toolChoice && req.toolChoice.disableParallel) body.parallel_tool_calls = false;
+      if ('disableParallel' in req.toolChoice && req.toolChoice.disableParallel)
+        body.parallel_tool_calls = false;
     }
   }
   // `max_tokens` rather than `max_completion_tokens`: every OpenAI-compatible server knows it.

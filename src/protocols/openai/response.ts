@@ -1,8 +1,8 @@
 // OpenAI Chat Completions non-stream responses: `chat.completion` body ↔ IR.Response, and the usage
 // tap's view of it (P-USE-1).
 
-import type { ContentBlock, JsonObject, JsonValue, Response, StopReason, Usage } from '../ir.ts';
 import { mintId } from '../ids.ts';
+import type { ContentBlock, JsonObject, JsonValue, Response, StopReason, Usage } from '../ir.ts';
 import { arr, count, field, isObject, str } from '../json-access.ts';
 import { nativeToolId } from '../tool-ids.ts';
 import { parseToolArguments } from './request.ts';

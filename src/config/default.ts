@@ -1,0 +1,178 @@
+// The embedded default (G-CFG-2a): what busbar serves when no deployment file exists — loopback
+// only, no auth, one model per shipped provider whose conventional key variable is set, and the
+// in-process `demo` model so the first request works offline.
+
+import type { RawActivation, RawCatalogEntry, RawDeployment, RawModel } from './raw.ts';
+import type { BuiltinModel } from './resolve.ts';
+import type { GatewayConfig, ProviderConfig } from './types.ts';
+
+export const EMBEDDED_DEFAULT_LISTEN = '127.0.0.1:8080';
+export const DEMO_MODEL = 'demo';
+const DEFAULT_MAX_CONCURRENT = 16;
+const DEFAULT_AWS_REGION = 'us-east-1';
+
+interface Candidate {
+  readonly provider: string;
+  /** The conventional variable(s) that must be set; the first is reported as `api_key_env`. */
+  readonly keyVars: readonly string[];
+  readonly model: string;
+}
+
+/** Read only in embedded-default mode (G-CFG-3 holds for real config files). */
+const CANDIDATES: readonly Candidate[] = [
+  { provider: 'openai', keyVars: ['OPENAI_API_KEY'], model: 'gpt-4o-mini' },
+  { provider: 'anthropic', keyVars: ['ANTHROPIC_API_KEY'], model: 'claude-sonnet-4-5' },
+  { provider: 'gemini', keyVars: ['GEMINI_API_KEY'], model: 'gemini-2.5-flash' },
+  { provider: 'cohere', keyVars: ['COHERE_API_KEY'], model: 'command-a-03-2025' },
+  {
+    provider: 'bedrock',
+    keyVars: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
+    model: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+  },
+  { provider: 'groq', keyVars: ['GROQ_API_KEY'], model: 'llama-3.3-70b-versatile' },
+  { provider: 'mistral', keyVars: ['MISTRAL_API_KEY'], model: 'mistral-small-latest' },
+  { provider: 'deepseek', keyVars: ['DEEPSEEK_API_KEY'], model: 'deepseek-chat' },
+  { provider: 'xai', keyVars: ['XAI_API_KEY'], model: 'grok-3-mini' },
+  { provider: 'openrouter', keyVars: ['OPENROUTER_API_KEY'], model: 'openai/gpt-4o-mini' },
+  { provider: 'together', keyVars: ['TOGETHER_API_KEY'], model: 'meta-llama/Llama-3.3-70B-Instruct-Turbo' },
+];
+
+const isSet = (env: NodeJS.ProcessEnv, name: string): boolean => (env[name] ?? '').trim() !== '';
+
+function awsRegion(env: NodeJS.ProcessEnv): string {
+  const region = (env.AWS_REGION ?? '').trim();
+  return /^[a-z]{2}(-[a-z]+)+-\d+$/.test(region) ? region : DEFAULT_AWS_REGION;
+}
+
+/** The in-process demo provider: no upstream is ever contacted for it. */
+export const DEMO_PROVIDER: ProviderConfig = Object.freeze({
+  name: 'demo',
+  protocol: 'openai',
+  baseUrl: 'http://127.0.0.1',
+  path: undefined,
+  auth: 'bearer',
+  errorMap: Object.freeze({}),
+  health: Object.freeze({ mode: 'none', intervalSecs: 30, timeoutSecs: 5 }),
+  allowMetadataHosts: Object.freeze([]),
+  apiKeyEnv: '',
+  apiKey: '',
+  builtin: 'demo',
+});
+
+export interface EmbeddedDefault {
+  readonly deployment: RawDeployment;
+  readonly readKey: (provider: string, apiKeyEnv: string) => string;
+  readonly builtinModels: readonly BuiltinModel[];
+}
+
+/** A deployment as if written by hand, so the default goes through the same resolution and checks. */
+export function embeddedDefault(
+  catalog: ReadonlyMap<string, RawCatalogEntry>,
+  env: NodeJS.ProcessEnv,
+): EmbeddedDefault {
+  const providers = new Map<string, RawActivation>();
+  const models = new Map<string, RawModel>();
+  for (const c of CANDIDATES) {
+    if (!catalog.has(c.provider) || !c.keyVars.every((v) => isSet(env, v))) continue;
+    providers.set(c.provider, {
+      protocol: undefined,
+      baseUrl:
+        c.provider === 'bedrock' ? `https://bedrock-runtime.${awsRegion(env)}.amazonaws.com` : undefined,
+      errorMap: undefined,
+      path: undefined,
+      auth: undefined,
+      health: undefined,
+      allowMetadataHosts: undefined,
+      apiKeyEnv: c.keyVars[0]!,
+      hasInlineApiKey: false,
+    });
+    models.set(c.model, {
+      provider: c.provider,
+      maxConcurrent: DEFAULT_MAX_CONCURRENT,
+      maxRequests: undefined,
+      defaultMaxTokens: undefined,
+    });
+  }
+  const deployment: RawDeployment = {
+    listen: EMBEDDED_DEFAULT_LISTEN,
+    workers: undefined,
+    tls: undefined,
+    auth: undefined,
+    providers,
+    models,
+    pools: new Map(),
+    otlpEndpoint: undefined,
+    requestLogWebhookUrl: undefined,
+    governance: undefined,
+    security: undefined,
+  };
+  const readKey = (provider: string, apiKeyEnv: string): string => {
+    if (provider !== 'bedrock') return env[apiKeyEnv] ?? '';
+    // Bedrock's credential is `ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]` (G-CFG-22).
+    const parts = [env.AWS_ACCESS_KEY_ID ?? '', env.AWS_SECRET_ACCESS_KEY ?? ''];
+    if (isSet(env, 'AWS_SESSION_TOKEN')) parts.push(env.AWS_SESSION_TOKEN!);
+    return parts.map((p) => p.trim()).join(':');
+  };
+  return {
+    deployment,
+    readKey,
+    builtinModels: [{ name: DEMO_MODEL, provider: DEMO_PROVIDER, maxConcurrent: 64 }],
+  };
+}
+
+const PROMPT = 'Say hello in five words.';
+
+function curl(baseUrl: string, path: string, body: unknown, headers: readonly string[] = []): string {
+  const h = ["-H 'content-type: application/json'", ...headers.map((x) => `-H '${x}'`)].join(' ');
+  return `  curl -s ${baseUrl}${path} ${h} -d '${JSON.stringify(body)}'`;
+}
+
+/**
+ * Lines the server prints after binding in embedded-default mode: the live models and one `curl`
+ * per ingress protocol against the demo model. `baseUrl` is e.g. `http://127.0.0.1:8080`.
+ */
+export function embeddedDefaultBanner(config: GatewayConfig, baseUrl: string): string[] {
+  const base = baseUrl.replace(/\/+$/, '');
+  const width = Math.max(...[...config.models.keys()].map((m) => m.length), 4) + 2;
+  const lines = [
+    'busbar is serving the EMBEDDED DEFAULT: no config file was found (--config, BUSBAR_CONFIG, ./config.yaml, /etc/busbar/config.yaml)',
+    'live models:',
+  ];
+  for (const m of config.models.values()) {
+    const where = m.provider.builtin
+      ? 'built-in, answered in-process (no upstream, no key)'
+      : `${m.provider.name} (${m.provider.baseUrl})`;
+    lines.push(`  ${m.name.padEnd(width)}${where}`);
+  }
+  const missing = CANDIDATES.filter((c) => !config.providers.has(c.provider));
+  if (missing.length > 0) {
+    lines.push(
+      `more models appear when these are set: ${missing.map((c) => c.keyVars.join('+')).join(', ')}`,
+    );
+  }
+  const messages = [{ role: 'user', content: PROMPT }];
+  lines.push(
+    'try it (any protocol in, any provider out):',
+    '  # OpenAI Chat Completions',
+    curl(base, '/v1/chat/completions', { model: DEMO_MODEL, messages }),
+    '  # OpenAI Responses',
+    curl(base, '/v1/responses', { model: DEMO_MODEL, input: PROMPT }),
+    '  # Anthropic Messages',
+    curl(base, `/${DEMO_MODEL}/v1/messages`, { model: DEMO_MODEL, max_tokens: 64, messages }, [
+      'anthropic-version: 2023-06-01',
+    ]),
+    '  # Gemini generateContent',
+    curl(base, `/v1beta/models/${DEMO_MODEL}:generateContent`, {
+      contents: [{ role: 'user', parts: [{ text: PROMPT }] }],
+    }),
+    '  # Cohere v2 chat',
+    curl(base, '/v2/chat', { model: DEMO_MODEL, messages }),
+    '  # Bedrock Converse',
+    curl(base, `/model/${DEMO_MODEL}/converse`, {
+      messages: [{ role: 'user', content: [{ text: PROMPT }] }],
+    }),
+    'streaming works too: "stream": true, :streamGenerateContent?alt=sse, /converse-stream',
+    'write a config.yaml (see config.example.yaml) for auth, pools, failover and more',
+  );
+  return lines;
+}

@@ -1,0 +1,109 @@
+// Configuration entry points: load + validate both files into the frozen GatewayConfig, and the
+// `--print-metadata-blocklist` helper. Fatal problems are thrown as ConfigError (G-CFG-29).
+
+import pkg from '../../package.json' with { type: 'json' };
+import { line, log } from '../observability/log.ts';
+import { BUILTIN_METADATA_HOSTS } from '../upstream/ssrf.ts';
+import { embeddedDefault } from './default.ts';
+import { fileLabel, locateCatalog, locateDeployment, readConfigText } from './files.ts';
+import { interpolate } from './interpolate.ts';
+import { readCatalog, readDeployment } from './raw.ts';
+import { type Emit, resolveConfig } from './resolve.ts';
+import type { GatewayConfig } from './types.ts';
+import { isMapping, ParseScope, parseYaml } from './yaml.ts';
+
+export { embeddedDefaultBanner } from './default.ts';
+export { ConfigError } from './errors.ts';
+export { checkTlsMaterial } from './tls.ts';
+
+export interface LoadOptions {
+  /** `--validate`: check the db directory and TLS material instead of opening/binding (G-CLI-6). */
+  readonly validateOnly: boolean;
+  /** `--config PATH` (wins over BUSBAR_CONFIG). */
+  readonly configPath?: string | undefined;
+  /** `--providers PATH` (wins over BUSBAR_PROVIDERS). */
+  readonly providersPath?: string | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Base for relative paths; defaults to process.cwd(). */
+  readonly cwd?: string;
+  /** Where startup lines go; defaults to `[level] message` on stderr. */
+  readonly emit?: Emit;
+}
+
+/** Steps 3–16 of G-CFG-28 (plus the --validate checks). Synchronous; throws ConfigError. */
+export function loadGatewayConfig(opts: LoadOptions): GatewayConfig {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const emit: Emit = opts.emit ?? line;
+  const where = { configPath: opts.configPath, providersPath: opts.providersPath, env, cwd };
+
+  const catalogFile = locateCatalog(where);
+  const catalogLabel = fileLabel(catalogFile);
+  const catalogScope = new ParseScope(catalogLabel);
+  const catalogText = interpolate(readConfigText('providers', catalogFile), catalogLabel, env);
+  const catalog = readCatalog(catalogScope.root(parseYaml(catalogText, catalogLabel)));
+  for (const w of catalogScope.unknownKeys()) emit('warn', w);
+
+  const configFile = locateDeployment(where);
+  if (configFile === undefined) {
+    if (!opts.validateOnly) log.info({ version: pkg.version }, 'busbar starting');
+    const fallback = embeddedDefault(catalog, env);
+    return resolveConfig({
+      catalog,
+      deployment: fallback.deployment,
+      configLabel: 'embedded default config',
+      catalogLabel,
+      env,
+      cwd,
+      validateOnly: opts.validateOnly,
+      emit,
+      readKey: fallback.readKey,
+      builtinModels: fallback.builtinModels,
+      embeddedDefault: true,
+    });
+  }
+  const configLabel = fileLabel(configFile);
+  const configScope = new ParseScope(configLabel);
+  const configText = interpolate(readConfigText('config', configFile), configLabel, env);
+  const deployment = readDeployment(configScope, configScope.root(parseYaml(configText, configLabel)));
+  for (const w of configScope.unknownKeys()) emit('warn', w);
+  if (!opts.validateOnly) log.info({ version: pkg.version }, 'busbar starting');
+
+  return resolveConfig({
+    catalog,
+    deployment,
+    configLabel,
+    catalogLabel,
+    env,
+    cwd,
+    validateOnly: opts.validateOnly,
+    emit,
+  });
+}
+
+export interface BlocklistOptions {
+  readonly configPath?: string | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  readonly write?: (text: string) => void;
+}
+
+/** G-CLI-5: the built-in denylist, then `security.blocked_metadata_hosts` when the file loads. Never fails. */
+export function printMetadataBlocklist(opts: BlocklistOptions = {}): void {
+  const write = opts.write ?? ((text: string) => process.stdout.write(text));
+  const entries = [...BUILTIN_METADATA_HOSTS];
+  try {
+    const env = opts.env ?? process.env;
+    const location = locateDeployment({ configPath: opts.configPath, env, cwd: opts.cwd ?? process.cwd() });
+    if (location !== undefined) {
+      const label = fileLabel(location);
+      const root = parseYaml(interpolate(readConfigText('config', location), label, env), label);
+      const security = isMapping(root) ? root.get('security') : undefined;
+      const extra = isMapping(security) ? security.get('blocked_metadata_hosts') : undefined;
+      if (Array.isArray(extra)) for (const e of extra) if (typeof e === 'string') entries.push(e);
+    }
+  } catch {
+    // Unreadable, uninterpolatable or invalid config: the built-ins alone (G-CLI-5 never fails).
+  }
+  write(`${entries.join('\n')}\n`);
+}

@@ -1,0 +1,24 @@
+// The OpenAI Chat Completions codec: request, response, stream and error sides behind ProtocolCodec.
+
+import type { ProtocolCodec } from '../codec.ts';
+import { openAIAuthFailure, openAIModelNotFound, readOpenAIError, writeOpenAIError } from './errors.ts';
+import { openAIProbeBody, readOpenAIRequest, writeOpenAIRequest } from './request.ts';
+import { readOpenAIResponse, usageFromOpenAIResponse, writeOpenAIResponse } from './response.ts';
+import { OpenAIStreamReader, OpenAIStreamWriter } from './stream.ts';
+
+export const openaiCodec: ProtocolCodec = {
+  protocol: 'openai',
+  readRequest: readOpenAIRequest,
+  writeRequest: writeOpenAIRequest,
+  probeBody: openAIProbeBody,
+  readResponse: readOpenAIResponse,
+  writeResponse: writeOpenAIResponse,
+  newStreamReader: () => new OpenAIStreamReader(),
+  newStreamWriter: (opts) =>
+    new OpenAIStreamWriter(opts?.includeUsage === undefined ? {} : { includeUsage: opts.includeUsage }),
+  usageFromResponse: usageFromOpenAIResponse,
+  readError: (_status, body) => readOpenAIError(body),
+  writeError: writeOpenAIError,
+  authFailure: openAIAuthFailure,
+  modelNotFound: openAIModelNotFound,
+};

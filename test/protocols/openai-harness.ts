@@ -1,0 +1,539 @@
+// Shared test support for the openai / responses / anthropic codec tests: golden files, stream
+// replay at arbitrary chunk boundaries, folding IR events into a message, and a seeded IR generator.
+
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { StreamReader } from '../../src/protocols/codec.ts';
+import type {
+  ContentBlock,
+  JsonObject,
+  Message,
+  Request,
+  Response,
+  StopReason,
+  StreamEvent,
+  ToolChoice,
+  Usage,
+} from '../../src/protocols/ir.ts';
+
+// ---- golden files ------------------------------------------------------------------------
+
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+
+export function fixturePath(protocol: string, name: string): string {
+  return new URL(`../fixtures/${protocol}/${name}`, import.meta.url).pathname;
+}
+
+export function fixtures(protocol: string, prefix: string, ext: string): string[] {
+  const dir = new URL(`../fixtures/${protocol}/`, import.meta.url).pathname;
+  return readdirSync(dir)
+    .filter((f) => f.startsWith(prefix) && f.endsWith(ext) && !f.endsWith(`.golden${ext}`))
+    .sort();
+}
+
+export function readText(protocol: string, name: string): string {
+  return readFileSync(fixturePath(protocol, name), 'utf8');
+}
+
+export function readJson(protocol: string, name: string): JsonObject {
+  return JSON.parse(readText(protocol, name)) as JsonObject;
+}
+
+/** Compares `actual` with the golden file; UPDATE_GOLDEN=1 rewrites it. */
+export function golden(protocol: string, name: string, actual: unknown): void {
+  const path = fixturePath(protocol, name);
+  const text = typeof actual === 'string' ? actual : `${JSON.stringify(actual, null, 2)}\n`;
+  if (UPDATE) {
+    writeFileSync(path, text);
+    return;
+  }
+  assert.ok(existsSync(path), `missing golden ${name} (run with UPDATE_GOLDEN=1 and review it)`);
+  const expected = readFileSync(path, 'utf8');
+  if (typeof actual === 'string') assert.equal(text, expected, name);
+  else assert.deepEqual(JSON.parse(text), JSON.parse(expected), name);
+}
+
+/** Replaces minted ids (24 random base62 characters after a known prefix) with a placeholder. */
+export function normaliseIds(text: string): string {
+  return text.replace(/\b(chatcmpl-|msg_|resp_|rs_|fc_)[A-Za-z0-9]{24}\b/g, '$1<id>');
+}
+
+// ---- streams -----------------------------------------------------------------------------
+
+export function replay(reader: StreamReader, chunks: readonly Uint8Array[]): StreamEvent[] {
+  const events: StreamEvent[] = [];
+  for (const c of chunks) events.push(...reader.push(c));
+  events.push(...reader.end());
+  return events;
+}
+
+/** The byte string cut at `at` (one cut), plus a byte-by-byte split when `at` is undefined. */
+export function cut(bytes: Uint8Array, at?: number): Uint8Array[] {
+  if (at === undefined) return Array.from(bytes, (_, i) => bytes.subarray(i, i + 1));
+  return [bytes.subarray(0, at), bytes.subarray(at)];
+}
+
+/** Every single-cut split and the byte-by-byte split must give the same events as one chunk. */
+export function assertSplitInvariant(newReader: () => StreamReader, bytes: Uint8Array): StreamEvent[] {
+  const whole = replay(newReader(), [bytes]);
+  for (let at = 1; at < bytes.length; at++) {
+    assert.deepEqual(replay(newReader(), cut(bytes, at)), whole, `split at byte ${at}`);
+  }
+  assert.deepEqual(replay(newReader(), cut(bytes)), whole, 'byte-by-byte');
+  return whole;
+}
+
+export interface Folded {
+  id?: string;
+  model?: string;
+  created?: number;
+  content: ContentBlock[];
+  stopReason?: StopReason;
+  stopSequence?: string;
+  usage?: Usage;
+  error?: string;
+  stopped: boolean;
+}
+
+/** Accumulates IR events into a message, checking the event grammar as it goes. */
+export function fold(events: readonly StreamEvent[]): Folded {
+  const out: Folded = { content: [], stopped: false };
+  const open = new Map<number, { block: ContentBlock; args: string }>();
+  const order: number[] = [];
+  for (const e of events) {
+    assert.equal(out.stopped, false, `event after message_stop: ${e.type}`);
+    switch (e.type) {
+      case 'message_start':
+        out.id = e.id;
+        out.model = e.model;
+        if (e.created !== undefined) out.created = e.created;
+        if (e.usage) out.usage = e.usage;
+        break;
+      case 'block_start': {
+        assert.ok(!open.has(e.index), `block ${e.index} started twice`);
+        assert.equal(e.index, order.length, 'block indexes are contiguous');
+        order.push(e.index);
+        const b = e.block;
+        const block: ContentBlock =
+          b.type === 'tool_use'
+            ? { type: 'tool_use', id: b.id, name: b.name, input: {} }
+            : b.type === 'redacted_thinking'
+              ? { type: 'redacted_thinking', data: b.data }
+              : b.type === 'thinking'
+                ? { type: 'thinking', thinking: '' }
+                : { type: 'text', text: '' };
+        open.set(e.index, { block, args: '' });
+        break;
+      }
+      case 'text_delta':
+      case 'thinking_delta':
+      case 'signature_delta':
+      case 'tool_args_delta': {
+        const slot = open.get(e.index);
+        assert.ok(slot, `${e.type} for unopened block ${e.index}`);
+        const b = slot.block;
+        if (e.type === 'text_delta' && b.type === 'text') slot.block = { ...b, text: b.text + e.text };
+        else if (e.type === 'thinking_delta' && b.type === 'thinking')
+          slot.block = { ...b, thinking: b.thinking + e.thinking };
+        else if (e.type === 'signature_delta' && b.type === 'thinking') {
+          slot.block = { ...b, signature: (b.signature ?? '') + e.signature };
+        } else if (e.type === 'tool_args_delta' && b.type === 'tool_use') slot.args += e.partialJson;
+        else assert.fail(`${e.type} on a ${b.type} block`);
+        break;
+      }
+      case 'block_stop': {
+        const slot = open.get(e.index);
+        assert.ok(slot, `block_stop for unopened block ${e.index}`);
+        let block = slot.block;
+        if (block.type === 'tool_use')
+          block = { ...block, input: slot.args === '' ? {} : JSON.parse(slot.args) };
+        out.content[e.index] = block;
+        open.delete(e.index);
+        break;
+      }
+      case 'message_delta':
+        assert.equal(open.size, 0, 'message_delta with open blocks');
+        out.stopReason = e.stopReason;
+        if (e.stopSequence !== undefined) out.stopSequence = e.stopSequence;
+        if (e.usage) out.usage = e.usage;
+        break;
+      case 'message_stop':
+        out.stopped = true;
+        break;
+      case 'error':
+        out.error = e.error.message;
+        out.stopped = true;
+        break;
+    }
+  }
+  return out;
+}
+
+/** The canonical IR event sequence for a response, deltas cut into pieces of `piece` characters. */
+export function eventsOf(res: Response, piece = 7): StreamEvent[] {
+  const events: StreamEvent[] = [
+    {
+      type: 'message_start',
+      id: res.id,
+      model: res.model,
+      ...(res.created !== undefined ? { created: res.created } : {}),
+    },
+  ];
+  const chunks = (s: string): string[] => {
+    const out: string[] = [];
+    for (let i = 0; i < s.length; i += piece) out.push(s.slice(i, i + piece));
+    return out;
+  };
+  res.content.forEach((b, index) => {
+    if (b.type === 'text') {
+      events.push({ type: 'block_start', index, block: { type: 'text' } });
+      for (const text of chunks(b.text)) events.push({ type: 'text_delta', index, text });
+    } else if (b.type === 'thinking') {
+      events.push({ type: 'block_start', index, block: { type: 'thinking' } });
+      for (const thinking of chunks(b.thinking)) events.push({ type: 'thinking_delta', index, thinking });
+      if (b.signature) events.push({ type: 'signature_delta', index, signature: b.signature });
+    } else if (b.type === 'redacted_thinking') {
+      events.push({ type: 'block_start', index, block: { type: 'redacted_thinking', data: b.data } });
+    } else if (b.type === 'tool_use') {
+      events.push({ type: 'block_start', index, block: { type: 'tool_use', id: b.id, name: b.name } });
+      for (const partialJson of chunks(JSON.stringify(b.input)))
+        events.push({ type: 'tool_args_delta', index, partialJson });
+    }
+    events.push({ type: 'block_stop', index });
+  });
+  events.push({
+    type: 'message_delta',
+    stopReason: res.stopReason,
+    ...(res.stopSequence !== undefined ? { stopSequence: res.stopSequence } : {}),
+    usage: res.usage,
+  });
+  events.push({ type: 'message_stop' });
+  return events;
+}
+
+export function sse(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
+
+// ---- seeded generator --------------------------------------------------------------------
+
+export class Rng {
+  #s: number;
+  constructor(seed: number) {
+    this.#s = seed >>> 0;
+  }
+  /** mulberry32 */
+  next(): number {
+    this.#s = (this.#s + 0x6d2b79f5) >>> 0;
+    let t = this.#s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+  bool(p = 0.5): boolean {
+    return this.next() < p;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)]!;
+  }
+  word(): string {
+    return this.pick([
+      'alpha',
+      'bravo',
+      'ünïcode',
+      'emoji 🚀',
+      'quote "x"',
+      'line\nbreak',
+      'tab\tbed',
+      'zulu',
+    ]);
+  }
+  text(): string {
+    return Array.from({ length: this.int(1, 6) }, () => this.word()).join(' ');
+  }
+  id(prefix: string): string {
+    return `${prefix}${Array.from({ length: this.int(6, 12) }, () => this.pick([...'abcdefXYZ0123'])).join('')}`;
+  }
+  input(): JsonObject {
+    const out: JsonObject = {};
+    for (let i = this.int(0, 3); i > 0; i--) {
+      out[`k${i}`] = this.pick<JsonObject[string]>([
+        this.text(),
+        this.int(-5, 500),
+        this.bool(),
+        null,
+        [1, 'two'],
+        { n: { deep: true } },
+      ]);
+    }
+    return out;
+  }
+}
+
+/** What a protocol's request can carry; the generator only produces carriable IRs. */
+export interface RequestCaps {
+  readonly toolPrefix: string;
+  readonly systemBlocks: number;
+  readonly cache: boolean;
+  readonly documents: readonly ('base64' | 'url' | 'text')[];
+  readonly signedThinking: boolean;
+  readonly toolResultImages: boolean;
+  readonly toolResultErrors: boolean;
+  readonly mixedToolResults: boolean;
+  readonly stop: boolean;
+  readonly topK: boolean;
+  readonly reasoning: 'effort' | 'budget';
+  readonly formats: readonly ('text' | 'json_object' | 'json_schema')[];
+  readonly schemaName: boolean;
+  readonly metadata: boolean;
+  readonly requireMaxTokens: boolean;
+}
+
+export function genRequest(rng: Rng, caps: RequestCaps): Request {
+  const cc = (): { cacheControl?: { type: 'ephemeral' } } =>
+    caps.cache && rng.bool(0.3) ? { cacheControl: { type: 'ephemeral' } } : {};
+  const tools = Array.from({ length: rng.int(0, 2) }, (_, i) => ({
+    name: `tool_${i}`,
+    ...(rng.bool() ? { description: rng.text() } : {}),
+    inputSchema: { type: 'object', properties: { q: { type: 'string' } } },
+    ...cc(),
+  }));
+  const messages: Message[] = [];
+  let pendingCalls: string[] = [];
+  for (let turn = rng.int(1, 3); turn > 0; turn--) {
+    const user: ContentBlock[] = [];
+    for (const id of pendingCalls) {
+      const content: (ContentBlock & { type: 'text' | 'image' })[] = [
+        { type: 'text', text: rng.text(), ...cc() },
+      ];
+      if (caps.toolResultImages && rng.bool(0.3)) {
+        content.push({ type: 'image', source: { kind: 'url', url: 'https://example.com/r.png' } });
+      }
+      user.push({
+        type: 'tool_result',
+        toolUseId: id,
+        content: caps.toolResultImages ? content : [{ type: 'text', text: rng.text() }],
+        ...(caps.toolResultErrors && rng.bool(0.3) ? { isError: true } : {}),
+        ...cc(),
+      });
+    }
+    if (pendingCalls.length === 0 || caps.mixedToolResults) {
+      user.push({ type: 'text', text: rng.text(), ...cc() });
+      if (rng.bool(0.3))
+        user.push({ type: 'image', source: { kind: 'url', url: 'https://example.com/a.png' }, ...cc() });
+      if (rng.bool(0.3)) {
+        user.push({
+          type: 'image',
+          source: { kind: 'base64', mediaType: 'image/png', data: 'iVBORw0KGgo=' },
+          ...cc(),
+        });
+      }
+      if (caps.documents.length > 0 && rng.bool(0.3)) {
+        const kind = rng.pick(caps.documents);
+        const source =
+          kind === 'base64'
+            ? { kind, mediaType: 'application/pdf', data: 'JVBERi0xLjQ=' }
+            : kind === 'url'
+              ? { kind, url: 'https://example.com/d.pdf' }
+              : { kind, text: rng.text() };
+        user.push({ type: 'document', source, title: 'doc.pdf', ...cc() } as ContentBlock);
+      }
+    }
+    messages.push({ role: 'user', content: user });
+    pendingCalls = [];
+    if (turn === 1 && rng.bool(0.3)) break;
+    const assistant: ContentBlock[] = [];
+    if (caps.signedThinking && rng.bool(0.4)) {
+      assistant.push(
+        rng.bool(0.8)
+          ? { type: 'thinking', thinking: rng.text(), signature: `sig-${rng.int(0, 1e6)}` }
+          : { type: 'redacted_thinking', data: `red-${rng.int(0, 1e6)}` },
+      );
+    }
+    if (rng.bool(0.8) || tools.length === 0) assistant.push({ type: 'text', text: rng.text() });
+    if (tools.length > 0 && turn > 1) {
+      for (let n = rng.int(0, 2); n > 0; n--) {
+        const id = rng.id(caps.toolPrefix);
+        pendingCalls.push(id);
+        assistant.push({ type: 'tool_use', id, name: rng.pick(tools).name, input: rng.input() });
+      }
+    }
+    if (!assistant.some((b) => b.type === 'text' || b.type === 'tool_use'))
+      assistant.push({ type: 'text', text: rng.text() });
+    messages.push({ role: 'assistant', content: assistant });
+  }
+  const system = Array.from({ length: rng.int(0, caps.systemBlocks) }, () => ({
+    type: 'text' as const,
+    text: rng.text(),
+    ...cc(),
+  }));
+  let toolChoice: ToolChoice | undefined;
+  if (tools.length > 0 && rng.bool(0.6)) {
+    const single = rng.bool(0.3) ? { disableParallel: true } : {};
+    toolChoice = rng.pick<ToolChoice>([
+      { type: 'auto', ...single },
+      { type: 'any', ...single },
+      { type: 'none' },
+      { type: 'tool', name: tools[0]!.name, ...single },
+    ]);
+  }
+  const maxTokens = caps.requireMaxTokens || rng.bool(0.7) ? rng.int(2048, 32000) : undefined;
+  const budget =
+    caps.reasoning === 'budget' && maxTokens !== undefined && rng.bool(0.3)
+      ? rng.int(1024, maxTokens - 1)
+      : undefined;
+  const effort =
+    caps.reasoning === 'effort' && rng.bool(0.3)
+      ? rng.pick(['minimal', 'low', 'medium', 'high'] as const)
+      : undefined;
+  const format = caps.formats.length > 0 && rng.bool(0.3) ? rng.pick(caps.formats) : undefined;
+  return {
+    model: 'm',
+    system,
+    messages,
+    tools,
+    stop: caps.stop && rng.bool(0.4) ? ['END', rng.word()] : [],
+    stream: rng.bool(),
+    extra: {},
+    ...(toolChoice ? { toolChoice } : {}),
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
+    ...(budget === undefined && rng.bool(0.5) ? { temperature: rng.pick([0, 0.2, 0.7, 1, 1.3]) } : {}),
+    ...(budget === undefined && rng.bool(0.3) ? { topP: rng.pick([0.1, 0.9, 1]) } : {}),
+    ...(budget === undefined && caps.topK && rng.bool(0.3) ? { topK: rng.int(1, 100) } : {}),
+    ...(budget !== undefined ? { reasoning: { budgetTokens: budget } } : {}),
+    ...(effort !== undefined ? { reasoning: { effort } } : {}),
+    ...(format === 'json_schema'
+      ? {
+          responseFormat: {
+            type: format,
+            name: caps.schemaName ? rng.pick(['answer', 'out']) : 'response',
+            schema: { type: 'object', properties: { a: { type: 'number' } } },
+          },
+        }
+      : format
+        ? { responseFormat: { type: format } }
+        : {}),
+    ...(rng.bool(0.3) ? { user: `user-${rng.int(1, 99)}` } : {}),
+    ...(caps.metadata && rng.bool(0.3) ? { metadata: { trace: rng.id('t') } } : {}),
+  };
+}
+
+export interface ResponseCaps {
+  readonly toolPrefix: string;
+  readonly signedThinking: boolean;
+  readonly redacted: boolean;
+  readonly thinkingFirstOnly: boolean;
+  readonly textBeforeTools: boolean;
+  readonly stops: readonly StopReason[];
+  readonly stopSequence: boolean;
+  readonly reasoningTokens: boolean;
+  readonly total: boolean;
+  readonly created: boolean;
+}
+
+export function genResponse(rng: Rng, caps: ResponseCaps): Response {
+  const content: ContentBlock[] = [];
+  if (rng.bool(0.4)) {
+    content.push(
+      caps.redacted && rng.bool(0.2)
+        ? { type: 'redacted_thinking', data: `red-${rng.int(0, 1e6)}` }
+        : {
+            type: 'thinking',
+            thinking: rng.text(),
+            ...(caps.signedThinking ? { signature: `sig-${rng.int(0, 1e6)}` } : {}),
+          },
+    );
+  }
+  const calls = rng.int(0, 2);
+  const texts = caps.textBeforeTools ? (calls === 0 || rng.bool() ? 1 : 0) : rng.int(calls === 0 ? 1 : 0, 2);
+  const body: ContentBlock[] = [];
+  for (let i = 0; i < texts; i++) body.push({ type: 'text', text: rng.text() });
+  for (let i = 0; i < calls; i++)
+    body.push({ type: 'tool_use', id: rng.id(caps.toolPrefix), name: `tool_${i}`, input: rng.input() });
+  if (!caps.textBeforeTools) body.sort(() => rng.next() - 0.5);
+  content.push(...body);
+  if (!caps.thinkingFirstOnly && rng.bool(0.2))
+    content.push({ type: 'thinking', thinking: rng.text(), signature: 'late' });
+  const stopReason = calls > 0 && rng.bool(0.8) ? 'tool_use' : rng.pick(caps.stops);
+  const input = rng.int(1, 5000);
+  const read = rng.bool(0.4) ? rng.int(1, input) : undefined;
+  const write = rng.bool(0.3) ? rng.int(1, input - (read ?? 0) || 1) : undefined;
+  const output = rng.int(1, 2000);
+  const usage: Usage = {
+    inputTokens: Math.max(input, (read ?? 0) + (write ?? 0)),
+    outputTokens: output,
+    ...(read ? { cacheReadInputTokens: read } : {}),
+    ...(write ? { cacheCreationInputTokens: write } : {}),
+    ...(caps.reasoningTokens && rng.bool(0.4) ? { reasoningTokens: rng.int(1, output) } : {}),
+  };
+  return {
+    id: 'upstream-id',
+    model: rng.pick(['gpt-x', 'claude-y', 'model/with:chars']),
+    content,
+    stopReason,
+    ...(caps.stopSequence && stopReason === 'stop_sequence' ? { stopSequence: 'END' } : {}),
+    usage: caps.total ? { ...usage, totalTokens: usage.inputTokens + usage.outputTokens } : usage,
+    ...(caps.created ? { created: 1_700_000_000 + rng.int(0, 1e6) } : {}),
+  };
+}
+
+/** A fetch stub answering every call with `body`, for driving the official SDKs offline. */
+export function fetchReturning(body: string, contentType: string): typeof fetch {
+  return async () => new Response(body, { status: 200, headers: { 'content-type': contentType } });
+}
+
+/**
+ * A valid but unusual variant of a canonical event sequence: blocks interleaved (when `mix`), some
+ * block_stops left to message_delta, usage sometimes missing, message_start sometimes absent.
+ */
+export function oddOrder(events: readonly StreamEvent[], rng: Rng, mix: boolean): StreamEvent[] {
+  const start = events.find((e) => e.type === 'message_start');
+  const tail = events.filter((e) => e.type === 'message_delta' || e.type === 'message_stop');
+  const lanes: StreamEvent[][] = [];
+  for (const e of events) {
+    if (!('index' in e)) continue;
+    (lanes[e.index] ??= []).push(e);
+  }
+  for (const lane of lanes) if (lane.at(-1)?.type === 'block_stop' && rng.bool(0.3)) lane.pop();
+  const body: StreamEvent[] = [];
+  let begun = 0;
+  const cursor = lanes.map(() => 0);
+  while (cursor.some((c, i) => c < lanes[i]!.length)) {
+    const live = lanes
+      .map((_, i) => i)
+      .filter((i) => cursor[i]! < lanes[i]!.length && (i < begun || i === begun));
+    const i = mix ? rng.pick(live) : Math.min(...live);
+    if (i === begun) begun++;
+    body.push(lanes[i]![cursor[i]!++]!);
+  }
+  const out: StreamEvent[] = [];
+  if (start && rng.bool(0.8)) out.push(start);
+  out.push(...body);
+  for (const e of tail) {
+    if (e.type === 'message_delta' && rng.bool(0.3)) {
+      const { usage: _, ...bare } = e;
+      out.push(bare);
+    } else out.push(e);
+  }
+  return out;
+}
+
+/** What must survive any writer→reader hop: text and reasoning in order, tool calls, stop reason. */
+export function essence(content: readonly ContentBlock[]): {
+  text: string;
+  thinking: string;
+  tools: unknown[];
+} {
+  let text = '';
+  let thinking = '';
+  const tools: unknown[] = [];
+  for (const b of content) {
+    if (b.type === 'text') text += b.text;
+    else if (b.type === 'thinking') thinking += b.thinking;
+    else if (b.type === 'tool_use') tools.push([b.name, b.input]);
+  }
+  return { text, thinking, tools };
+}
