@@ -13,6 +13,8 @@ export interface ProtocolEdge {
   readonly protocol: Protocol;
   /** Body-model protocols read the model from the JSON body; path-model ones from the URL (P-GEN-5). */
   readonly modelIn: 'body' | 'path';
+  /** Whether the upstream body names the model (Anthropic does although its ingress is path-model). */
+  readonly bodyNamesModel: boolean;
   /** Upstream path (appended to base_url) for `model`; `sse` selects Gemini's SSE framing. */
   egressPath(model: string, stream: boolean, sse: boolean): string;
   /** The one native credential header set for `key` (P-GEN-4); `apiKeyStyle` is `auth: api-key`. */

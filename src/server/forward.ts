@@ -7,16 +7,23 @@ import { callUpstream, readCapped } from '../upstream/call.ts';
 import type { OriginPools } from '../upstream/origins.ts';
 import { relayHeaders } from '../upstream/relay-headers.ts';
 import type { Dispatch } from './dispatch.ts';
-import { type Span, spliceString } from './json-scan.ts';
+import { insertString, type Span, spanString, spliceString } from './json-scan.ts';
 import { errorInfo, sendError } from './respond.ts';
 
 /** Upstream error bodies are relayed up to this size (G-SEC-20). */
 export const MAX_ERROR_BODY = 256 * 1024;
 
 export interface ForwardExtras {
-  /** Where the body names the model (body-model protocols), replaced by the lane's model. */
+  /** Where the client's body names the model, if it does. */
   readonly modelSpan: Span | undefined;
-  readonly requestedName: string;
+}
+
+/** The client's bytes with the lane's model named where the upstream protocol expects it. */
+function upstreamBody(d: Dispatch, modelSpan: Span | undefined): Buffer {
+  const lane = d.lane;
+  if (!lane.upstream.edge.bodyNamesModel) return d.body;
+  if (modelSpan === undefined) return insertString(d.body, 'model', lane.name);
+  return spanString(d.body, modelSpan) === lane.name ? d.body : spliceString(d.body, modelSpan, lane.name);
 }
 
 export async function forwardSameProtocol(
@@ -25,10 +32,7 @@ export async function forwardSameProtocol(
   origins: OriginPools,
 ): Promise<void> {
   const { req, res, lane } = d;
-  const body =
-    x.modelSpan !== undefined && x.requestedName !== lane.name
-      ? spliceString(d.body, x.modelSpan, lane.name)
-      : d.body;
+  const body = upstreamBody(d, x.modelSpan);
   let upstream: Dispatcher.ResponseData;
   try {
     upstream = await callUpstream(origins, { ...d, body, clientHeaders: req.headers });

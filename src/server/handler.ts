@@ -180,8 +180,7 @@ export class RequestHandler {
     };
     if (lane.model.provider.builtin === 'demo') return answerDemo(dispatch, route.protocol);
     if (lane.upstream.protocol === route.protocol) {
-      const modelSpan = edge.modelIn === 'body' ? scan.model : undefined;
-      return forwardSameProtocol(dispatch, { modelSpan, requestedName: name }, this.#targets.origins);
+      return forwardSameProtocol(dispatch, { modelSpan: scan.model }, this.#targets.origins);
     }
     return translateAndForward(dispatch, route.protocol, this.#targets.origins);
   }
@@ -197,10 +196,18 @@ export class RequestHandler {
   }
 }
 
+/** How much of an oversized body is read and discarded so the client sees the 413. */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+
 function refuseTooLarge(req: IncomingMessage, res: ServerResponse, edge: ProtocolEdge): void {
-  // Close the connection after answering: the rest of an oversized body is not worth reading.
-  res.setHeader('connection', 'close');
   sendError(res, edge, errorInfo('request_too_large', 413, TOO_LARGE));
+  // Closing now would reset a client that is still sending before it reads the answer: discard
+  // the rest instead, up to a bound, then drop the connection.
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_LIMIT) req.socket.destroy();
+  });
   req.resume();
 }
 

@@ -230,3 +230,12 @@ export function spliceString(b: Buffer, span: Span, value: string): Buffer {
   const replacement = Buffer.from(JSON.stringify(value));
   return Buffer.concat([b.subarray(0, span.start), replacement, b.subarray(span.end)]);
 }
+
+/** `b` (a JSON object) with `"key":value` inserted as its first member. */
+export function insertString(b: Buffer, key: string, value: string): Buffer {
+  const open = b.indexOf(0x7b);
+  let next = open + 1;
+  while (next < b.length && isWs(b[next])) next++;
+  const member = `${JSON.stringify(key)}:${JSON.stringify(value)}${b[next] === 0x7d ? '' : ','}`;
+  return Buffer.concat([b.subarray(0, open + 1), Buffer.from(member), b.subarray(open + 1)]);
+}

@@ -7,6 +7,9 @@ import { describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { anthropicCodec } from '../../src/protocols/anthropic/index.ts';
 import type { JsonObject, Request, Response, StreamEvent } from '../../src/protocols/ir.ts';
+import { isObject } from '../../src/protocols/json-access.ts';
+import { openaiCodec } from '../../src/protocols/openai/index.ts';
+import { responsesCodec } from '../../src/protocols/responses/index.ts';
 import {
   assertSplitInvariant,
   essence,
@@ -17,11 +20,13 @@ import {
   genRequest,
   genResponse,
   golden,
+  mutate,
   normaliseIds,
   oddOrder,
   type RequestCaps,
   type ResponseCaps,
   Rng,
+  randomJson,
   readJson,
   readText,
   replay,
@@ -438,6 +443,25 @@ describe('anthropic stream writer robustness (seeded)', () => {
       const final = await client.messages.stream({ model: 'x', max_tokens: 1, messages: [] }).finalMessage();
       const sdkText = final.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
       assert.equal(sdkText, essence(res.content).text, `sdk seed ${seed}`);
+    }
+  });
+});
+
+describe('anthropic hostile input', () => {
+  it('readers never throw on mutated fixtures or random JSON, and every writer accepts what they read', () => {
+    const writers = [openaiCodec, responsesCodec, anthropicCodec];
+    const rng = new Rng(4242);
+    const requests = fixtures(P, 'request-', '.json').map((n) => readJson(P, n));
+    const responses = fixtures(P, 'response-', '.json').map((n) => readJson(P, n));
+    for (let i = 0; i < 400; i++) {
+      const raw = rng.bool(0.2) ? randomJson(rng) : mutate(rng.pick(requests), rng);
+      const req = codec.readRequest(isObject(raw) ? raw : {}, { model: 'm', stream: rng.bool() });
+      for (const w of writers) JSON.stringify(w.writeRequest(req, { model: 'up', defaultMaxTokens: 0 }));
+      const body = rng.bool(0.2) ? randomJson(rng) : mutate(rng.pick(responses), rng);
+      const res = codec.readResponse(body);
+      codec.usageFromResponse(body);
+      codec.readError(500, body, {});
+      for (const w of writers) JSON.stringify(w.writeResponse(res));
     }
   });
 });

@@ -217,7 +217,8 @@ function randomRequest(seed: number): Request {
     const calls = g.int(3);
     for (let i = 0; i < calls; i++)
       assistant.push({ type: 'tool_use', id: g.id(), name: g.ident(), input: g.args() });
-    if (assistant.every((b) => b.type === 'thinking')) assistant.push({ type: 'text', text: g.sentence() });
+    if (assistant.filter((b) => b.type !== 'thinking').length === 0)
+      assistant.push({ type: 'text', text: g.sentence() });
     messages.push({ role: 'assistant', content: assistant });
     const results = assistant.flatMap((b): ContentBlock[] =>
       b.type === 'tool_use'

@@ -417,7 +417,7 @@ describe('gemini stream reader', () => {
 
   it('reads the JSON-array framing into the same events as SSE', () => {
     assert.deepEqual(
-      normalise(readAll(bytesOf(text('stream-text.json')))),
+      normalise(readAll(bytesOf(text('stream-text.array')))),
       normalise(readAll(bytesOf(text('stream-text.sse')))),
     );
   });
@@ -445,7 +445,7 @@ describe('gemini stream reader', () => {
     assert.equal(events.filter((e) => e.type === 'error').length, 1);
   });
 
-  for (const name of ['stream-text.sse', 'stream-text.json', 'stream-tool.sse']) {
+  for (const name of ['stream-text.sse', 'stream-text.array', 'stream-tool.sse']) {
     it(`reassembles ${name} split at every byte boundary`, () => {
       const bytes = bytesOf(text(name));
       const whole = normalise(readAll(bytes));
@@ -457,7 +457,7 @@ describe('gemini stream reader', () => {
   }
 
   it('reports a truncated stream as an error at end, without throwing', () => {
-    const events = readAll(bytesOf(text('stream-truncated.json')));
+    const events = readAll(bytesOf(text('stream-truncated.array')));
     assert.equal(events.at(-1)?.type, 'error');
     const sse = text('stream-text.sse');
     const cut = readAll(bytesOf(sse.slice(0, sse.lastIndexOf('data:'))));
@@ -473,7 +473,7 @@ describe('gemini stream reader', () => {
       '[{}] trailing',
       'data: []\n\n',
       '\uFEFF   ',
-      text('stream-text.json').replace(/"/g, ''),
+      text('stream-text.array').replace(/"/g, ''),
     ];
     for (let i = 0; i < 200; i++) {
       samples.push(

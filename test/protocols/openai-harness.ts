@@ -7,6 +7,7 @@ import type { StreamReader } from '../../src/protocols/codec.ts';
 import type {
   ContentBlock,
   JsonObject,
+  JsonValue,
   Message,
   Request,
   Response,
@@ -495,7 +496,9 @@ export function oddOrder(events: readonly StreamEvent[], rng: Rng, mix: boolean)
   const lanes: StreamEvent[][] = [];
   for (const e of events) {
     if (!('index' in e)) continue;
-    (lanes[e.index] ??= []).push(e);
+    const lane = lanes[e.index] ?? [];
+    lanes[e.index] = lane;
+    lane.push(e);
   }
   for (const lane of lanes) if (lane.at(-1)?.type === 'block_stop' && rng.bool(0.3)) lane.pop();
   const body: StreamEvent[] = [];
@@ -536,4 +539,53 @@ export function essence(content: readonly ContentBlock[]): {
     else if (b.type === 'tool_use') tools.push([b.name, b.input]);
   }
   return { text, thinking, tools };
+}
+
+/** A random JSON value of bounded depth, biased towards shapes readers look into. */
+export function randomJson(rng: Rng, depth = 3): JsonValue {
+  const leaf = (): JsonValue =>
+    rng.pick<JsonValue>([
+      null,
+      true,
+      0,
+      -1,
+      1e308,
+      3.5,
+      '',
+      'text',
+      'data:image/png;base64,',
+      '{"a":',
+      'tool_use',
+    ]);
+  if (depth === 0 || rng.bool(0.3)) return leaf();
+  if (rng.bool()) return Array.from({ length: rng.int(0, 3) }, () => randomJson(rng, depth - 1));
+  const keys = [
+    'type',
+    'role',
+    'content',
+    'text',
+    'id',
+    'name',
+    'input',
+    'arguments',
+    'usage',
+    'delta',
+    'index',
+    'source',
+  ];
+  const out: { [key: string]: JsonValue } = {};
+  for (let n = rng.int(0, 4); n > 0; n--) out[rng.pick(keys)] = randomJson(rng, depth - 1);
+  return out;
+}
+
+/** `value` with random subtrees replaced, for hostile-input tests built from real fixtures. */
+export function mutate(value: JsonValue, rng: Rng): JsonValue {
+  if (rng.bool(0.08)) return randomJson(rng);
+  if (Array.isArray(value)) return value.map((v) => mutate(v, rng));
+  if (value !== null && typeof value === 'object') {
+    const out: { [key: string]: JsonValue } = {};
+    for (const [k, v] of Object.entries(value)) if (!rng.bool(0.05)) out[k] = mutate(v, rng);
+    return out;
+  }
+  return value;
 }

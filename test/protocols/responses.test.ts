@@ -5,7 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import OpenAI from 'openai';
+import { anthropicCodec } from '../../src/protocols/anthropic/index.ts';
 import type { JsonObject, Response, StreamEvent } from '../../src/protocols/ir.ts';
+import { isObject } from '../../src/protocols/json-access.ts';
+import { openaiCodec } from '../../src/protocols/openai/index.ts';
 import { responsesCodec } from '../../src/protocols/responses/index.ts';
 import {
   assertSplitInvariant,
@@ -17,11 +20,13 @@ import {
   genRequest,
   genResponse,
   golden,
+  mutate,
   normaliseIds,
   oddOrder,
   type RequestCaps,
   type ResponseCaps,
   Rng,
+  randomJson,
   readJson,
   readText,
   replay,
@@ -413,6 +418,25 @@ describe('responses stream writer robustness (seeded)', () => {
       });
       const final = await client.responses.stream({ model: 'x', input: 'hi' }).finalResponse();
       assert.equal(final.output_text, essence(res.content).text, `sdk seed ${seed}`);
+    }
+  });
+});
+
+describe('responses hostile input', () => {
+  it('readers never throw on mutated fixtures or random JSON, and every writer accepts what they read', () => {
+    const writers = [openaiCodec, responsesCodec, anthropicCodec];
+    const rng = new Rng(4242);
+    const requests = fixtures(P, 'request-', '.json').map((n) => readJson(P, n));
+    const responses = fixtures(P, 'response-', '.json').map((n) => readJson(P, n));
+    for (let i = 0; i < 400; i++) {
+      const raw = rng.bool(0.2) ? randomJson(rng) : mutate(rng.pick(requests), rng);
+      const req = codec.readRequest(isObject(raw) ? raw : {}, { model: 'm', stream: rng.bool() });
+      for (const w of writers) JSON.stringify(w.writeRequest(req, { model: 'up', defaultMaxTokens: 0 }));
+      const body = rng.bool(0.2) ? randomJson(rng) : mutate(rng.pick(responses), rng);
+      const res = codec.readResponse(body);
+      codec.usageFromResponse(body);
+      codec.readError(500, body, {});
+      for (const w of writers) JSON.stringify(w.writeResponse(res));
     }
   });
 });

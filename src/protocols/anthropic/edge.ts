@@ -11,6 +11,7 @@ export const ANTHROPIC_VERSION = '2023-06-01';
 export const anthropicEdge: ProtocolEdge = {
   protocol: 'anthropic',
   modelIn: 'path',
+  bodyNamesModel: true,
   egressPath: () => '/v1/messages',
   // API keys go in x-api-key; OAuth tokens (sk-ant-oat…) are bearer. Exactly one header (G-CFG-22).
   credentialHeaders: (key, apiKeyStyle): Record<string, string> => {
@@ -18,7 +19,7 @@ export const anthropicEdge: ProtocolEdge = {
     return key.startsWith('sk-ant-oat') ? { authorization: `Bearer ${key}` } : { 'x-api-key': key };
   },
   fixedHeaders: { 'anthropic-version': ANTHROPIC_VERSION },
-  forwardedClientHeaders: ['anthropic-version', 'anthropic-beta'],
+  forwardedClientHeaders: ['anthropic-beta'],
   usesSigV4: false,
   writeError: writeAnthropicError,
   readError: (_status, body) => readAnthropicError(body),

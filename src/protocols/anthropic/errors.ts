@@ -32,7 +32,11 @@ export function anthropicAuthFailure(): GatewayErrorInfo {
 }
 
 export function anthropicModelNotFound(name: string): GatewayErrorInfo {
-  return { kind: 'not_found_error', status: 404, message: `model: ${name}` };
+  return {
+    kind: 'not_found_error',
+    status: 404,
+    message: `The model '${name}' does not exist or you do not have access to it.`,
+  };
 }
 
 export function readAnthropicError(body: JsonValue | undefined): UpstreamErrorFacts {

@@ -4,6 +4,7 @@ import { bedrockAuthFailure, bedrockModelNotFound, readBedrockError, writeBedroc
 export const bedrockEdge: ProtocolEdge = {
   protocol: 'bedrock',
   modelIn: 'path',
+  bodyNamesModel: false,
   egressPath: (model, stream) =>
     `/model/${encodeURIComponent(model)}/${stream ? 'converse-stream' : 'converse'}`,
   // Bedrock signs every request with SigV4; a bearer-style credential is only used in passthrough.

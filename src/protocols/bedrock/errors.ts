@@ -43,8 +43,12 @@ export function bedrockAuthFailure(): GatewayErrorInfo {
   };
 }
 
-export function bedrockModelNotFound(_name: string): GatewayErrorInfo {
-  return { kind: 'not_found_error', status: 404, message: 'The provided model identifier is invalid.' };
+export function bedrockModelNotFound(name: string): GatewayErrorInfo {
+  return {
+    kind: 'not_found_error',
+    status: 404,
+    message: `The model '${name}' does not exist or you do not have access to it.`,
+  };
 }
 
 export function readBedrockError(

@@ -4,6 +4,7 @@ import { cohereAuthFailure, cohereModelNotFound, readCohereError, writeCohereErr
 export const cohereEdge: ProtocolEdge = {
   protocol: 'cohere',
   modelIn: 'body',
+  bodyNamesModel: true,
   egressPath: () => '/v2/chat',
   credentialHeaders: bearer,
   fixedHeaders: {},

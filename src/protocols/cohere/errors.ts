@@ -18,7 +18,7 @@ export function cohereModelNotFound(name: string): GatewayErrorInfo {
   return {
     kind: 'not_found_error',
     status: 404,
-    message: `model '${name}' not found, make sure the correct model ID was used and that you have access to the model.`,
+    message: `The model '${name}' does not exist or you do not have access to it.`,
   };
 }
 

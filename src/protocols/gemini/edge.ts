@@ -4,6 +4,7 @@ import { geminiAuthFailure, geminiModelNotFound, readGeminiError, writeGeminiErr
 export const geminiEdge: ProtocolEdge = {
   protocol: 'gemini',
   modelIn: 'path',
+  bodyNamesModel: false,
   egressPath: (model, stream, sse) =>
     stream
       ? `/v1beta/models/${encodeURIComponent(model)}:streamGenerateContent${sse ? '?alt=sse' : ''}`

@@ -4,6 +4,7 @@ import { openAIAuthFailure, openAIModelNotFound, readOpenAIError, writeOpenAIErr
 export const openaiEdge: ProtocolEdge = {
   protocol: 'openai',
   modelIn: 'body',
+  bodyNamesModel: true,
   egressPath: () => '/v1/chat/completions',
   credentialHeaders: bearer,
   fixedHeaders: {},

@@ -9,6 +9,7 @@ import {
 export const responsesEdge: ProtocolEdge = {
   protocol: 'responses',
   modelIn: 'body',
+  bodyNamesModel: true,
   egressPath: () => '/v1/responses',
   credentialHeaders: bearer,
   fixedHeaders: {},
