@@ -1,14 +1,15 @@
 // Starts the gateway: builds lanes and pools, binds the listener (plain or TLS), prints the
 // banner, and drains in-flight requests on SIGINT/SIGTERM (G-CLI-8).
 
-import { createServer as createHttpServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import { embeddedDefaultBanner } from '../config/default.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { line, log } from '../observability/log.ts';
 import { Targets } from '../routing/targets.ts';
 import { RequestHandler } from './handler.ts';
+import { createDualListener } from './listener.ts';
 import { loadTls, TlsConfigError } from './tls.ts';
 
 const BAD_REQUEST_BODY = JSON.stringify({
@@ -42,10 +43,11 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       throw err;
     }
   }
-  const server: Server =
-    tlsOptions === undefined
-      ? createHttpServer(handler.handle)
-      : createHttpsServer(tlsOptions, handler.handle);
+  // Plain HTTP listens through a TCP front that also admits cleartext HTTP/2 (the Bedrock SDK's
+  // default); TLS keeps ALPN at http/1.1 (G-TLS-2).
+  const dual = tlsOptions === undefined ? createDualListener(handler.handle) : undefined;
+  const server: Server = dual?.http1 ?? createHttpsServer(tlsOptions!, handler.handle);
+  const listening: NetServer = dual?.tcp ?? server;
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 0;
@@ -68,13 +70,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     const onError = (err: NodeJS.ErrnoException): void => {
       reject(new Error(`cannot bind listen address '${config.listen.raw}': ${err.message}`));
     };
-    server.once('error', onError);
-    server.listen(config.listen.port, config.listen.host, () => {
-      server.off('error', onError);
+    listening.once('error', onError);
+    listening.listen(config.listen.port, config.listen.host, () => {
+      listening.off('error', onError);
       resolve();
     });
   });
-  const address = server.address();
+  const address = listening.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.listen.port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   const url = `${tlsOptions === undefined ? 'http' : 'https'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
@@ -84,8 +86,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
 
   const close = async (): Promise<void> => {
     await new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      listening.close(() => resolve());
       server.closeIdleConnections();
+      dual?.http2.close();
     });
     await targets.origins.close();
   };

@@ -181,20 +181,18 @@ describe('responses are relayed byte-for-byte (P-FWD-2)', () => {
 });
 
 describe('bedrock SDK with its default transport (HTTP/2 cleartext, prior knowledge)', () => {
-  it('ConverseCommand without a custom requestHandler', {
-    todo:
-      'client-bedrock-runtime defaults to NodeHttp2Handler; on http:// it speaks h2c prior knowledge and on ' +
-      'https:// it needs ALPN h2 — the gateway listener must accept HTTP/2 for unmodified Bedrock clients',
-  }, async () => {
-    mock.reset();
-    const lane = LANE_LIST.find((l) => l.protocol === 'bedrock')!;
-    const r = await SDK_CALLS.bedrock({
-      baseUrl: gw.url,
-      token: CLIENT_TOKEN,
-      name: lane.pool,
-      stream: false,
-      bedrockTransport: 'default',
+  for (const stream of [false, true]) {
+    it(`${stream ? 'ConverseStreamCommand' : 'ConverseCommand'} without a custom requestHandler`, async () => {
+      mock.reset();
+      const lane = LANE_LIST.find((l) => l.protocol === 'bedrock')!;
+      const r = await SDK_CALLS.bedrock({
+        baseUrl: gw.url,
+        token: CLIENT_TOKEN,
+        name: lane.pool,
+        stream,
+        bedrockTransport: 'default',
+      });
+      assertAnswer(lane, r, stream);
     });
-    assertAnswer(lane, r, false);
-  });
+  }
 });

@@ -535,6 +535,18 @@ describe('bedrock stream reader', () => {
     }
   });
 
+  it('rejects a corrupt length at once instead of buffering for it', () => {
+    const prelude = Buffer.alloc(12);
+    prelude.writeUInt32BE(15 * 1024 * 1024, 0);
+    prelude.writeUInt32BE(10, 4);
+    prelude.writeUInt32BE(12345, 8);
+    const events = bedrockCodec.newStreamReader().push(prelude);
+    assert.equal(events.at(-1)?.type, 'error');
+    const oversize = Buffer.alloc(4);
+    oversize.writeUInt32BE(64 * 1024 * 1024, 0);
+    assert.equal(bedrockCodec.newStreamReader().push(oversize).at(-1)?.type, 'error');
+  });
+
   it('never throws on malformed or random input', () => {
     const r = rng(5);
     const samples: Uint8Array[] = [

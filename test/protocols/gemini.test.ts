@@ -356,6 +356,41 @@ describe('gemini request writer', () => {
     assert.deepEqual(responses, ['"functionResponse":{"id":"toolu_01A","name":"get_weather"']);
   });
 
+  it('gives Gemini 3 a validator-skip signature for calls that arrived without one', () => {
+    const req: Request = {
+      ...ir,
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'two calls' }] },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'tool_use', id: 'call_1', name: 'a', input: {} },
+            { type: 'tool_use', id: 'call_2', name: 'b', input: {} },
+          ],
+        },
+      ],
+    };
+    const parts = (model: string): JsonObject[] =>
+      (geminiCodec.writeRequest(req, { model, defaultMaxTokens: 0 }).contents as JsonObject[])[1]!
+        .parts as JsonObject[];
+    assert.deepEqual(
+      parts('gemini-3-pro-preview').map((p) => p.thoughtSignature),
+      ['skip_thought_signature_validator', undefined],
+    );
+    assert.deepEqual(
+      parts('gemini-2.5-flash').map((p) => p.thoughtSignature),
+      [undefined, undefined],
+    );
+    const back = geminiCodec.readRequest(
+      geminiCodec.writeRequest(req, { model: 'gemini-3-flash', defaultMaxTokens: 0 }),
+      {
+        model: 'gemini-3-flash',
+        stream: false,
+      },
+    );
+    assert.deepEqual(back.messages[1], req.messages[1]);
+  });
+
   it('produces a one-token probe (P-PRB-1)', () => {
     assert.deepEqual(geminiCodec.probeBody('m'), {
       contents: [{ role: 'user', parts: [{ text: 'ping' }] }],

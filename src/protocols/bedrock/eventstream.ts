@@ -1,6 +1,7 @@
 // `application/vnd.amazon.eventstream` framing (P-STR-6): binary frames with a length prelude,
 // typed headers, a JSON payload and two CRC32s. Decoding reassembles frames split across chunks.
 
+import { crc32 } from 'node:zlib';
 import type { MessageHeaders } from '@smithy/eventstream-codec';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 
@@ -64,6 +65,13 @@ export class FrameDecoder {
       const total = view.getUint32(0, false);
       if (total < MIN_FRAME_BYTES || total > MAX_FRAME_BYTES)
         return this.#fail(frames, `bad frame length ${total}`);
+      // The prelude has its own CRC: a corrupt length is caught before waiting for that many bytes.
+      if (this.#buf.byteLength >= 12) {
+        if (crc32(this.#buf.subarray(0, 8)) !== view.getUint32(8, false))
+          return this.#fail(frames, 'bad prelude CRC');
+        if (view.getUint32(4, false) > total - MIN_FRAME_BYTES)
+          return this.#fail(frames, 'bad headers length');
+      }
       if (this.#buf.byteLength < total) break;
       const bytes = this.#buf.slice(0, total);
       this.#buf = this.#buf.subarray(total);

@@ -93,7 +93,9 @@ export function readParts(
 ): ContentBlock[] {
   const blocks: ContentBlock[] = [];
   for (const part of arr(gf(content, 'parts'))) {
-    const signature = str(gf(part, 'thoughtSignature'));
+    const raw = str(gf(part, 'thoughtSignature'));
+    // The validator-skip sentinel is not a real signature: it is not surfaced to clients.
+    const signature = raw === SKIP_SIGNATURE ? undefined : raw;
     const text = str(field(part, 'text'));
     const thought = field(part, 'thought') === true;
     if (model && thought && text !== undefined) {
@@ -408,16 +410,39 @@ export function writeParts(message: Message, names: Map<string, string>): JsonOb
   return parts;
 }
 
+/**
+ * Google's documented stand-in for a thought signature the history cannot supply (a turn that came
+ * through another protocol): Gemini 3 refuses a replayed function call without one.
+ */
+export const SKIP_SIGNATURE = 'skip_thought_signature_validator';
+
+/** Gemini 1.x and 2.x do not validate signatures; anything else may. */
+function validatesSignatures(model: string): boolean {
+  return !/^(models\/)?gemini-[12][.-]/.test(model);
+}
+
 export function writeGeminiRequest(
   req: Request,
-  _ctx: { model: string; defaultMaxTokens: number },
+  ctx: { model: string; defaultMaxTokens: number },
 ): JsonObject {
   const body: JsonObject = {};
   const names = new Map<string, string>();
   const contents: JsonValue[] = [];
+  const sentinel = validatesSignatures(ctx.model);
   for (const message of req.messages) {
     const parts = writeParts(message, names);
-    if (parts.length > 0) contents.push({ role: message.role === 'assistant' ? 'model' : 'user', parts });
+    if (parts.length === 0) continue;
+    // Only the first call of a step carries a signature (parallel calls share it).
+    const call = parts.find((p) => p.functionCall !== undefined);
+    if (
+      sentinel &&
+      message.role === 'assistant' &&
+      call !== undefined &&
+      call.thoughtSignature === undefined
+    ) {
+      call.thoughtSignature = SKIP_SIGNATURE;
+    }
+    contents.push({ role: message.role === 'assistant' ? 'model' : 'user', parts });
   }
   body.contents = contents;
   if (req.system.length > 0) body.systemInstruction = { parts: req.system.map((b) => ({ text: b.text })) };

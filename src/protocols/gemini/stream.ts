@@ -45,6 +45,16 @@ function streamError(error: JsonValue): GatewayErrorInfo {
   };
 }
 
+/** The input side of a chunk's usage: what is known before any output is counted. */
+function inputUsage(usage: Usage): Usage {
+  return {
+    inputTokens: usage.inputTokens,
+    outputTokens: 0,
+    ...(usage.cacheReadInputTokens !== undefined && { cacheReadInputTokens: usage.cacheReadInputTokens }),
+    totalTokens: usage.inputTokens,
+  };
+}
+
 function malformed(detail: string): StreamEvent {
   return {
     type: 'error',
@@ -78,7 +88,7 @@ class ChunkInterpreter {
         type: 'message_start',
         id: str(gf(chunk, 'responseId')) || mintId('', 23),
         model: str(gf(chunk, 'modelVersion')) ?? '',
-        ...(usage !== undefined && { usage: { ...usage, outputTokens: 0, totalTokens: usage.inputTokens } }),
+        ...(usage !== undefined && { usage: inputUsage(usage) }),
       });
     }
     if (usage !== undefined) this.#usage = usage;

@@ -62,6 +62,7 @@ export class OpenAIStreamReader implements StreamReader {
   #next = 0;
   #open: OpenBlock | undefined;
   #tools = new Set<number>();
+  #toolIds = new Map<number, string>();
 
   push(chunk: Uint8Array): StreamEvent[] {
     const out: StreamEvent[] = [];
@@ -102,6 +103,9 @@ export class OpenAIStreamReader implements StreamReader {
       this.#done = true;
       return;
     }
+    const choices = arr(chunk.choices);
+    // Azure's leading prompt_filter_results chunk (empty id/model, no choices) carries nothing.
+    if (choices.length === 0 && !isObject(chunk.usage)) return;
     if (!this.#started) {
       this.#started = true;
       const created = count(chunk.created);
@@ -112,7 +116,7 @@ export class OpenAIStreamReader implements StreamReader {
         ...(created !== undefined ? { created } : {}),
       });
     }
-    const choice = arr(chunk.choices).find((c) => (count(field(c, 'index')) ?? 0) === 0);
+    const choice = choices.find((c) => (count(field(c, 'index')) ?? 0) === 0);
     if (choice !== undefined) this.#choice(choice, out);
     // `usage: null` on ordinary chunks is not a message delta; a usage object after finish_reason is
     // the trailing include_usage chunk, which completes the message.
@@ -131,9 +135,7 @@ export class OpenAIStreamReader implements StreamReader {
     if (text) this.#append('text', text, out);
     const refusal = str(field(delta, 'refusal'));
     if (refusal) this.#append('text', refusal, out);
-    arr(field(delta, 'tool_calls')).forEach((call, position) => {
-      this.#toolFragment(call, count(field(call, 'index')) ?? position, out);
-    });
+    for (const call of arr(field(delta, 'tool_calls'))) this.#toolFragment(call, this.#toolIndex(call), out);
     const finish = str(field(choice, 'finish_reason'));
     if (finish !== undefined && this.#finish === undefined) {
       this.#close(out);
@@ -155,12 +157,23 @@ export class OpenAIStreamReader implements StreamReader {
     );
   }
 
+  /** The fragment's `index`; servers that omit it are followed by call id (a new id is a new call). */
+  #toolIndex(call: JsonValue): number {
+    const index = count(field(call, 'index'));
+    if (index !== undefined) return index;
+    const id = str(field(call, 'id'));
+    const current = this.#open?.tool;
+    if (current !== undefined && (id === undefined || id === this.#toolIds.get(current))) return current;
+    return Math.max(-1, ...this.#tools) + 1;
+  }
+
   #toolFragment(call: JsonValue, tool: number, out: StreamEvent[]): void {
     const fn = field(call, 'function');
     const args = str(field(fn, 'arguments'));
     if (!this.#tools.has(tool)) {
       this.#close(out);
       this.#tools.add(tool);
+      this.#toolIds.set(tool, str(field(call, 'id')) ?? '');
       this.#open = { kind: 'tool', index: this.#next++, tool };
       out.push({
         type: 'block_start',
