@@ -137,6 +137,14 @@ describe('anthropic requests', () => {
     );
     assert.deepEqual(capped.thinking, { type: 'enabled', budget_tokens: 2999 });
     assert.equal(capped.max_tokens, 3000);
+    const adaptive = codec.readRequest(
+      { model: 'x', max_tokens: 100, thinking: { type: 'adaptive' }, temperature: 0.3, messages: [] },
+      { model: 'x', stream: false },
+    );
+    assert.deepEqual(adaptive.reasoning, {});
+    const back = codec.writeRequest(adaptive, { model: 'x', defaultMaxTokens: 4096 });
+    assert.deepEqual(back.thinking, { type: 'adaptive' });
+    assert.equal(back.temperature, undefined);
   });
 
   it('probes with one token', () => {

@@ -254,6 +254,26 @@ describe('openai stream reader', () => {
     assert.equal(f.stopReason, 'tool_use');
   });
 
+  it("skips Azure's prompt-filter chunk and follows tool calls by id when index is missing", () => {
+    const azure = replay(codec.newStreamReader(), [sse(readText(P, 'stream-azure.sse'))]);
+    assert.deepEqual(azure[0], {
+      type: 'message_start',
+      id: 'chatcmpl-AZURE1',
+      model: 'gpt-4o-2024-11-20',
+      created: 1730000000,
+    });
+    assert.equal(fold(azure).stopReason, 'content_filter');
+    const f = fold(replay(codec.newStreamReader(), [sse(readText(P, 'stream-noindex.sse'))]));
+    assert.deepEqual(
+      f.content.map((b) => (b.type === 'tool_use' ? [b.id, b.input] : [])),
+      [
+        ['function-call-1', { city: 'Paris' }],
+        ['function-call-2', { city: 'Tokyo' }],
+      ],
+    );
+    assert.deepEqual(f.usage, { inputTokens: 30, outputTokens: 20, totalTokens: 50 });
+  });
+
   it('ends with an error event on upstream errors, truncation and malformed frames; a clean end is clean', () => {
     const last = (name: string): StreamEvent | undefined =>
       replay(codec.newStreamReader(), [sse(readText(P, name))]).at(-1);

@@ -209,8 +209,9 @@ function readReasoning(
       : rawEffort === 'low' || rawEffort === 'medium' || rawEffort === 'high'
         ? rawEffort
         : undefined;
+  // Adaptive thinking without an effort: reasoning on, depth left to the model.
   if (budget === undefined && effort === undefined)
-    return type === 'adaptive' || type === 'enabled' ? { effort: 'medium' } : undefined;
+    return type === 'adaptive' || type === 'enabled' ? {} : undefined;
   return { ...(effort ? { effort } : {}), ...(budget !== undefined ? { budgetTokens: budget } : {}) };
 }
 
@@ -374,12 +375,15 @@ export function writeAnthropicRequest(
     if (req.maxTokens === undefined) body.max_tokens = maxTokens = budget + fallback;
     else budget = maxTokens > 1024 ? maxTokens - 1 : undefined;
   }
-  if (budget !== undefined) {
-    body.thinking = { type: 'enabled', budget_tokens: Math.max(1024, budget) };
-    // Extended thinking rejects modified temperature/top_k and top_p below 0.95.
+  const r = req.reasoning;
+  const adaptive = r !== undefined && !r.disabled && r.effort === undefined && r.budgetTokens === undefined;
+  if (budget !== undefined) body.thinking = { type: 'enabled', budget_tokens: Math.max(1024, budget) };
+  else if (adaptive) body.thinking = { type: 'adaptive' };
+  else if (r?.disabled) body.thinking = { type: 'disabled' };
+  if (budget !== undefined || adaptive) {
+    // Thinking rejects a modified temperature or top_k, and top_p below 0.95.
     if (req.topP !== undefined && req.topP >= 0.95) body.top_p = req.topP;
   } else {
-    if (req.reasoning?.disabled) body.thinking = { type: 'disabled' };
     if (req.temperature !== undefined) body.temperature = req.temperature;
     if (req.topP !== undefined) body.top_p = req.topP;
     if (req.topK !== undefined) body.top_k = req.topK;

@@ -144,10 +144,18 @@ export class AnthropicStreamReader implements StreamReader {
     const output = count(field(raw, 'output_tokens'));
     const start = this.#inputUsage;
     if (output === undefined) return start;
-    const hasInput = count(field(raw, 'input_tokens')) !== undefined;
-    const delta = hasInput ? usageFromAnthropicUsage(raw) : undefined;
-    const base = delta ?? start ?? { inputTokens: 0, outputTokens: 0 };
-    return { ...base, outputTokens: output };
+    const startRead = start?.cacheReadInputTokens ?? 0;
+    const startWrite = start?.cacheCreationInputTokens ?? 0;
+    const read = count(field(raw, 'cache_read_input_tokens')) ?? startRead;
+    const write = count(field(raw, 'cache_creation_input_tokens')) ?? startWrite;
+    const uncached =
+      count(field(raw, 'input_tokens')) ?? Math.max(0, (start?.inputTokens ?? 0) - startRead - startWrite);
+    return {
+      inputTokens: uncached + read + write,
+      outputTokens: output,
+      ...(read ? { cacheReadInputTokens: read } : {}),
+      ...(write ? { cacheCreationInputTokens: write } : {}),
+    };
   }
 
   #blockStart(wire: number | undefined, block: JsonValue | undefined, out: StreamEvent[]): void {
