@@ -357,11 +357,9 @@ function writeMessages(req: Request): JsonObject[] {
       return p ? [p] : [];
     });
     if (parts.length === 0) continue;
-    const only = parts[0];
-    out.push({
-      role: 'user',
-      content: parts.length === 1 && only?.type === 'text' ? (only.text as string) : parts,
-    });
+    const first = msg.content.find((b) => b.type !== 'tool_result');
+    const plain = parts.length === 1 && first?.type === 'text';
+    out.push({ role: 'user', content: plain ? first.text : parts });
   }
   return out;
 }
