@@ -110,7 +110,11 @@ export async function translateAndForward(
     let out: string;
     try {
       if (parsed === undefined) throw new Error('unreadable upstream body');
-      out = JSON.stringify(inCodec.writeResponse(outCodec.readResponse(parsed)));
+      const response = outCodec.readResponse(parsed);
+      // Some protocols (Cohere, Bedrock) do not echo the model: the lane's model is what answered.
+      out = JSON.stringify(
+        inCodec.writeResponse(response.model === '' ? { ...response, model: lane.name } : response),
+      );
     } catch {
       if (spent && !truncated) lane.refundBudget();
       return sendError(
@@ -129,7 +133,9 @@ export async function translateAndForward(
   const emit = async (events: ReturnType<typeof reader.push>): Promise<void> => {
     for (const event of events) {
       if (event.type === 'error') failed = true;
-      await writeChunk(res, writer.write(event));
+      const named =
+        event.type === 'message_start' && event.model === '' ? { ...event, model: lane.name } : event;
+      await writeChunk(res, writer.write(named));
     }
   };
   try {
