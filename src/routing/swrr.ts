@@ -3,11 +3,11 @@
 
 export interface SwrrMember {
   readonly weight: number;
-  /** Current weight, owned by the (pool, lane) cell. */
-  currentWeight: number;
+  /** Holder of the current weight: the (pool, lane) breaker cell. */
+  readonly cell: { currentWeight: number };
 }
 
-/** Picks from `members` whose index passes `usable`; returns the index, or -1 if none. */
+/** Picks among `members` whose index passes `usable`; returns the index, or -1 if none. */
 export function pickSwrr(members: readonly SwrrMember[], usable: (index: number) => boolean): number {
   let total = 0;
   let best = -1;
@@ -15,13 +15,14 @@ export function pickSwrr(members: readonly SwrrMember[], usable: (index: number)
   for (let i = 0; i < members.length; i++) {
     const m = members[i]!;
     if (m.weight <= 0 || !usable(i)) continue;
+    const cell = m.cell;
     total += m.weight;
-    m.currentWeight += m.weight;
-    if (best < 0 || m.currentWeight > bestWeight) {
+    cell.currentWeight += m.weight;
+    if (best < 0 || cell.currentWeight > bestWeight) {
       best = i;
-      bestWeight = m.currentWeight;
+      bestWeight = cell.currentWeight;
     }
   }
-  if (best >= 0) members[best]!.currentWeight -= total;
+  if (best >= 0) members[best]!.cell.currentWeight -= total;
   return best;
 }

@@ -1,79 +1,141 @@
-// Name → target resolution (G-RTE-6…9): pools first, then models; plus the ad-hoc
-// `/{provider}/{model}` form. Built once at startup.
+// What a requested name routes to (G-RTE-6…9): a pool, or a model's direct route, which is a
+// single-member pool on the lane's default cell with the default failover settings. All of it is
+// built once at startup.
 
-import type { GatewayConfig, PoolConfig } from '../config/types.ts';
+import type { BreakerConfig, FailoverConfig, GatewayConfig, OnExhausted } from '../config/types.ts';
+import { type BreakerCell, DEFAULT_BREAKER, type RandomInt } from '../reliability/breaker.ts';
+import { type Clock, systemClock } from '../reliability/clock.ts';
 import { OriginPools } from '../upstream/origins.ts';
 import { UpstreamTarget } from '../upstream/target.ts';
 import { Lane } from './lane.ts';
-import { pickSwrr, type SwrrMember } from './swrr.ts';
 
 /** Failover defaults of direct and ad-hoc routes (G-RTE-8). */
-const DIRECT_DEADLINE_SECS = 120;
+const DIRECT_FAILOVER: FailoverConfig = Object.freeze({ deadlineSecs: 120, cap: 3, exclusions: [] });
+const REJECT: OnExhausted = Object.freeze({ action: 'reject' });
 
-export interface PoolMember extends SwrrMember {
+export class Member {
   readonly lane: Lane;
-}
+  /** 0 for drained and for excluded members: never picked, still hashed by affinity. */
+  readonly weight: number;
+  readonly contextMax: number | undefined;
+  readonly #pool: string | undefined;
+  readonly #breaker: BreakerConfig;
+  #cell: BreakerCell | undefined;
 
-export class Pool {
-  readonly name: string;
-  readonly config: PoolConfig;
-  readonly members: readonly PoolMember[];
-  readonly deadlineMs: number;
-
-  constructor(config: PoolConfig, lanes: ReadonlyMap<string, Lane>) {
-    this.name = config.name;
-    this.config = config;
-    const excluded = new Set(config.failover.exclusions);
-    this.members = config.members.map((m) => ({
-      lane: lanes.get(m.target)!,
-      // Excluded members stay in the list (affinity hashes over it) but never get picked.
-      weight: excluded.has(m.target) ? 0 : m.weight,
-      currentWeight: 0,
-    }));
-    this.deadlineMs = config.failover.deadlineSecs * 1000;
+  constructor(
+    lane: Lane,
+    weight: number,
+    contextMax: number | undefined,
+    pool: string | undefined,
+    breaker: BreakerConfig,
+  ) {
+    this.lane = lane;
+    this.weight = weight;
+    this.contextMax = contextMax;
+    this.#pool = pool;
+    this.#breaker = breaker;
   }
 
-  pick(): Lane | undefined {
-    const at = pickSwrr(this.members, (i) => this.members[i]!.lane.admissible);
-    return at < 0 ? undefined : this.members[at]!.lane;
+  /** This member's breaker cell: the pool's cell for the lane (made on first use), or the default cell. */
+  get cell(): BreakerCell {
+    this.#cell ??=
+      this.#pool === undefined ? this.lane.defaultCell : this.lane.cellFor(this.#pool, this.#breaker);
+    return this.#cell;
+  }
+}
+
+export class RouteTarget {
+  /** Pool name, or the model name for a direct route (also the metrics label). */
+  readonly name: string;
+  readonly isPool: boolean;
+  readonly members: readonly Member[];
+  readonly deadlineMs: number;
+  readonly cap: number;
+  readonly onExhausted: OnExhausted;
+  /** Session-affinity header (lowercase); pools only (G-POOL-14). */
+  readonly affinityHeader: string | undefined;
+
+  constructor(
+    name: string,
+    members: readonly Member[],
+    failover: FailoverConfig,
+    onExhausted: OnExhausted,
+    affinityHeader: string | undefined,
+  ) {
+    this.name = name;
+    this.isPool = affinityHeader !== undefined;
+    this.members = members;
+    this.deadlineMs = failover.deadlineSecs * 1000;
+    this.cap = failover.cap;
+    this.onExhausted = onExhausted;
+    this.affinityHeader = affinityHeader;
+  }
+
+  /** G-FO-20: the smallest remaining cooldown among the members' cells here, at least 1 s. */
+  retryAfterSecs(now: number): number {
+    let best = Number.POSITIVE_INFINITY;
+    for (const m of this.members) best = Math.min(best, m.cell.cooldownRemaining(now));
+    return Math.max(1, Number.isFinite(best) ? best : 1);
   }
 }
 
 export type Resolution =
-  | { readonly kind: 'pool'; readonly pool: Pool }
-  | { readonly kind: 'lane'; readonly lane: Lane; readonly deadlineMs: number }
+  | { readonly kind: 'target'; readonly target: RouteTarget }
   | { readonly kind: 'not_found' }
   /** Ad-hoc route naming a real model on another provider (G-RTE-7). */
   | { readonly kind: 'provider_mismatch' };
 
 export class Targets {
   readonly lanes: ReadonlyMap<string, Lane>;
-  readonly pools: ReadonlyMap<string, Pool>;
+  readonly pools: ReadonlyMap<string, RouteTarget>;
+  readonly #direct: ReadonlyMap<string, RouteTarget>;
   readonly origins = new OriginPools();
+  readonly clock: Clock;
 
-  constructor(config: GatewayConfig) {
+  constructor(config: GatewayConfig, clock: Clock = systemClock, rand?: RandomInt) {
+    this.clock = clock;
     const lanes = new Map<string, Lane>();
-    for (const model of config.models.values())
-      lanes.set(model.name, new Lane(model, new UpstreamTarget(model)));
+    const direct = new Map<string, RouteTarget>();
+    for (const model of config.models.values()) {
+      const lane = new Lane(model, new UpstreamTarget(model), clock, rand);
+      lanes.set(model.name, lane);
+      const only = new Member(lane, 1, model.contextMax, undefined, DEFAULT_BREAKER);
+      direct.set(model.name, new RouteTarget(model.name, [only], DIRECT_FAILOVER, REJECT, undefined));
+    }
+    const pools = new Map<string, RouteTarget>();
+    for (const pool of config.pools.values()) {
+      const excluded = new Set(pool.failover.exclusions);
+      const members = pool.members.map((m) => {
+        const lane = lanes.get(m.target)!;
+        const weight = excluded.has(m.target) ? 0 : m.weight;
+        return new Member(lane, weight, lane.model.contextMax ?? m.contextMax, pool.name, pool.breaker);
+      });
+      pools.set(
+        pool.name,
+        new RouteTarget(
+          pool.name,
+          members,
+          pool.failover,
+          pool.onExhausted,
+          pool.affinityHeader.toLowerCase(),
+        ),
+      );
+    }
     this.lanes = lanes;
-    const pools = new Map<string, Pool>();
-    for (const pool of config.pools.values()) pools.set(pool.name, new Pool(pool, lanes));
     this.pools = pools;
+    this.#direct = direct;
   }
 
   resolve(name: string): Resolution {
-    const pool = this.pools.get(name);
-    if (pool !== undefined) return { kind: 'pool', pool };
-    const lane = this.lanes.get(name);
-    if (lane !== undefined) return { kind: 'lane', lane, deadlineMs: DIRECT_DEADLINE_SECS * 1000 };
-    return { kind: 'not_found' };
+    const target = this.pools.get(name) ?? this.#direct.get(name);
+    return target === undefined ? { kind: 'not_found' } : { kind: 'target', target };
   }
 
   /** `/{provider}/{model}/v1/messages`: the model must be configured on exactly that provider. */
   resolveAdhoc(provider: string, model: string): Resolution {
-    const lane = this.lanes.get(model);
-    if (lane === undefined) return { kind: 'not_found' };
-    if (lane.model.provider.name !== provider) return { kind: 'provider_mismatch' };
-    return { kind: 'lane', lane, deadlineMs: DIRECT_DEADLINE_SECS * 1000 };
+    const target = this.#direct.get(model);
+    if (target === undefined) return { kind: 'not_found' };
+    if (target.members[0]!.lane.model.provider.name !== provider) return { kind: 'provider_mismatch' };
+    return { kind: 'target', target };
   }
 }

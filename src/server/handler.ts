@@ -8,17 +8,14 @@ import type { GatewayConfig } from '../config/types.ts';
 import { log } from '../observability/log.ts';
 import type { ProtocolEdge } from '../protocols/edge.ts';
 import { EDGES } from '../protocols/registry.ts';
-import type { Lane } from '../routing/lane.ts';
+import { Failover } from '../reliability/failover.ts';
 import type { Resolution, Targets } from '../routing/targets.ts';
 import { declaredTooLarge, readBody } from './body.ts';
-import { answerDemo } from './demo.ts';
-import type { Dispatch } from './dispatch.ts';
-import { forwardSameProtocol } from './forward.ts';
+import { InferenceContext } from './context.ts';
 import { scanJson, spanIsTrue, spanString } from './json-scan.ts';
 import { errorInfo, sendBody, sendError } from './respond.ts';
 import { matchRoute, type Route } from './routes.ts';
 import { statsBody } from './stats.ts';
-import { translateAndForward } from './translate.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const TOO_LARGE = 'request body exceeds the maximum allowed size';
@@ -30,11 +27,13 @@ export class RequestHandler {
   readonly #config: GatewayConfig;
   readonly #targets: Targets;
   readonly #tokens: TokenSet;
+  readonly #failover: Failover;
 
   constructor(config: GatewayConfig, targets: Targets) {
     this.#config = config;
     this.#targets = targets;
     this.#tokens = new TokenSet(config.auth.clientTokens);
+    this.#failover = new Failover(targets);
   }
 
   /** The node:http request listener. Never throws; an internal failure is a native 500. */
@@ -64,7 +63,7 @@ export class RequestHandler {
   async #dispatch(req: IncomingMessage, res: ServerResponse, route: Route, query: string): Promise<void> {
     switch (route.kind) {
       case 'healthz': {
-        const usable = [...this.#targets.lanes.values()].some((l) => l.admissible);
+        const usable = [...this.#targets.lanes.values()].some((l) => l.usable());
         sendBody(res, usable ? 200 : 503, 'text/plain; charset=utf-8', usable ? 'ok' : 'no usable lanes');
         return;
       }
@@ -147,42 +146,28 @@ export class RequestHandler {
         status: 400,
       });
     }
-    const lane =
-      resolution.kind === 'pool'
-        ? resolution.pool.pick()
-        : resolution.lane.admissible
-          ? resolution.lane
-          : undefined;
-    const deadline =
-      Date.now() + (resolution.kind === 'pool' ? resolution.pool.deadlineMs : resolution.deadlineMs);
-    if (lane === undefined) return exhausted(res, edge);
-
+    const target = resolution.target;
     const abort = new AbortController();
-    res.once('close', () => abort.abort());
-    if (!lane.permits.tryAcquire() && !(await lane.permits.acquire(deadline - Date.now(), abort.signal))) {
-      if (abort.signal.aborted) return;
-      return exhausted(res, edge);
-    }
-    res.once('close', () => lane.permits.release());
-
-    const passthroughCredential =
-      this.#config.auth.mode === 'passthrough' ? extractCredential(req.headers, query) : false;
-    const dispatch: Dispatch = {
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const ctx = new InferenceContext({
       req,
       res,
-      lane,
+      ingress: route.protocol,
+      edge,
       body,
+      scan,
+      name,
       stream,
       sse: route.sse,
-      deadline,
-      passthroughCredential,
+      passthroughCredential:
+        this.#config.auth.mode === 'passthrough' ? extractCredential(req.headers, query) : false,
       signal: abort.signal,
-    };
-    if (lane.model.provider.builtin === 'demo') return answerDemo(dispatch, route.protocol);
-    if (lane.upstream.protocol === route.protocol) {
-      return forwardSameProtocol(dispatch, { modelSpan: scan.model }, this.#targets.origins);
-    }
-    return translateAndForward(dispatch, route.protocol, this.#targets.origins);
+      origins: this.#targets.origins,
+    });
+    ctx.deadline = Date.now() + target.deadlineMs;
+    return this.#failover.serve(ctx, target);
   }
 
   #resolve(route: InferenceRoute, name: string): Resolution {
@@ -218,5 +203,3 @@ function exhausted(res: ServerResponse, edge: ProtocolEdge): void {
     errorInfo('overloaded', 503, 'No upstream is available to serve this request right now.', 1),
   );
 }
-
-export type { Lane };

@@ -5,21 +5,25 @@ import type { Targets } from '../routing/targets.ts';
 export function statsBody(targets: Targets): string {
   const pools: Record<string, string[]> = {};
   for (const pool of targets.pools.values()) pools[pool.name] = pool.members.map((m) => m.lane.name);
-  const lanes = [...targets.lanes.values()].map((lane) => ({
-    model: lane.name,
-    provider: lane.model.provider.name,
-    max_concurrent: lane.permits.capacity,
-    inflight: lane.permits.inFlight,
-    free_slots: lane.permits.capacity - lane.permits.inFlight,
-    ok: lane.ok,
-    err: lane.err,
-    client_fault: lane.clientFault,
-    usable: lane.admissible,
-    dead: false,
-    dead_reason: '',
-    cooldown_remaining_s: 0,
-    streak: 0,
-    budget: lane.budget,
-  }));
+  const now = targets.clock.nowSecs();
+  const lanes = [...targets.lanes.values()].map((lane) => {
+    const cells = lane.cells();
+    return {
+      model: lane.name,
+      provider: lane.model.provider.name,
+      max_concurrent: lane.permits.capacity,
+      inflight: lane.permits.inFlight,
+      free_slots: lane.permits.capacity - lane.permits.inFlight,
+      ok: lane.ok,
+      err: lane.err,
+      client_fault: lane.clientFault,
+      usable: lane.usable(now),
+      dead: false,
+      dead_reason: lane.deadReason,
+      cooldown_remaining_s: Math.max(...cells.map((c) => c.cooldownRemaining(now))),
+      streak: Math.max(...cells.map((c) => c.streak)),
+      budget: lane.budget,
+    };
+  });
   return JSON.stringify({ pools, lanes });
 }

@@ -69,16 +69,24 @@ export const LANES: Record<Protocol, LaneFixture> = {
 
 export const LANE_LIST: LaneFixture[] = Object.values(LANES);
 
-/** Catalog: every provider points at the mock (plain http on loopback is allowed, G-SEC-31). */
-export function sixProvidersCatalog(mockUrl: string): string {
-  return LANE_LIST.map((l) => `${l.provider}:\n  protocol: ${l.protocol}\n  base_url: ${mockUrl}\n`).join('');
+/**
+ * Catalog: every provider points at the mock (plain http on loopback is allowed, G-SEC-31). Pass one URL per
+ * protocol to give each provider its own mock (tests that run lanes concurrently and queue per-mock faults).
+ */
+export function sixProvidersCatalog(mockUrl: string | Readonly<Record<Protocol, string>>): string {
+  const urlOf = (p: Protocol): string => (typeof mockUrl === 'string' ? mockUrl : mockUrl[p]);
+  return LANE_LIST.map((l) => `${l.provider}:\n  protocol: ${l.protocol}\n  base_url: ${urlOf(l.protocol)}\n`).join(
+    '',
+  );
 }
 
-export function sixProvidersConfig(extra = ''): string {
+/** `modelFields` adds YAML lines (e.g. `default_max_tokens: 2048`) under one protocol's model. */
+export function sixProvidersConfig(extra = '', modelFields: Partial<Record<Protocol, string>> = {}): string {
   const providers = LANE_LIST.map((l) => `  ${l.provider}:\n    api_key_env: ${l.keyEnv}\n`).join('');
-  const models = LANE_LIST.map(
-    (l) => `  ${l.model}:\n    provider: ${l.provider}\n    max_concurrent: 4\n`,
-  ).join('');
+  const models = LANE_LIST.map((l) => {
+    const more = modelFields[l.protocol] === undefined ? '' : `    ${modelFields[l.protocol]}\n`;
+    return `  ${l.model}:\n    provider: ${l.provider}\n    max_concurrent: 4\n${more}`;
+  }).join('');
   const pools = LANE_LIST.map((l) => `  ${l.pool}:\n    members:\n      - target: ${l.model}\n`).join('');
   return [
     'listen: 127.0.0.1:0',

@@ -1,0 +1,110 @@
+// One upstream attempt for one lane: build the upstream request from the client's original body
+// (spliced on a same-protocol hop, translated otherwise), send it, and classify what came back.
+// Nothing reaches the client here, so the caller can still fail over.
+
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { ErrorClass } from '../config/types.ts';
+import type { UpstreamErrorFacts } from '../protocols/codec.ts';
+import { CODECS } from '../protocols/codecs.ts';
+import type { JsonValue } from '../protocols/ir.ts';
+import type { Lane } from '../routing/lane.ts';
+import type { InferenceContext } from '../server/context.ts';
+import { insertString, spanString, spliceString } from '../server/json-scan.ts';
+import { callUpstream, readCapped } from '../upstream/call.ts';
+import { classifyStatus, type Disposition, dispositionOf, parseRetryAfter } from './disposition.ts';
+
+/** Upstream error bodies are read up to this size (G-BRK-1, G-SEC-20). */
+export const MAX_ERROR_BODY = 256 * 1024;
+const DEFAULT_MAX_TOKENS = 4096;
+
+export interface UpstreamError {
+  readonly kind: 'http_error';
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly bytes: Buffer;
+  readonly facts: UpstreamErrorFacts;
+  readonly cls: ErrorClass;
+  readonly disposition: Disposition;
+  readonly retryAfter: number | undefined;
+}
+
+export type AttemptResult =
+  | { readonly kind: 'ok'; readonly upstream: Dispatcher.ResponseData }
+  | UpstreamError
+  /** No usable answer: connect failure, reset, timeout (G-FO-6). */
+  | { readonly kind: 'transport' }
+  /** The client went away. */
+  | { readonly kind: 'aborted' }
+  /** The client's body could not be read into the IR for a cross-protocol hop. */
+  | { readonly kind: 'unreadable_request' };
+
+/** The client's bytes with the lane's model named where the upstream protocol expects it (P-FWD-1). */
+function sameProtocolBody(ctx: InferenceContext, lane: Lane): Buffer {
+  if (!lane.upstream.edge.bodyNamesModel) return ctx.body;
+  const span = ctx.scan.model;
+  if (span === undefined) return insertString(ctx.body, 'model', lane.name);
+  return spanString(ctx.body, span) === lane.name ? ctx.body : spliceString(ctx.body, span, lane.name);
+}
+
+function translatedBody(ctx: InferenceContext, lane: Lane): Buffer | undefined {
+  try {
+    const written = CODECS[lane.upstream.protocol].writeRequest(ctx.ir(), {
+      model: lane.name,
+      defaultMaxTokens: lane.model.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
+    });
+    return Buffer.from(JSON.stringify(written));
+  } catch {
+    return undefined;
+  }
+}
+
+function parseJson(bytes: Buffer): JsonValue | undefined {
+  try {
+    return JSON.parse(bytes.toString()) as JsonValue;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function attemptUpstream(ctx: InferenceContext, lane: Lane): Promise<AttemptResult> {
+  const same = lane.upstream.protocol === ctx.ingress;
+  const body = same ? sameProtocolBody(ctx, lane) : translatedBody(ctx, lane);
+  if (body === undefined) return { kind: 'unreadable_request' };
+  const sentAt = performance.now();
+  let upstream: Dispatcher.ResponseData;
+  try {
+    upstream = await callUpstream(ctx.origins, {
+      lane,
+      body,
+      stream: ctx.stream,
+      // A translated Gemini stream is always read as SSE; a forwarded one keeps the client's framing.
+      sse: same ? ctx.sse : true,
+      passthroughCredential: ctx.passthroughCredential,
+      clientHeaders: same ? ctx.req.headers : undefined,
+      signal: ctx.signal,
+      deadline: ctx.deadline,
+    });
+  } catch {
+    return ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'transport' };
+  }
+  const status = upstream.statusCode;
+  if (status >= 200 && status < 300) {
+    lane.recordLatency(performance.now() - sentAt);
+    return { kind: 'ok', upstream };
+  }
+  const { bytes } = await readCapped(upstream.body, MAX_ERROR_BODY);
+  const headers = upstream.headers;
+  const facts = lane.upstream.edge.readError(status, parseJson(bytes), headers as Record<string, string>);
+  const cls = classifyStatus(status, facts, lane.model.provider.errorMap);
+  return {
+    kind: 'http_error',
+    status,
+    headers,
+    bytes,
+    facts,
+    cls,
+    disposition: dispositionOf(cls),
+    retryAfter: parseRetryAfter(headers['retry-after']),
+  };
+}

@@ -1,0 +1,171 @@
+// Delivering an upstream answer to the client once a hop succeeded (G-FO-10…19): relayed byte for
+// byte on a same-protocol hop, translated frame by frame otherwise. After the first byte there is
+// no failover: a failure in transit is recorded once and ends the response natively.
+
+import { pipeline } from 'node:stream/promises';
+import type { Dispatcher } from 'undici';
+import { CODECS } from '../protocols/codecs.ts';
+import type { ErrorKind, JsonValue, StreamEvent } from '../protocols/ir.ts';
+import type { UpstreamError } from '../reliability/attempt.ts';
+import type { BreakerCell } from '../reliability/breaker.ts';
+import type { Lane } from '../routing/lane.ts';
+import { readCapped } from '../upstream/call.ts';
+import { relayHeaders } from '../upstream/relay-headers.ts';
+import type { InferenceContext } from './context.ts';
+import { errorInfo, sendBody, sendError } from './respond.ts';
+import { writeChunk } from './stream-out.ts';
+
+/** Buffered cross-protocol successes are capped (G-SEC-20). */
+const MAX_TRANSLATED_BODY = 32 * 1024 * 1024;
+const INTERRUPTED = 'The upstream response was interrupted.';
+
+export interface Delivery {
+  readonly lane: Lane;
+  readonly cell: BreakerCell;
+  /** Whether a max_requests unit was taken for this 2xx (refunded if the body then fails). */
+  readonly spent: boolean;
+}
+
+/** One transit failure per response (G-FO-19): breaker failure, lane error, budget refund. */
+function failInTransit(d: Delivery, recorded: { done: boolean }): void {
+  if (recorded.done) return;
+  recorded.done = true;
+  d.cell.recordFailure();
+  d.lane.err++;
+  if (d.spent) d.lane.refundBudget();
+}
+
+/** P-XLT-9 / G-FO-8: the ingress error kind for an upstream status. */
+export function kindForStatus(status: number): ErrorKind {
+  switch (status) {
+    case 401:
+      return 'authentication_error';
+    case 403:
+      return 'permission_error';
+    case 404:
+      return 'not_found_error';
+    case 413:
+      return 'request_too_large';
+    case 429:
+      return 'rate_limit_error';
+    case 503:
+    case 529:
+      return 'overloaded';
+    case 504:
+      return 'timeout';
+    default:
+      return status >= 500 ? 'api_error' : 'invalid_request_error';
+  }
+}
+
+/** G-FO-8: an upstream error answer the client should see. */
+export function relayUpstreamError(ctx: InferenceContext, lane: Lane, e: UpstreamError): void {
+  if (lane.upstream.protocol === ctx.ingress) {
+    const headers = relayHeaders(e.headers);
+    delete headers['content-length'];
+    ctx.res.writeHead(e.status, { ...headers, 'content-length': e.bytes.length });
+    ctx.res.end(e.bytes);
+    return;
+  }
+  const message = e.facts.message ?? 'The request could not be processed.';
+  sendError(ctx.res, ctx.edge, errorInfo(kindForStatus(e.status), e.status, message));
+}
+
+export async function deliver(
+  ctx: InferenceContext,
+  d: Delivery,
+  upstream: Dispatcher.ResponseData,
+): Promise<void> {
+  if (d.lane.upstream.protocol === ctx.ingress) return relay(ctx, d, upstream);
+  return ctx.stream ? translateStream(ctx, d, upstream) : translateBuffered(ctx, d, upstream);
+}
+
+async function relay(ctx: InferenceContext, d: Delivery, upstream: Dispatcher.ResponseData): Promise<void> {
+  const { res } = ctx;
+  res.writeHead(upstream.statusCode, relayHeaders(upstream.headers));
+  try {
+    await pipeline(upstream.body, res);
+  } catch {
+    // The client leaving is not an upstream failure: the upstream answered, the unit stays spent.
+    if (ctx.signal.aborted) return;
+    failInTransit(d, { done: false });
+    if (ctx.stream && !res.destroyed) {
+      // G-FO-16: one terminal error event in the client's own framing, then the end.
+      const writer = ctx.codec.newStreamWriter({ sse: ctx.sse });
+      res.end(
+        concat(
+          writer.write({ type: 'error', error: errorInfo('api_error', 502, INTERRUPTED) }),
+          writer.end(),
+        ),
+      );
+    } else {
+      res.destroy();
+    }
+  }
+}
+
+function concat(a: string | Uint8Array, b: string | Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from(a), Buffer.from(b)]);
+}
+
+async function translateBuffered(
+  ctx: InferenceContext,
+  d: Delivery,
+  upstream: Dispatcher.ResponseData,
+): Promise<void> {
+  const { bytes, truncated } = await readCapped(upstream.body, MAX_TRANSLATED_BODY);
+  if (ctx.signal.aborted) return;
+  let out: string;
+  try {
+    if (truncated) throw new Error('oversize or interrupted');
+    const parsed = JSON.parse(bytes.toString()) as JsonValue;
+    const response = CODECS[d.lane.upstream.protocol].readResponse(parsed);
+    // Some protocols (Cohere, Bedrock) do not echo the model: the lane's model is what answered.
+    out = JSON.stringify(
+      ctx.codec.writeResponse(response.model === '' ? { ...response, model: d.lane.name } : response),
+    );
+  } catch {
+    failInTransit(d, { done: false });
+    return sendError(
+      ctx.res,
+      ctx.edge,
+      errorInfo('api_error', 502, 'The upstream service returned a response that could not be read.'),
+    );
+  }
+  sendBody(ctx.res, 200, 'application/json', out);
+}
+
+async function translateStream(
+  ctx: InferenceContext,
+  d: Delivery,
+  upstream: Dispatcher.ResponseData,
+): Promise<void> {
+  const { res } = ctx;
+  const reader = CODECS[d.lane.upstream.protocol].newStreamReader();
+  const writer = ctx.codec.newStreamWriter({ sse: ctx.sse });
+  res.writeHead(200, { 'content-type': writer.contentType, 'cache-control': 'no-cache' });
+  const recorded = { done: false };
+  const emit = async (events: readonly StreamEvent[]): Promise<void> => {
+    for (const event of events) {
+      // G-FO-17: an in-band terminal error (or a translator abort) is one transient failure.
+      if (event.type === 'error') failInTransit(d, recorded);
+      const named =
+        event.type === 'message_start' && event.model === '' ? { ...event, model: d.lane.name } : event;
+      await writeChunk(res, writer.write(named));
+    }
+  };
+  try {
+    for await (const chunk of upstream.body) {
+      await emit(reader.push(chunk as Buffer));
+      if (res.destroyed) break;
+    }
+    if (!res.destroyed) await emit(reader.end());
+  } catch {
+    if (!ctx.signal.aborted) {
+      failInTransit(d, recorded);
+      await writeChunk(res, writer.write({ type: 'error', error: errorInfo('api_error', 502, INTERRUPTED) }));
+    }
+  }
+  upstream.body.destroy();
+  res.end(writer.end());
+}
