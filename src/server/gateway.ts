@@ -7,6 +7,7 @@ import type { Server as NetServer, Socket } from 'node:net';
 import { embeddedDefaultBanner } from '../config/default.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { line, log } from '../observability/log.ts';
+import { startHealthProbers } from '../reliability/health.ts';
 import { Targets } from '../routing/targets.ts';
 import { RequestHandler } from './handler.ts';
 import { createDualListener } from './listener.ts';
@@ -76,6 +77,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       resolve();
     });
   });
+  // Probers start after the bind so they never delay serving (G-CFG-31).
+  const probers = startHealthProbers(targets);
   const address = listening.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.listen.port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
@@ -85,6 +88,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     for (const text of embeddedDefaultBanner(config, url)) process.stderr.write(`${text}\n`);
 
   const close = async (): Promise<void> => {
+    for (const prober of probers) prober.stop();
     await new Promise<void>((resolve) => {
       listening.close(() => resolve());
       server.closeIdleConnections();

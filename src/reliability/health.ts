@@ -1,0 +1,134 @@
+// Active health probing (G-HLT-1…6): one background loop per probing lane sends the protocol's
+// one-token request with the lane's own key and feeds the outcome to every cell of the lane.
+
+import { line } from '../observability/log.ts';
+import { CODECS } from '../protocols/codecs.ts';
+import type { JsonValue } from '../protocols/ir.ts';
+import type { Lane } from '../routing/lane.ts';
+import type { Targets } from '../routing/targets.ts';
+import { callUpstream, readCapped } from '../upstream/call.ts';
+import { classifyStatus, dispositionOf, parseRetryAfter } from './disposition.ts';
+
+/** Probe error bodies are read up to this size (G-SEC-20). */
+const MAX_PROBE_ERROR_BODY = 64 * 1024;
+
+type ProbeOutcome =
+  | { kind: 'ok' }
+  | { kind: 'transient'; retryAfter: number | undefined }
+  | { kind: 'hard_down' }
+  | { kind: 'ignored' };
+
+export class HealthProber {
+  readonly #lane: Lane;
+  readonly #targets: Targets;
+  readonly #timer: NodeJS.Timeout;
+  #running = false;
+
+  constructor(lane: Lane, targets: Targets) {
+    this.#lane = lane;
+    this.#targets = targets;
+    const health = lane.model.provider.health;
+    // The first tick is one interval after startup; a tick that finds a probe running is skipped.
+    this.#timer = setInterval(() => void this.tick(), Math.max(1, health.intervalSecs) * 1000);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  #suppressedAnywhere(): boolean {
+    const now = this.#lane.clock.nowSecs();
+    return this.#lane.cells().some((c) => c.suppressed(now));
+  }
+
+  async tick(): Promise<void> {
+    if (this.#running) return;
+    if (this.#lane.model.provider.health.mode === 'dead' && !this.#suppressedAnywhere()) return;
+    this.#running = true;
+    try {
+      const observed = new Map(this.#lane.cells().map((c) => [c, c.cooldownUntil]));
+      const outcome = await this.#probe();
+      this.#apply(outcome, observed);
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #probe(): Promise<ProbeOutcome> {
+    const lane = this.#lane;
+    const timeoutMs = Math.max(1, lane.model.provider.health.timeoutSecs) * 1000;
+    const body = Buffer.from(JSON.stringify(CODECS[lane.upstream.protocol].probeBody(lane.name)));
+    try {
+      const res = await callUpstream(this.#targets.origins, {
+        lane,
+        body,
+        stream: false,
+        sse: false,
+        passthroughCredential: false,
+        clientHeaders: undefined,
+        signal: AbortSignal.timeout(timeoutMs),
+        deadline: Date.now() + timeoutMs,
+      });
+      const status = res.statusCode;
+      if (status >= 200 && status < 300) {
+        res.body.resume();
+        return { kind: 'ok' };
+      }
+      const { bytes } = await readCapped(res.body, MAX_PROBE_ERROR_BODY);
+      let parsed: JsonValue | undefined;
+      try {
+        parsed = JSON.parse(bytes.toString()) as JsonValue;
+      } catch {
+        parsed = undefined;
+      }
+      const facts = lane.upstream.edge.readError(status, parsed, res.headers as Record<string, string>);
+      switch (dispositionOf(classifyStatus(status, facts, lane.model.provider.errorMap))) {
+        case 'transient':
+          return { kind: 'transient', retryAfter: parseRetryAfter(res.headers['retry-after']) };
+        case 'hard_down':
+          return { kind: 'hard_down' };
+        case 'client_fault':
+        case 'context_length':
+          return { kind: 'ignored' };
+      }
+    } catch {
+      return { kind: 'transient', retryAfter: undefined };
+    }
+  }
+
+  #apply(outcome: ProbeOutcome, observed: ReadonlyMap<object, number>): void {
+    const lane = this.#lane;
+    switch (outcome.kind) {
+      case 'ok': {
+        if (this.#suppressedAnywhere()) {
+          for (const cell of lane.cells()) cell.recover(observed.get(cell) ?? 0);
+          line('info', `lane ${lane.name} recovered via health probe`);
+        }
+        for (const cell of lane.cells()) cell.recordSuccess();
+        lane.ok++;
+        return;
+      }
+      case 'transient':
+        for (const cell of lane.cells()) cell.recordFailure(outcome.retryAfter);
+        lane.err++;
+        return;
+      case 'hard_down':
+        lane.hardDown('health-probe hard-down (auth/billing)');
+        return;
+      case 'ignored':
+        return;
+    }
+  }
+}
+
+/** One prober per lane whose provider asks for it and has a key (G-HLT-1). */
+export function startHealthProbers(targets: Targets): HealthProber[] {
+  const probers: HealthProber[] = [];
+  for (const lane of targets.lanes.values()) {
+    const provider = lane.model.provider;
+    if (provider.health.mode === 'none' || provider.builtin !== undefined || provider.apiKey === '') continue;
+    probers.push(new HealthProber(lane, targets));
+  }
+  return probers;
+}
