@@ -56,6 +56,11 @@ export class Lane {
     return [this.defaultCell, ...this.#poolCells.values()];
   }
 
+  /** Cells by pool name ("" = the default cell of direct routes). */
+  namedCells(): [string, BreakerCell][] {
+    return [['', this.defaultCell], ...this.#poolCells.entries()];
+  }
+
   get budget(): number {
     return this.#budget;
   }

@@ -23,6 +23,19 @@ export function statsBody(targets: Targets): string {
       cooldown_remaining_s: Math.max(...cells.map((c) => c.cooldownRemaining(now))),
       streak: Math.max(...cells.map((c) => c.streak)),
       budget: lane.budget,
+      // Per (pool, lane) breaker cells; "" is the default cell of direct routes.
+      cells: Object.fromEntries(
+        lane.namedCells().map(([pool, cell]) => [
+          pool,
+          {
+            state: cell.state,
+            cooldown_remaining_s: cell.cooldownRemaining(now),
+            streak: cell.streak,
+            errors: cell.errors,
+            probe_in_flight: cell.probeInFlight,
+          },
+        ]),
+      ),
     };
   });
   return JSON.stringify({ pools, lanes });
