@@ -3,6 +3,7 @@
 // reaches the model.
 
 import type { BreakerConfig, ModelConfig } from '../config/types.ts';
+import type { Usage } from '../protocols/ir.ts';
 import { BreakerCell, DEFAULT_BREAKER, type RandomInt } from '../reliability/breaker.ts';
 import type { Clock } from '../reliability/clock.ts';
 import type { UpstreamTarget } from '../upstream/target.ts';
@@ -24,6 +25,9 @@ export class Lane {
   ok = 0;
   err = 0;
   clientFault = 0;
+  /** Tokens of cleanly delivered 2xx answers, from the usage tap (P-USE). */
+  inputTokens = 0;
+  outputTokens = 0;
   /** Why the lane was last hard-downed ("" if never); kept after recovery (G-BRK-15). */
   deadReason = '';
   /** Upstream header latency EWMA in ms (G-POL-8); undefined before the first sample. */
@@ -95,6 +99,13 @@ export class Lane {
     const now = this.clock.nowSecs();
     for (const cell of this.cells()) cell.hardDown(now);
     this.deadReason = reason;
+  }
+
+  /** Counts the usage of one cleanly delivered answer (saturating, G-SEC-23). */
+  recordUsage(usage: Usage | undefined): void {
+    if (usage === undefined) return;
+    this.inputTokens = Math.min(this.inputTokens + usage.inputTokens, Number.MAX_SAFE_INTEGER);
+    this.outputTokens = Math.min(this.outputTokens + usage.outputTokens, Number.MAX_SAFE_INTEGER);
   }
 
   /** G-POL-8 */

@@ -5,7 +5,8 @@
 import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import { CODECS } from '../protocols/codecs.ts';
-import type { ErrorKind, JsonValue, StreamEvent } from '../protocols/ir.ts';
+import type { ErrorKind, JsonValue, StreamEvent, Usage } from '../protocols/ir.ts';
+import { UsageAccumulator, UsageTap } from '../protocols/usage.ts';
 import type { UpstreamError } from '../reliability/attempt.ts';
 import type { BreakerCell } from '../reliability/breaker.ts';
 import type { Lane } from '../routing/lane.ts';
@@ -83,8 +84,11 @@ export async function deliver(
 async function relay(ctx: InferenceContext, d: Delivery, upstream: Dispatcher.ResponseData): Promise<void> {
   const { res } = ctx;
   res.writeHead(upstream.statusCode, relayHeaders(upstream.headers));
+  const tap = new UsageTap(d.lane.upstream.protocol, ctx.stream);
+  upstream.body.on('data', tap.push);
   try {
     await pipeline(upstream.body, res);
+    d.lane.recordUsage(tap.finish());
   } catch {
     // The client leaving is not an upstream failure: the upstream answered, the unit stays spent.
     if (ctx.signal.aborted) return;
@@ -116,10 +120,12 @@ async function translateBuffered(
   const { bytes, truncated } = await readCapped(upstream.body, MAX_TRANSLATED_BODY);
   if (ctx.signal.aborted) return;
   let out: string;
+  let usage: Usage | undefined;
   try {
     if (truncated) throw new Error('oversize or interrupted');
     const parsed = JSON.parse(bytes.toString()) as JsonValue;
     const response = CODECS[d.lane.upstream.protocol].readResponse(parsed);
+    usage = response.usage;
     // Some protocols (Cohere, Bedrock) do not echo the model: the lane's model is what answered.
     out = JSON.stringify(
       ctx.codec.writeResponse(response.model === '' ? { ...response, model: d.lane.name } : response),
@@ -133,6 +139,7 @@ async function translateBuffered(
     );
   }
   sendBody(ctx.res, 200, 'application/json', out);
+  d.lane.recordUsage(usage);
 }
 
 async function translateStream(
@@ -145,8 +152,10 @@ async function translateStream(
   const writer = ctx.codec.newStreamWriter({ sse: ctx.sse });
   res.writeHead(200, { 'content-type': writer.contentType, 'cache-control': 'no-cache' });
   const recorded = { done: false };
+  const usage = new UsageAccumulator();
   const emit = async (events: readonly StreamEvent[]): Promise<void> => {
     for (const event of events) {
+      usage.add(event);
       // G-FO-17: an in-band terminal error (or a translator abort) is one transient failure.
       if (event.type === 'error') failInTransit(d, recorded);
       const named =
@@ -168,4 +177,5 @@ async function translateStream(
   }
   upstream.body.destroy();
   res.end(writer.end());
+  if (!recorded.done && !ctx.signal.aborted) d.lane.recordUsage(usage.result());
 }

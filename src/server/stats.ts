@@ -23,6 +23,8 @@ export function statsBody(targets: Targets): string {
       cooldown_remaining_s: Math.max(...cells.map((c) => c.cooldownRemaining(now))),
       streak: Math.max(...cells.map((c) => c.streak)),
       budget: lane.budget,
+      input_tokens: lane.inputTokens,
+      output_tokens: lane.outputTokens,
       // Per (pool, lane) breaker cells; "" is the default cell of direct routes.
       cells: Object.fromEntries(
         lane.namedCells().map(([pool, cell]) => [

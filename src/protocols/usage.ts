@@ -1,0 +1,70 @@
+// The usage tap (P-USE): token usage read from any protocol's answer, streamed or buffered, as
+// the bytes pass. It reads a copy; it never delays or alters what the client receives.
+
+import { CODECS } from './codecs.ts';
+import type { JsonValue, StreamEvent, Usage } from './ir.ts';
+import type { Protocol } from './names.ts';
+
+/** A buffered body is scanned whole up to this size, so usage at its tail is never lost (P-USE-2). */
+const MAX_SCANNED_BODY = 32 * 1024 * 1024;
+
+/** Folds stream events into the final usage: input from the start, output (and any totals) from the end. */
+export class UsageAccumulator {
+  #input = 0;
+  #output = 0;
+  #seen = false;
+  #failed = false;
+
+  add(event: StreamEvent): void {
+    if (event.type === 'error') this.#failed = true;
+    if ((event.type === 'message_start' || event.type === 'message_delta') && event.usage !== undefined) {
+      if (event.usage.inputTokens > 0 || event.type === 'message_start')
+        this.#input = event.usage.inputTokens;
+      if (event.usage.outputTokens > 0 || event.type === 'message_delta')
+        this.#output = event.usage.outputTokens;
+      this.#seen = true;
+    }
+  }
+
+  /** Usage of a stream that ended cleanly; undefined when none was reported or the stream failed. */
+  result(): Usage | undefined {
+    return this.#seen && !this.#failed ? { inputTokens: this.#input, outputTokens: this.#output } : undefined;
+  }
+}
+
+export class UsageTap {
+  readonly #protocol: Protocol;
+  readonly #reader: ReturnType<(typeof CODECS)[Protocol]['newStreamReader']> | undefined;
+  readonly #events = new UsageAccumulator();
+  readonly #chunks: Buffer[] = [];
+  #size = 0;
+
+  constructor(protocol: Protocol, stream: boolean) {
+    this.#protocol = protocol;
+    this.#reader = stream ? CODECS[protocol].newStreamReader() : undefined;
+  }
+
+  readonly push = (chunk: Buffer): void => {
+    if (this.#reader !== undefined) {
+      for (const event of this.#reader.push(chunk)) this.#events.add(event);
+      return;
+    }
+    this.#size += chunk.length;
+    if (this.#size <= MAX_SCANNED_BODY) this.#chunks.push(chunk);
+  };
+
+  /** Usage once the body has ended cleanly. */
+  finish(): Usage | undefined {
+    if (this.#reader !== undefined) {
+      for (const event of this.#reader.end()) this.#events.add(event);
+      return this.#events.result();
+    }
+    if (this.#size > MAX_SCANNED_BODY) return undefined;
+    try {
+      const body = JSON.parse(Buffer.concat(this.#chunks, this.#size).toString()) as JsonValue;
+      return CODECS[this.#protocol].usageFromResponse(body);
+    } catch {
+      return undefined;
+    }
+  }
+}
