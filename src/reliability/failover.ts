@@ -13,6 +13,7 @@ import { errorInfo, sendError } from '../server/respond.ts';
 import { attemptUpstream, type UpstreamError } from './attempt.ts';
 
 type HopEnd = 'done' | 'next';
+type FailedAttempt = UpstreamError | { readonly kind: 'transport' };
 
 const UNREADABLE = 'The request body is not a valid request for this API.';
 
@@ -100,13 +101,12 @@ export class Failover {
     return this.#exhaust(ctx, target, excluded, new Set());
   }
 
-  /** One main-path hop: any outcome either ends the request or lets the loop try the next lane. */
-  async #hop(
-    ctx: InferenceContext,
-    target: RouteTarget,
-    picked: Picked,
-    excluded: Set<Lane>,
-  ): Promise<HopEnd> {
+  /**
+   * Sends one attempt on a picked lane and settles what both paths settle alike: a success is
+   * delivered, a client that left or an unreadable body ends the request. Failures come back for
+   * the caller's own policy, with the permit already released.
+   */
+  async #attempt(ctx: InferenceContext, picked: Picked): Promise<'done' | FailedAttempt> {
     const { lane, cell } = picked;
     const permit = permitReleaser(ctx, lane);
     if (lane.model.provider.builtin === 'demo') {
@@ -136,18 +136,29 @@ export class Failover {
         sendError(ctx.res, ctx.edge, errorInfo('invalid_request_error', 400, UNREADABLE));
         return 'done';
       case 'transport':
-        cell.recordFailure();
-        lane.err++;
-        permit.release();
-        return 'next';
       case 'http_error':
         permit.release();
-        return this.#onHttpError(ctx, target, picked, result, excluded);
+        return result;
       default: {
         const never: never = result;
         throw new Error(`unhandled attempt result ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /** One main-path hop: any outcome either ends the request or lets the loop try the next lane. */
+  async #hop(
+    ctx: InferenceContext,
+    target: RouteTarget,
+    picked: Picked,
+    excluded: Set<Lane>,
+  ): Promise<HopEnd> {
+    const failed = await this.#attempt(ctx, picked);
+    if (failed === 'done') return 'done';
+    if (failed.kind === 'http_error') return this.#onHttpError(ctx, target, picked, failed, excluded);
+    picked.cell.recordFailure();
+    picked.lane.err++;
+    return 'next';
   }
 
   #onHttpError(
@@ -263,45 +274,14 @@ export class Failover {
 
   /** G-FO-23: any HTTP answer goes to the client; only a transport failure moves on. */
   async #degradedHop(ctx: InferenceContext, picked: Picked): Promise<HopEnd> {
-    const { lane, cell } = picked;
-    const permit = permitReleaser(ctx, lane);
-    if (lane.model.provider.builtin === 'demo') {
-      permit.holdUntilClose();
-      await answerDemo(ctx, lane);
+    const failed = await this.#attempt(ctx, picked);
+    if (failed === 'done') return 'done';
+    if (failed.kind === 'http_error') {
+      picked.cell.releaseProbe();
+      relayUpstreamError(ctx, picked.lane, failed);
       return 'done';
     }
-    const result = await attemptUpstream(ctx, lane);
-    switch (result.kind) {
-      case 'ok': {
-        cell.recordSuccess();
-        lane.ok++;
-        const spent = lane.spendBudget();
-        permit.holdUntilClose();
-        await deliver(ctx, { lane, cell, spent }, result.upstream);
-        return 'done';
-      }
-      case 'http_error':
-        cell.releaseProbe();
-        permit.release();
-        relayUpstreamError(ctx, lane, result);
-        return 'done';
-      case 'unreadable_request':
-        cell.releaseProbe();
-        permit.release();
-        sendError(ctx.res, ctx.edge, errorInfo('invalid_request_error', 400, UNREADABLE));
-        return 'done';
-      case 'aborted':
-        cell.releaseProbe();
-        permit.release();
-        return 'done';
-      case 'transport':
-        cell.recordFailure();
-        permit.release();
-        return 'next';
-      default: {
-        const never: never = result;
-        throw new Error(`unhandled attempt result ${JSON.stringify(never)}`);
-      }
-    }
+    picked.cell.recordFailure();
+    return 'next';
   }
 }

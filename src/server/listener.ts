@@ -11,7 +11,7 @@ import { Duplex } from 'node:stream';
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
 /** A socket with `head` put back in front: http2 reads the raw handle, so unshift would be lost. */
-function replaying(socket: Socket, head: Buffer): Duplex {
+export function replaying(socket: Socket, head: Buffer): Duplex {
   const duplex = new Duplex({
     read() {
       socket.resume();

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { Duplex } from 'node:stream';
+import { replaying } from '../../src/server/listener.ts';
 import { anthropicWire } from './mock-wire/anthropic.ts';
 import { bedrockWire } from './mock-wire/bedrock.ts';
 import { cohereWire } from './mock-wire/cohere.ts';
@@ -62,6 +62,8 @@ export interface MockFault {
   text?: string;
   usage?: Partial<MockUsage>;
   toolCall?: MockToolCall | undefined;
+  /** Answer as if the output-token limit cut the text short (each protocol's max-tokens stop reason). */
+  truncated?: boolean;
 }
 
 export interface RecordedRequest {
@@ -196,33 +198,6 @@ function headerRecord(raw: Record<string, string | string[] | undefined>): Recor
   return out;
 }
 
-/** A duplex over `socket` whose readable side first yields `head` (bytes already read while sniffing). */
-function replayingDuplex(socket: net.Socket, head: Buffer): Duplex {
-  const duplex = new Duplex({
-    read() {
-      socket.resume();
-    },
-    write(chunk: Buffer, _encoding, callback) {
-      socket.write(chunk, callback);
-    },
-    final(callback) {
-      socket.end();
-      callback();
-    },
-    destroy(err, callback) {
-      socket.destroy();
-      callback(err);
-    },
-  });
-  duplex.push(head);
-  socket.on('data', (data: Buffer) => {
-    if (!duplex.push(data)) socket.pause();
-  });
-  socket.on('end', () => duplex.push(null));
-  socket.on('close', () => duplex.destroy());
-  return duplex;
-}
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function toBytes(body: NonNullable<MockFault['body']>): string | Uint8Array {
@@ -319,6 +294,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
         output: fault?.usage?.output ?? defaults.usage?.output ?? 7,
       },
       toolCall: toolCall && wire.declaresTools(parsed) ? toolCall : undefined,
+      truncated: fault?.truncated ?? false,
       model: defaults.model ?? model ?? 'mock-model',
       seq,
     };
@@ -390,7 +366,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       if (head.subarray(0, 3).toString('latin1') === 'PRI') {
         // The HTTP/2 session reads the socket handle directly and would miss unshifted bytes: replay them
         // through a JS duplex instead.
-        h2.emit('connection', replayingDuplex(socket, head));
+        h2.emit('connection', replaying(socket, head));
         return;
       }
       socket.unshift(head);
