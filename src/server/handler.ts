@@ -195,11 +195,3 @@ function refuseTooLarge(req: IncomingMessage, res: ServerResponse, edge: Protoco
   });
   req.resume();
 }
-
-function exhausted(res: ServerResponse, edge: ProtocolEdge): void {
-  sendError(
-    res,
-    edge,
-    errorInfo('overloaded', 503, 'No upstream is available to serve this request right now.', 1),
-  );
-}

@@ -7,10 +7,10 @@
 import Anthropic from '@anthropic-ai/sdk';
 import {
   type ContentBlock as BedrockBlock,
-  type ConverseCommandInput,
-  ConverseCommand,
-  ConverseStreamCommand,
   type Message as BedrockMessage,
+  ConverseCommand,
+  type ConverseCommandInput,
+  ConverseStreamCommand,
 } from '@aws-sdk/client-bedrock-runtime';
 import { type Content, GoogleGenAI, type Part } from '@google/genai';
 import { type Cohere, CohereClientV2 } from 'cohere-ai';
@@ -22,14 +22,14 @@ export const WEATHER_TOOL = {
   name: 'get_weather',
   description: 'Current weather for a city.',
   schema: {
-    type: 'object',
+    type: 'object' as const,
     properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['celsius', 'fahrenheit'] } },
     required: ['city'],
   },
-} as const;
+};
 
 /** What the tool "returned"; sent back on turn 2. */
-export const WEATHER_RESULT = { temp_c: 21, sky: 'sunny' } as const;
+export const WEATHER_RESULT = { temp_c: 21, sky: 'sunny' };
 
 export interface ToolCallSeen {
   id: string;
@@ -54,13 +54,19 @@ export interface ToolConversation {
   answer(stream: boolean): Promise<TurnResult>;
 }
 
+/** Optional request settings every protocol can carry (P-IR-1, P-XLT-6). */
+export interface AskOptions {
+  system?: string;
+  temperature?: number;
+}
+
 export interface MatrixClient {
   readonly protocol: Protocol;
   /** The max-tokens value this client sends, if any (P-XLT-3 checks). */
   readonly maxTokens: number | undefined;
   /** Top-level request fields only this ingress protocol has; they must not reach another protocol (P-XLT-2). */
   readonly foreignFields: readonly string[];
-  ask(stream: boolean, prompt: string): Promise<TurnResult>;
+  ask(stream: boolean, prompt: string, opts?: AskOptions): Promise<TurnResult>;
   askWithTool(stream: boolean, prompt: string): Promise<ToolConversation>;
   close(): void;
 }
@@ -87,7 +93,14 @@ const RESULT_TEXT = JSON.stringify(WEATHER_RESULT);
 function openaiChat(o: MatrixClientOptions): MatrixClient {
   const client = new OpenAI({ baseURL: `${o.baseUrl}/v1`, apiKey: o.token, maxRetries: 0 });
   // OpenAI-only knobs a real client sends; the other protocols would reject them (P-XLT-2).
-  const extras = { seed: 7, n: 1, logit_bias: {}, frequency_penalty: 0, presence_penalty: 0, logprobs: false };
+  const extras = {
+    seed: 7,
+    n: 1,
+    logit_bias: {},
+    frequency_penalty: 0,
+    presence_penalty: 0,
+    logprobs: false,
+  };
   const tools: OpenAI.ChatCompletionTool[] = [
     {
       type: 'function',
@@ -104,8 +117,16 @@ function openaiChat(o: MatrixClientOptions): MatrixClient {
     messages: Msg[],
     stream: boolean,
     withTools: boolean,
+    opts: AskOptions = {},
   ): Promise<{ r: TurnResult; assistant: Msg }> {
-    const base = { model: o.name, messages, ...extras, ...(withTools ? { tools } : {}) };
+    const system: Msg[] = opts.system === undefined ? [] : [{ role: 'system', content: opts.system }];
+    const base = {
+      model: o.name,
+      messages: [...system, ...messages],
+      ...extras,
+      ...(opts.temperature === undefined ? {} : { temperature: opts.temperature }),
+      ...(withTools ? { tools } : {}),
+    };
     if (!stream) {
       const c = await client.chat.completions.create(base);
       const choice = c.choices[0];
@@ -186,8 +207,8 @@ function openaiChat(o: MatrixClientOptions): MatrixClient {
     protocol: 'openai',
     maxTokens: undefined,
     foreignFields: Object.keys(extras),
-    async ask(stream, prompt) {
-      return (await turn([{ role: 'user', content: prompt }], stream, false)).r;
+    async ask(stream, prompt, opts) {
+      return (await turn([{ role: 'user', content: prompt }], stream, false, opts)).r;
     },
     async askWithTool(stream, prompt) {
       const history: Msg[] = [{ role: 'user', content: prompt }];
@@ -228,8 +249,16 @@ function openaiResponses(o: MatrixClientOptions): MatrixClient {
     input: Item[],
     stream: boolean,
     withTools: boolean,
+    opts: AskOptions = {},
   ): Promise<{ r: TurnResult; output: Item[] }> {
-    const base = { model: o.name, input, ...extras, ...(withTools ? { tools } : {}) };
+    const base = {
+      model: o.name,
+      input,
+      ...extras,
+      ...(opts.system === undefined ? {} : { instructions: opts.system }),
+      ...(opts.temperature === undefined ? {} : { temperature: opts.temperature }),
+      ...(withTools ? { tools } : {}),
+    };
     const callsOf = (output: OpenAI.Responses.ResponseOutputItem[]): ToolCallSeen[] =>
       output.flatMap((item) =>
         item.type === 'function_call'
@@ -256,7 +285,8 @@ function openaiResponses(o: MatrixClientOptions): MatrixClient {
     const done: OpenAI.Responses.ResponseOutputItem[] = [];
     let lastSeq = -1;
     for await (const e of s) {
-      if (e.sequence_number !== lastSeq + 1) throw new Error(`sequence_number ${e.sequence_number} after ${lastSeq}`);
+      if (e.sequence_number !== lastSeq + 1)
+        throw new Error(`sequence_number ${e.sequence_number} after ${lastSeq}`);
       lastSeq = e.sequence_number;
       if (e.type === 'response.output_text.delta') {
         text += e.delta;
@@ -283,8 +313,8 @@ function openaiResponses(o: MatrixClientOptions): MatrixClient {
     protocol: 'responses',
     maxTokens: undefined,
     foreignFields: Object.keys(extras),
-    async ask(stream, prompt) {
-      return (await turn([{ role: 'user', content: prompt }], stream, false)).r;
+    async ask(stream, prompt, opts) {
+      return (await turn([{ role: 'user', content: prompt }], stream, false, opts)).r;
     },
     async askWithTool(stream, prompt) {
       const history: Item[] = [{ role: 'user', content: prompt }];
@@ -320,84 +350,48 @@ function anthropic(o: MatrixClientOptions): MatrixClient {
     messages: Msg[],
     stream: boolean,
     withTools: boolean,
+    opts: AskOptions = {},
   ): Promise<{ r: TurnResult; assistant: Msg }> {
-    const params = { model: o.name, max_tokens: maxTokens, messages, ...(withTools ? { tools } : {}) };
-    if (!stream) {
-      const m = await client.messages.create(params);
-      const blocks: Block[] = [];
-      const calls: ToolCallSeen[] = [];
-      let text = '';
-      for (const b of m.content) {
-        if (b.type === 'text') {
-          text += b.text;
-          blocks.push({ type: 'text', text: b.text });
-        } else if (b.type === 'tool_use') {
-          calls.push({ id: b.id, name: b.name, args: b.input });
-          blocks.push({ type: 'tool_use', id: b.id, name: b.name, input: b.input });
-        }
-      }
-      return {
-        r: {
-          text,
-          stop: m.stop_reason ?? undefined,
-          usage: [m.usage.input_tokens, m.usage.output_tokens],
-          toolCalls: calls,
-          deltas: 0,
-        },
-        assistant: { role: 'assistant', content: blocks },
-      };
-    }
-    const s = await client.messages.create({ ...params, stream: true });
-    const blocks = new Map<number, { kind: 'text' | 'tool'; id: string; name: string; body: string }>();
+    const params = {
+      model: o.name,
+      max_tokens: maxTokens,
+      messages,
+      ...(opts.system === undefined ? {} : { system: opts.system }),
+      ...(opts.temperature === undefined ? {} : { temperature: opts.temperature }),
+      ...(withTools ? { tools } : {}),
+    };
+    let m: Anthropic.Message;
     let deltas = 0;
-    let stop: string | undefined;
-    let input: number | undefined;
-    let output: number | undefined;
-    for await (const e of s) {
-      if (e.type === 'message_start') input = e.message.usage.input_tokens;
-      if (e.type === 'content_block_start') {
-        const b = e.content_block;
-        if (b.type === 'text') blocks.set(e.index, { kind: 'text', id: '', name: '', body: b.text });
-        if (b.type === 'tool_use') blocks.set(e.index, { kind: 'tool', id: b.id, name: b.name, body: '' });
-      }
-      if (e.type === 'content_block_delta') {
-        const b = blocks.get(e.index);
-        if (b === undefined) throw new Error(`delta for unstarted block ${e.index}`);
-        if (e.delta.type === 'text_delta') {
-          b.body += e.delta.text;
-          deltas += 1;
-        }
-        if (e.delta.type === 'input_json_delta') b.body += e.delta.partial_json;
-      }
-      if (e.type === 'message_delta') {
-        stop = e.delta.stop_reason ?? undefined;
-        output = e.usage.output_tokens;
+    if (!stream) {
+      m = await client.messages.create(params);
+    } else {
+      // The SDK's own accumulator (MessageStream): it checks block order and applies message_delta usage.
+      const s = client.messages.stream(params);
+      for await (const e of s)
+        if (e.type === 'content_block_delta' && e.delta.type === 'text_delta') deltas += 1;
+      m = await s.finalMessage();
+    }
+    const blocks: Block[] = [];
+    const calls: ToolCallSeen[] = [];
+    let text = '';
+    for (const b of m.content) {
+      if (b.type === 'text') {
+        text += b.text;
+        blocks.push({ type: 'text', text: b.text });
+      } else if (b.type === 'tool_use') {
+        calls.push({ id: b.id, name: b.name, args: b.input });
+        blocks.push({ type: 'tool_use', id: b.id, name: b.name, input: b.input });
       }
     }
-    const ordered = [...blocks.entries()].sort(([a], [b]) => a - b).map(([, b]) => b);
-    const calls = ordered
-      .filter((b) => b.kind === 'tool')
-      .map((b) => ({ id: b.id, name: b.name, args: b.body === '' ? {} : parseArgs(b.body) }));
     return {
       r: {
-        text: ordered
-          .filter((b) => b.kind === 'text')
-          .map((b) => b.body)
-          .join(''),
-        stop,
-        usage: [input, output],
+        text,
+        stop: m.stop_reason ?? undefined,
+        usage: [m.usage.input_tokens, m.usage.output_tokens],
         toolCalls: calls,
         deltas,
       },
-      assistant: {
-        role: 'assistant',
-        content: ordered.map(
-          (b): Block =>
-            b.kind === 'text'
-              ? { type: 'text', text: b.body }
-              : { type: 'tool_use', id: b.id, name: b.name, input: b.body === '' ? {} : parseArgs(b.body) },
-        ),
-      },
+      assistant: { role: 'assistant', content: blocks },
     };
   }
 
@@ -405,8 +399,8 @@ function anthropic(o: MatrixClientOptions): MatrixClient {
     protocol: 'anthropic',
     maxTokens,
     foreignFields: [],
-    async ask(stream, prompt) {
-      return (await turn([{ role: 'user', content: prompt }], stream, false)).r;
+    async ask(stream, prompt, opts) {
+      return (await turn([{ role: 'user', content: prompt }], stream, false, opts)).r;
     },
     async askWithTool(stream, prompt) {
       const history: Msg[] = [{ role: 'user', content: prompt }];
@@ -419,8 +413,9 @@ function anthropic(o: MatrixClientOptions): MatrixClient {
             tool_use_id: c.id,
             content: RESULT_TEXT,
           }));
-          return (await turn([...history, first.assistant, { role: 'user', content: results }], stream2, true))
-            .r;
+          return (
+            await turn([...history, first.assistant, { role: 'user', content: results }], stream2, true)
+          ).r;
         },
       };
     },
@@ -448,8 +443,14 @@ function gemini(o: MatrixClientOptions): MatrixClient {
     contents: Content[],
     stream: boolean,
     withTools: boolean,
+    opts: AskOptions = {},
   ): Promise<{ r: TurnResult; assistant: Content }> {
-    const params = { model: o.name, contents, ...(withTools ? { config: { tools } } : {}) };
+    const config = {
+      ...(opts.system === undefined ? {} : { systemInstruction: opts.system }),
+      ...(opts.temperature === undefined ? {} : { temperature: opts.temperature }),
+      ...(withTools ? { tools } : {}),
+    };
+    const params = { model: o.name, contents, ...(Object.keys(config).length > 0 ? { config } : {}) };
     const parts: Part[] = [];
     let stop: string | undefined;
     let usage: TurnResult['usage'] = [undefined, undefined];
@@ -474,7 +475,9 @@ function gemini(o: MatrixClientOptions): MatrixClient {
         stop,
         usage,
         toolCalls: parts.flatMap((p) =>
-          p.functionCall ? [{ id: p.functionCall.id ?? '', name: p.functionCall.name ?? '', args: p.functionCall.args }] : [],
+          p.functionCall
+            ? [{ id: p.functionCall.id ?? '', name: p.functionCall.name ?? '', args: p.functionCall.args }]
+            : [],
         ),
         deltas: stream ? deltas : 0,
       },
@@ -486,8 +489,8 @@ function gemini(o: MatrixClientOptions): MatrixClient {
     protocol: 'gemini',
     maxTokens: undefined,
     foreignFields: [],
-    async ask(stream, prompt) {
-      return (await turn([{ role: 'user', parts: [{ text: prompt }] }], stream, false)).r;
+    async ask(stream, prompt, opts) {
+      return (await turn([{ role: 'user', parts: [{ text: prompt }] }], stream, false, opts)).r;
     },
     async askWithTool(stream, prompt) {
       const history: Content[] = [{ role: 'user', parts: [{ text: prompt }] }];
@@ -502,7 +505,8 @@ function gemini(o: MatrixClientOptions): MatrixClient {
               response: { ...WEATHER_RESULT },
             },
           }));
-          return (await turn([...history, first.assistant, { role: 'user', parts: results }], stream2, true)).r;
+          return (await turn([...history, first.assistant, { role: 'user', parts: results }], stream2, true))
+            .r;
         },
       };
     },
@@ -530,8 +534,15 @@ function cohere(o: MatrixClientOptions): MatrixClient {
     messages: Msg[],
     stream: boolean,
     withTools: boolean,
+    opts: AskOptions = {},
   ): Promise<{ r: TurnResult; assistant: Msg }> {
-    const params = { model: o.name, messages, ...(withTools ? { tools } : {}) };
+    const system: Msg[] = opts.system === undefined ? [] : [{ role: 'system', content: opts.system }];
+    const params = {
+      model: o.name,
+      messages: [...system, ...messages],
+      ...(opts.temperature === undefined ? {} : { temperature: opts.temperature }),
+      ...(withTools ? { tools } : {}),
+    };
     if (!stream) {
       const r = await client.chat(params);
       const text = (r.message.content ?? []).map((c) => (c.type === 'text' ? c.text : '')).join('');
@@ -615,8 +626,8 @@ function cohere(o: MatrixClientOptions): MatrixClient {
     protocol: 'cohere',
     maxTokens: undefined,
     foreignFields: [],
-    async ask(stream, prompt) {
-      return (await turn([{ role: 'user', content: prompt }], stream, false)).r;
+    async ask(stream, prompt, opts) {
+      return (await turn([{ role: 'user', content: prompt }], stream, false, opts)).r;
     },
     async askWithTool(stream, prompt) {
       const history: Msg[] = [{ role: 'user', content: prompt }];
@@ -658,11 +669,16 @@ function bedrock(o: MatrixClientOptions): MatrixClient {
     messages: BedrockMessage[],
     stream: boolean,
     withTools: boolean,
+    opts: AskOptions = {},
   ): Promise<{ r: TurnResult; assistant: BedrockMessage }> {
     const input: ConverseCommandInput = {
       modelId: o.name,
       messages,
-      inferenceConfig: { maxTokens },
+      inferenceConfig: {
+        maxTokens,
+        ...(opts.temperature === undefined ? {} : { temperature: opts.temperature }),
+      },
+      ...(opts.system === undefined ? {} : { system: [{ text: opts.system }] }),
       ...(withTools ? { toolConfig } : {}),
     };
     if (!stream) {
@@ -674,7 +690,9 @@ function bedrock(o: MatrixClientOptions): MatrixClient {
           stop: r.stopReason,
           usage: [r.usage?.inputTokens, r.usage?.outputTokens],
           toolCalls: content.flatMap((c) =>
-            c.toolUse ? [{ id: c.toolUse.toolUseId ?? '', name: c.toolUse.name ?? '', args: c.toolUse.input }] : [],
+            c.toolUse
+              ? [{ id: c.toolUse.toolUseId ?? '', name: c.toolUse.name ?? '', args: c.toolUse.input }]
+              : [],
           ),
           deltas: 0,
         },
@@ -690,7 +708,12 @@ function bedrock(o: MatrixClientOptions): MatrixClient {
       const start = e.contentBlockStart;
       if (start?.start?.toolUse) {
         const t = start.start.toolUse;
-        blocks.set(start.contentBlockIndex ?? 0, { kind: 'tool', id: t.toolUseId ?? '', name: t.name ?? '', body: '' });
+        blocks.set(start.contentBlockIndex ?? 0, {
+          kind: 'tool',
+          id: t.toolUseId ?? '',
+          name: t.name ?? '',
+          body: '',
+        });
       }
       const delta = e.contentBlockDelta;
       if (delta?.delta?.text !== undefined) {
@@ -709,10 +732,17 @@ function bedrock(o: MatrixClientOptions): MatrixClient {
       if (e.metadata?.usage) usage = [e.metadata.usage.inputTokens, e.metadata.usage.outputTokens];
     }
     const ordered = [...blocks.entries()].sort(([a], [b]) => a - b).map(([, b]) => b);
-    const content: BedrockBlock[] = ordered.map((b) =>
-      b.kind === 'text'
-        ? { text: b.body }
-        : { toolUse: { toolUseId: b.id, name: b.name, input: b.body === '' ? {} : (parseArgs(b.body) as object) } },
+    const content = ordered.map(
+      (b): BedrockBlock =>
+        b.kind === 'text'
+          ? { text: b.body }
+          : {
+              toolUse: {
+                toolUseId: b.id,
+                name: b.name,
+                input: (b.body === '' ? {} : parseArgs(b.body)) as Record<string, string>,
+              },
+            },
     );
     return {
       r: {
@@ -735,8 +765,8 @@ function bedrock(o: MatrixClientOptions): MatrixClient {
     protocol: 'bedrock',
     maxTokens,
     foreignFields: [],
-    async ask(stream, prompt) {
-      return (await turn([{ role: 'user', content: [{ text: prompt }] }], stream, false)).r;
+    async ask(stream, prompt, opts) {
+      return (await turn([{ role: 'user', content: [{ text: prompt }] }], stream, false, opts)).r;
     },
     async askWithTool(stream, prompt) {
       const history: BedrockMessage[] = [{ role: 'user', content: [{ text: prompt }] }];
@@ -747,7 +777,9 @@ function bedrock(o: MatrixClientOptions): MatrixClient {
           const results: BedrockBlock[] = first.r.toolCalls.map((c) => ({
             toolResult: { toolUseId: c.id, content: [{ json: { ...WEATHER_RESULT } }] },
           }));
-          return (await turn([...history, first.assistant, { role: 'user', content: results }], stream2, true)).r;
+          return (
+            await turn([...history, first.assistant, { role: 'user', content: results }], stream2, true)
+          ).r;
         },
       };
     },

@@ -75,9 +75,9 @@ export const LANE_LIST: LaneFixture[] = Object.values(LANES);
  */
 export function sixProvidersCatalog(mockUrl: string | Readonly<Record<Protocol, string>>): string {
   const urlOf = (p: Protocol): string => (typeof mockUrl === 'string' ? mockUrl : mockUrl[p]);
-  return LANE_LIST.map((l) => `${l.provider}:\n  protocol: ${l.protocol}\n  base_url: ${urlOf(l.protocol)}\n`).join(
-    '',
-  );
+  return LANE_LIST.map(
+    (l) => `${l.provider}:\n  protocol: ${l.protocol}\n  base_url: ${urlOf(l.protocol)}\n`,
+  ).join('');
 }
 
 /** `modelFields` adds YAML lines (e.g. `default_max_tokens: 2048`) under one protocol's model. */

@@ -50,6 +50,11 @@ function usage(answer: MockAnswer, output: number): Record<string, unknown> {
   };
 }
 
+function stopReason(answer: MockAnswer): string {
+  if (answer.toolCall) return 'tool_use';
+  return answer.truncated ? 'max_tokens' : 'end_turn';
+}
+
 const HEADERS = { 'request-id': 'req_mock', 'anthropic-organization-id': 'org-mock' };
 
 export const anthropicWire: ProtocolWire = {
@@ -66,7 +71,7 @@ export const anthropicWire: ProtocolWire = {
       role: 'assistant',
       model: answer.model,
       content: [contentBlock(answer)],
-      stop_reason: answer.toolCall ? 'tool_use' : 'end_turn',
+      stop_reason: stopReason(answer),
       stop_sequence: null,
       usage: usage(answer, answer.usage.output),
     };
@@ -113,7 +118,7 @@ export const anthropicWire: ProtocolWire = {
     }
     emit('content_block_stop', { index: 0 });
     emit('message_delta', {
-      delta: { stop_reason: tc ? 'tool_use' : 'end_turn', stop_sequence: null },
+      delta: { stop_reason: stopReason(answer), stop_sequence: null },
       usage: { output_tokens: answer.usage.output },
     });
     emit('message_stop', {});

@@ -95,6 +95,11 @@ function pad(n: number): string {
   return 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'.slice(0, 4 + (n % 40));
 }
 
+function stopReason(answer: MockAnswer): string {
+  if (answer.toolCall) return 'tool_use';
+  return answer.truncated ? 'max_tokens' : 'end_turn';
+}
+
 const REQUEST_ID = '0f0e0d0c-0000-4000-8000-00000000beef';
 
 export const bedrockWire: ProtocolWire = {
@@ -112,7 +117,7 @@ export const bedrockWire: ProtocolWire = {
       : [{ text: answer.text }];
     const body = {
       output: { message: { role: 'assistant', content } },
-      stopReason: tc ? 'tool_use' : 'end_turn',
+      stopReason: stopReason(answer),
       usage: usage(answer),
       metrics: { latencyMs: 42 },
     };
@@ -145,7 +150,7 @@ export const bedrockWire: ProtocolWire = {
       }
     }
     emit('contentBlockStop', { contentBlockIndex: 0 });
-    emit('messageStop', { stopReason: tc ? 'tool_use' : 'end_turn' });
+    emit('messageStop', { stopReason: stopReason(answer) });
     emit('metadata', { usage: usage(answer), metrics: { latencyMs: 42 } });
     return {
       status: 200,

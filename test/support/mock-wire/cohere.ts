@@ -16,6 +16,11 @@ function usage(answer: MockAnswer): Record<string, unknown> {
   return { billed_units: { ...counts }, tokens: { ...counts } };
 }
 
+function finishReason(answer: MockAnswer): string {
+  if (answer.toolCall) return 'TOOL_CALL';
+  return answer.truncated ? 'MAX_TOKENS' : 'COMPLETE';
+}
+
 const HEADERS = { 'x-trial-endpoint-call-remaining': '999', num_tokens: '18' };
 
 export const cohereWire: ProtocolWire = {
@@ -43,7 +48,7 @@ export const cohereWire: ProtocolWire = {
     const body = {
       id: mockId('', answer.seq, 36),
       message,
-      finish_reason: tc ? 'TOOL_CALL' : 'COMPLETE',
+      finish_reason: finishReason(answer),
       usage: usage(answer),
     };
     return {
@@ -97,7 +102,7 @@ export const cohereWire: ProtocolWire = {
     }
     emit('message-end', {
       id,
-      delta: { finish_reason: tc ? 'TOOL_CALL' : 'COMPLETE', usage: usage(answer) },
+      delta: { finish_reason: finishReason(answer), usage: usage(answer) },
     });
     return { status: 200, headers: { ...SSE_HEADERS, ...HEADERS }, chunks };
   },

@@ -48,7 +48,7 @@ function chunkBody(
   last: boolean,
 ): Record<string, unknown> {
   const candidate: Record<string, unknown> = { content: { parts, role: 'model' } };
-  if (last) candidate.finishReason = 'STOP';
+  if (last) candidate.finishReason = answer.truncated ? 'MAX_TOKENS' : 'STOP';
   candidate.index = 0;
   const out: Record<string, unknown> = { candidates: [candidate] };
   if (last) out.usageMetadata = usageMetadata(answer);

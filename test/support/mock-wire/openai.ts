@@ -92,7 +92,14 @@ export const openaiWire: ProtocolWire = {
       object: 'chat.completion',
       created: MOCK_CREATED,
       model: answer.model,
-      choices: [{ index: 0, message, logprobs: null, finish_reason: tc ? 'tool_calls' : 'stop' }],
+      choices: [
+        {
+          index: 0,
+          message,
+          logprobs: null,
+          finish_reason: tc ? 'tool_calls' : answer.truncated ? 'length' : 'stop',
+        },
+      ],
       usage: usage(answer),
       service_tier: 'default',
       system_fingerprint: 'fp_mock',
@@ -149,7 +156,7 @@ export const openaiWire: ProtocolWire = {
     } else {
       chunks.push(chunk({ role: 'assistant', content: '', refusal: null }, null));
       for (const piece of splitText(answer.text)) chunks.push(chunk({ content: piece }, null));
-      chunks.push(chunk({}, 'stop'));
+      chunks.push(chunk({}, answer.truncated ? 'length' : 'stop'));
     }
     if (includeUsage) {
       chunks.push(

@@ -24,8 +24,13 @@ function usage(answer: MockAnswer): Record<string, unknown> {
   };
 }
 
+/** `completed`, or `incomplete` when the answer hit the output-token limit. */
+function finalStatus(answer: MockAnswer): string {
+  return answer.truncated && !answer.toolCall ? 'incomplete' : 'completed';
+}
+
 function outputItem(answer: MockAnswer, done: boolean): Record<string, unknown> {
-  const status = done ? 'completed' : 'in_progress';
+  const status = done ? finalStatus(answer) : 'in_progress';
   const tc = answer.toolCall;
   if (tc) {
     return {
@@ -55,10 +60,10 @@ function responseObject(answer: MockAnswer, body: Record<string, unknown> | unde
     id: mockId('resp_', answer.seq),
     object: 'response',
     created_at: MOCK_CREATED,
-    status: done ? 'completed' : 'in_progress',
+    status: done ? finalStatus(answer) : 'in_progress',
     background: false,
     error: null,
-    incomplete_details: null,
+    incomplete_details: done && finalStatus(answer) === 'incomplete' ? { reason: 'max_output_tokens' } : null,
     instructions: typeof body?.instructions === 'string' ? body.instructions : null,
     max_output_tokens: typeof body?.max_output_tokens === 'number' ? body.max_output_tokens : null,
     model: answer.model,
@@ -128,7 +133,8 @@ export const responsesWire: ProtocolWire = {
       emit('response.content_part.done', { ...where, part: textPart(answer.text) });
     }
     emit('response.output_item.done', { output_index: 0, item: outputItem(answer, true) });
-    emit('response.completed', { response: responseObject(answer, ctx.body, true) });
+    const last = finalStatus(answer) === 'incomplete' ? 'response.incomplete' : 'response.completed';
+    emit(last, { response: responseObject(answer, ctx.body, true) });
     return { status: 200, headers: { ...SSE_HEADERS, 'x-request-id': 'req_mock' }, chunks };
   },
 

@@ -21,6 +21,8 @@ export interface MockAnswer {
   usage: MockUsage;
   /** Present only when the request declared tools and the mock was configured with a tool call. */
   toolCall: MockToolCall | undefined;
+  /** The text answer stopped at the output-token limit (`length`, `max_tokens`, `MAX_TOKENS`, `incomplete`). */
+  truncated: boolean;
   /** The model name the reply reports (the one the request named). */
   model: string;
   /** A per-request sequence number, used to mint ids. */
