@@ -133,6 +133,12 @@ export interface Request {
   readonly topK?: number;
   readonly stop: readonly string[];
   readonly stream: boolean;
+  /**
+   * OpenAI Chat `stream_options.include_usage`: whether the client asked for the trailing usage chunk.
+   * Set only by readers whose protocol makes usage opt-in; the core passes it to the ingress stream
+   * writer (StreamWriterOptions.includeUsage). Absent means the writer's default.
+   */
+  readonly includeUsage?: boolean;
   readonly responseFormat?: ResponseFormat;
   readonly reasoning?: ReasoningSettings;
   readonly user?: string;

@@ -11,6 +11,7 @@ import { answerDemo } from '../server/demo.ts';
 import { spanString } from '../server/json-scan.ts';
 import { errorInfo, sendError } from '../server/respond.ts';
 import { attemptUpstream, type UpstreamError } from './attempt.ts';
+import { recordTransientFailure } from './breaker.ts';
 
 type HopEnd = 'done' | 'next';
 type FailedAttempt = UpstreamError | { readonly kind: 'transport' };
@@ -156,8 +157,7 @@ export class Failover {
     const failed = await this.#attempt(ctx, picked);
     if (failed === 'done') return 'done';
     if (failed.kind === 'http_error') return this.#onHttpError(ctx, target, picked, failed, excluded);
-    picked.cell.recordFailure();
-    picked.lane.err++;
+    recordTransientFailure(picked.lane, picked.cell);
     return 'next';
   }
 
@@ -182,8 +182,7 @@ export class Failover {
         relayUpstreamError(ctx, lane, e);
         return 'done';
       case 'transient':
-        cell.recordFailure(e.retryAfter);
-        lane.err++;
+        recordTransientFailure(lane, cell, e.retryAfter);
         return 'next';
       case 'hard_down':
         lane.err++;
@@ -281,7 +280,7 @@ export class Failover {
       relayUpstreamError(ctx, picked.lane, failed);
       return 'done';
     }
-    picked.cell.recordFailure();
+    recordTransientFailure(picked.lane, picked.cell);
     return 'next';
   }
 }

@@ -2,13 +2,12 @@
 // byte on a same-protocol hop, translated frame by frame otherwise. After the first byte there is
 // no failover: a failure in transit is recorded once and ends the response natively.
 
-import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import { CODECS } from '../protocols/codecs.ts';
 import type { ErrorKind, JsonValue, StreamEvent, Usage } from '../protocols/ir.ts';
 import { UsageAccumulator, UsageTap } from '../protocols/usage.ts';
 import type { UpstreamError } from '../reliability/attempt.ts';
-import type { BreakerCell } from '../reliability/breaker.ts';
+import { type BreakerCell, recordTransientFailure } from '../reliability/breaker.ts';
 import type { Lane } from '../routing/lane.ts';
 import { readCapped } from '../upstream/call.ts';
 import { relayHeaders } from '../upstream/relay-headers.ts';
@@ -31,8 +30,7 @@ export interface Delivery {
 function failInTransit(d: Delivery, recorded: { done: boolean }): void {
   if (recorded.done) return;
   recorded.done = true;
-  d.cell.recordFailure();
-  d.lane.err++;
+  recordTransientFailure(d.lane, d.cell);
   if (d.spent) d.lane.refundBudget();
 }
 
@@ -85,15 +83,19 @@ async function relay(ctx: InferenceContext, d: Delivery, upstream: Dispatcher.Re
   const { res } = ctx;
   res.writeHead(upstream.statusCode, relayHeaders(upstream.headers));
   const tap = new UsageTap(d.lane.upstream.protocol, ctx.stream);
-  upstream.body.on('data', tap.push);
   try {
-    await pipeline(upstream.body, res);
-    d.lane.recordUsage(tap.finish());
+    // A loop rather than pipeline(): an upstream error must not destroy the client's response
+    // before we can end it with a native error event.
+    for await (const chunk of upstream.body) {
+      tap.push(chunk as Buffer);
+      await writeChunk(res, chunk as Buffer);
+      if (res.destroyed) break;
+    }
   } catch {
     // The client leaving is not an upstream failure: the upstream answered, the unit stays spent.
-    if (ctx.signal.aborted) return;
+    if (ctx.signal.aborted || res.destroyed) return;
     failInTransit(d, { done: false });
-    if (ctx.stream && !res.destroyed) {
+    if (ctx.stream) {
       // G-FO-16: one terminal error event in the client's own framing, then the end.
       const writer = ctx.codec.newStreamWriter({ sse: ctx.sse });
       res.end(
@@ -105,7 +107,14 @@ async function relay(ctx: InferenceContext, d: Delivery, upstream: Dispatcher.Re
     } else {
       res.destroy();
     }
+    return;
   }
+  if (res.destroyed) {
+    upstream.body.destroy();
+    return;
+  }
+  res.end();
+  d.lane.recordUsage(tap.finish());
 }
 
 function concat(a: string | Uint8Array, b: string | Uint8Array): Buffer {
@@ -149,7 +158,11 @@ async function translateStream(
 ): Promise<void> {
   const { res } = ctx;
   const reader = CODECS[d.lane.upstream.protocol].newStreamReader();
-  const writer = ctx.codec.newStreamWriter({ sse: ctx.sse });
+  // OpenAI clients get the trailing usage chunk only when they asked for it.
+  const { includeUsage } = ctx.ir();
+  const writer = ctx.codec.newStreamWriter(
+    includeUsage === undefined ? { sse: ctx.sse } : { sse: ctx.sse, includeUsage },
+  );
   res.writeHead(200, { 'content-type': writer.contentType, 'cache-control': 'no-cache' });
   const recorded = { done: false };
   const usage = new UsageAccumulator();

@@ -91,8 +91,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     for (const prober of probers) prober.stop();
     await new Promise<void>((resolve) => {
       listening.close(() => resolve());
-      server.closeIdleConnections();
-      dual?.http2.close();
+      if (dual === undefined) server.closeIdleConnections();
+      else dual.drain();
     });
     await targets.origins.close();
   };

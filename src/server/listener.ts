@@ -3,8 +3,14 @@
 // of each connection decide; after that the connection belongs to one server, with no per-request
 // cost.
 
-import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
-import { createServer as createH2Server, type Http2Server } from 'node:http2';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createH2Server, type Http2Server, type Http2Session } from 'node:http2';
 import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import { Duplex } from 'node:stream';
 
@@ -41,6 +47,44 @@ export interface DualListener {
   readonly tcp: TcpServer;
   readonly http1: Server;
   readonly http2: Http2Server;
+  /** Shutdown: close idle connections now and busy ones as their last request ends. */
+  drain(): void;
+}
+
+/**
+ * Connection bookkeeping for shutdown. The HTTP/1.1 server never listens itself (the TCP front
+ * does), so Node's own idle-connection tracking is not running for it.
+ */
+class ConnectionTracker {
+  readonly #busy = new Map<Duplex, number>();
+  readonly #sessions = new Set<Http2Session>();
+  #draining = false;
+
+  watch(http1: Server, http2: Http2Server): void {
+    http1.on('connection', (socket: Duplex) => {
+      this.#busy.set(socket, 0);
+      socket.once('close', () => this.#busy.delete(socket));
+    });
+    http1.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const socket = req.socket;
+      this.#busy.set(socket, (this.#busy.get(socket) ?? 0) + 1);
+      res.once('close', () => {
+        const left = (this.#busy.get(socket) ?? 1) - 1;
+        this.#busy.set(socket, left);
+        if (this.#draining && left === 0) socket.destroy();
+      });
+    });
+    http2.on('session', (session: Http2Session) => {
+      this.#sessions.add(session);
+      session.once('close', () => this.#sessions.delete(session));
+    });
+  }
+
+  drain(): void {
+    this.#draining = true;
+    for (const [socket, busy] of this.#busy) if (busy === 0) socket.destroy();
+    for (const session of this.#sessions) session.close();
+  }
 }
 
 export function createDualListener(handle: RequestListener): DualListener {
@@ -66,5 +110,10 @@ export function createDualListener(handle: RequestListener): DualListener {
     socket.on('data', onData);
     socket.on('error', () => socket.destroy());
   });
-  return { tcp, http1, http2 };
+  // Node arms the HTTP/1.1 server's header and request timeouts (slowloris bounds) on its own
+  // 'listening' event, which only the TCP front emits.
+  tcp.once('listening', () => http1.emit('listening'));
+  const tracker = new ConnectionTracker();
+  tracker.watch(http1, http2);
+  return { tcp, http1, http2, drain: () => tracker.drain() };
 }

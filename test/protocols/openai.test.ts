@@ -79,6 +79,32 @@ describe('openai requests', () => {
     assert.deepEqual(Object.keys(ir.extra).sort(), ['logit_bias', 'n', 'presence_penalty', 'seed']);
   });
 
+  it('records whether a streaming client asked for the usage chunk (stream_options.include_usage)', () => {
+    const body = readJson(P, 'request-text.json');
+    assert.equal(codec.readRequest(body, { model: 'm', stream: true }).includeUsage, true);
+    const { stream_options: _, ...unasked } = body;
+    assert.equal(codec.readRequest(unasked, { model: 'm', stream: true }).includeUsage, false);
+    const off = { ...body, stream_options: { include_usage: false } };
+    assert.equal(codec.readRequest(off, { model: 'm', stream: true }).includeUsage, false);
+    // Not a stream: nothing to ask for.
+    assert.equal(codec.readRequest(body, { model: 'm', stream: false }).includeUsage, undefined);
+    // What the core does with it: no trailing usage chunk for a client that did not ask.
+    const ir = codec.readRequest(unasked, { model: 'm', stream: true });
+    const events: StreamEvent[] = [
+      { type: 'message_start', id: 'x', model: 'm' },
+      { type: 'text_delta', index: 0, text: 'hi' },
+      { type: 'message_delta', stopReason: 'end_turn', usage: { inputTokens: 3, outputTokens: 1 } },
+      { type: 'message_stop' },
+    ];
+    const opts = ir.includeUsage === undefined ? {} : { includeUsage: ir.includeUsage };
+    const chunks = writeAll(events, opts)
+      .split('\n\n')
+      .filter((f) => f.startsWith('data: {'))
+      .map((f) => JSON.parse(f.slice(6)) as { choices: unknown[]; usage?: unknown });
+    assert.ok(chunks.length > 0);
+    for (const c of chunks) assert.equal(c.choices.length, 1, 'every chunk has choices[0]');
+  });
+
   it('writes no extra fields, max_tokens only when given, and include_usage for streams', () => {
     const ir = codec.readRequest(readJson(P, 'request-text.json'), { model: 'm', stream: true });
     const out = codec.writeRequest(ir, { model: 'up', defaultMaxTokens: 4096 });
@@ -438,9 +464,10 @@ describe('openai round trip (seeded)', () => {
       const rng = new Rng(seed);
       const req = genRequest(rng, REQ_CAPS);
       const body = codec.writeRequest(req, { model: 'm', defaultMaxTokens: 4096 });
+      // The writer always asks a streaming upstream for usage (accounting needs it).
       assert.deepEqual(
         codec.readRequest(body, { model: 'm', stream: req.stream }),
-        req,
+        req.stream ? { ...req, includeUsage: true } : req,
         `request seed ${seed}`,
       );
 

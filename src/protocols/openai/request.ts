@@ -260,6 +260,8 @@ export function readOpenAIRequest(body: JsonObject, ctx: { model: string; stream
     tools: readTools(body.tools),
     stop: stopList(body.stop),
     stream: ctx.stream,
+    // Usage is opt-in on OpenAI streams; a client that did not ask may index choices[0] of every chunk.
+    ...(ctx.stream ? { includeUsage: field(body.stream_options, 'include_usage') === true } : {}),
     extra: extraFields(body, KNOWN),
     ...(toolChoice ? { toolChoice } : {}),
     ...(maxTokens !== undefined ? { maxTokens } : {}),
