@@ -1,5 +1,6 @@
 // CLI entry: flags, load config, start the server, handle signals.
 
+import cluster from 'node:cluster';
 import { parseCli, USAGE, versionLine } from './cli.ts';
 import { ConfigError, loadGatewayConfig, printMetadataBlocklist } from './config/index.ts';
 import { line } from './observability/log.ts';
@@ -29,13 +30,21 @@ async function main(): Promise<number | undefined> {
       return 0;
     }
     case 'serve': {
+      // Workers of a multi-process gateway load the same files quietly: the primary already spoke.
+      const worker = cluster.isWorker;
       const config = loadGatewayConfig({
         validateOnly: false,
         configPath: cli.configPath,
         providersPath: cli.providersPath,
+        ...(worker ? { emit: () => {} } : {}),
       });
+      if (config.workers > 1 && cluster.isPrimary) {
+        const { superviseWorkers } = await import('./server/workers.ts');
+        superviseWorkers(config.workers);
+        return undefined;
+      }
       const { startGateway } = await import('./server/gateway.ts');
-      await startGateway(config);
+      await startGateway(config, { quiet: worker });
       return undefined;
     }
     default: {

@@ -2,7 +2,7 @@
 // `--print-metadata-blocklist` helper. Fatal problems are thrown as ConfigError (G-CFG-29).
 
 import pkg from '../../package.json' with { type: 'json' };
-import { line, log } from '../observability/log.ts';
+import { line } from '../observability/log.ts';
 import { BUILTIN_METADATA_HOSTS } from '../upstream/ssrf.ts';
 import { embeddedDefault } from './default.ts';
 import { fileLabel, locateCatalog, locateDeployment, readConfigText } from './files.ts';
@@ -46,7 +46,7 @@ export function loadGatewayConfig(opts: LoadOptions): GatewayConfig {
 
   const configFile = locateDeployment(where);
   if (configFile === undefined) {
-    if (!opts.validateOnly) log.info({ version: pkg.version }, 'busbar starting');
+    if (!opts.validateOnly) emit('info', `busbar starting (version ${pkg.version})`);
     const fallback = embeddedDefault(catalog, env);
     return resolveConfig({
       catalog,
@@ -67,7 +67,7 @@ export function loadGatewayConfig(opts: LoadOptions): GatewayConfig {
   const configText = interpolate(readConfigText('config', configFile), configLabel, env);
   const deployment = readDeployment(configScope, configScope.root(parseYaml(configText, configLabel)));
   for (const w of configScope.unknownKeys()) emit('warn', w);
-  if (!opts.validateOnly) log.info({ version: pkg.version }, 'busbar starting');
+  if (!opts.validateOnly) emit('info', `busbar starting (version ${pkg.version})`);
 
   return resolveConfig({
     catalog,

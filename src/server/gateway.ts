@@ -28,7 +28,10 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+export async function startGateway(
+  config: GatewayConfig,
+  opts: { quiet?: boolean } = {},
+): Promise<RunningGateway> {
   // One request's unexpected failure must never take the process down (G-SEC-53).
   process.on('uncaughtException', (err) => log.error({ err: err.message }, 'uncaught exception contained'));
   process.on('unhandledRejection', (err) => log.error({ err: String(err) }, 'unhandled rejection contained'));
@@ -83,8 +86,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const port = typeof address === 'object' && address !== null ? address.port : config.listen.port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   const url = `${tlsOptions === undefined ? 'http' : 'https'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  line('info', `busbar listening on ${url}${config.tls?.clientCaFile !== undefined ? ' (mtls)' : ''}`);
-  if (config.embeddedDefault)
+  if (!opts.quiet)
+    line('info', `busbar listening on ${url}${config.tls?.clientCaFile !== undefined ? ' (mtls)' : ''}`);
+  if (config.embeddedDefault && !opts.quiet)
     for (const text of embeddedDefaultBanner(config, url)) process.stderr.write(`${text}\n`);
 
   const close = async (): Promise<void> => {

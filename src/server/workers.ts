@@ -1,0 +1,37 @@
+// `workers: N` (issue 5): N gateway processes share one listening port through node:cluster.
+// Breaker, round-robin, permit and budget state is per process; each worker is a full gateway.
+
+import cluster, { type Worker } from 'node:cluster';
+import { line } from '../observability/log.ts';
+
+/** Runs in the primary: forks the workers, reports once all listen, replaces crashed ones. */
+export function superviseWorkers(count: number): void {
+  let shuttingDown = false;
+  let listening = 0;
+  const fork = (): Worker => cluster.fork();
+  cluster.on('listening', (_worker, address) => {
+    listening++;
+    if (listening !== count) return;
+    const host = address.address === null || address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
+    const shown = host.includes(':') ? `[${host}]` : host;
+    line('info', `busbar listening on http://${shown}:${address.port} (${count} workers)`);
+  });
+  cluster.on('exit', (worker, code, signal) => {
+    if (shuttingDown) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    line('error', `worker ${worker.process.pid} exited (${signal ?? code}); starting a replacement`);
+    listening--;
+    fork();
+  });
+  const stop = (): void => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    line('info', 'shutdown signal received; draining in-flight requests');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  for (let i = 0; i < count; i++) fork();
+}
