@@ -1,7 +1,8 @@
 // Process logging. Startup and fatal lines are plain `[level] message` on stderr (operators read
-// them at a terminal); runtime events go through pino as JSON on stderr, off the hot path.
+// them at a terminal); runtime events go through pino as JSON on stderr, off the hot path. pino is
+// loaded after the listener is bound; until then runtime events fall back to plain lines.
 
-import pino from 'pino';
+import type { Logger } from 'pino';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
 const LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug', 'trace'];
@@ -20,5 +21,22 @@ export function line(level: LogLevel, message: string): void {
   process.stderr.write(`[${level}] ${message}\n`);
 }
 
+let structured: Logger | undefined;
+
+/** Loads pino (called by the runtime loader after the bind). */
+export async function loadStructuredLogger(): Promise<void> {
+  const { pino } = await import('pino');
+  structured ??= pino({ level: levelFromEnv(), base: undefined }, pino.destination({ fd: 2, sync: false }));
+}
+
+type LogFn = (fields: Record<string, unknown>, message: string) => void;
+
+function at(level: 'error' | 'warn' | 'info' | 'debug'): LogFn {
+  return (fields, message) => {
+    if (structured !== undefined) structured[level](fields, message);
+    else line(level, `${message} ${JSON.stringify(fields)}`);
+  };
+}
+
 /** Structured runtime logger (JSON lines on stderr). Never pass secrets or bodies. */
-export const log = pino({ level: levelFromEnv(), base: undefined }, pino.destination({ fd: 2, sync: false }));
+export const log = { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };

@@ -7,10 +7,10 @@ import type { Server as NetServer, Socket } from 'node:net';
 import { embeddedDefaultBanner } from '../config/default.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { line, log } from '../observability/log.ts';
-import { startHealthProbers } from '../reliability/health.ts';
 import { Targets } from '../routing/targets.ts';
 import { RequestHandler } from './handler.ts';
 import { createDualListener } from './listener.ts';
+import { loadRuntime, type Runtime } from './runtime.ts';
 import { loadTls, TlsConfigError } from './tls.ts';
 
 const BAD_REQUEST_BODY = JSON.stringify({
@@ -36,7 +36,14 @@ export async function startGateway(
   process.on('uncaughtException', (err) => log.error({ err: err.message }, 'uncaught exception contained'));
   process.on('unhandledRejection', (err) => log.error({ err: String(err) }, 'unhandled rejection contained'));
   const targets = new Targets(config);
-  const handler = new RequestHandler(config, targets);
+  let startRuntime: () => void = () => {};
+  const runtime = new Promise<Runtime>((resolve, reject) => {
+    startRuntime = () => loadRuntime(targets).then(resolve, reject);
+  });
+  runtime.catch((err: unknown) =>
+    line('error', `request path failed to load: ${err instanceof Error ? err.message : String(err)}`),
+  );
+  const handler = new RequestHandler(config, targets, runtime);
 
   let tlsOptions: ReturnType<typeof loadTls> | undefined;
   if (config.tls !== undefined) {
@@ -80,8 +87,9 @@ export async function startGateway(
       resolve();
     });
   });
-  // Probers start after the bind so they never delay serving (G-CFG-31).
-  const probers = startHealthProbers(targets);
+  // The request path's heavier modules and the probers load after the bind (G-CFG-31).
+  startRuntime();
+  dual?.enableHttp2().catch(() => line('error', 'HTTP/2 support failed to load'));
   const address = listening.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.listen.port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
@@ -92,7 +100,7 @@ export async function startGateway(
     for (const text of embeddedDefaultBanner(config, url)) process.stderr.write(`${text}\n`);
 
   const close = async (): Promise<void> => {
-    for (const prober of probers) prober.stop();
+    for (const prober of (await runtime).probers) prober.stop();
     await new Promise<void>((resolve) => {
       listening.close(() => resolve());
       if (dual === undefined) server.closeIdleConnections();

@@ -8,13 +8,12 @@ import type { GatewayConfig } from '../config/types.ts';
 import { log } from '../observability/log.ts';
 import type { ProtocolEdge } from '../protocols/edge.ts';
 import { EDGES } from '../protocols/registry.ts';
-import { Failover } from '../reliability/failover.ts';
 import type { Resolution, Targets } from '../routing/targets.ts';
 import { declaredTooLarge, readBody } from './body.ts';
-import { InferenceContext } from './context.ts';
 import { scanJson, spanIsTrue, spanString } from './json-scan.ts';
 import { errorInfo, sendBody, sendError } from './respond.ts';
 import { matchRoute, type Route } from './routes.ts';
+import type { Runtime } from './runtime.ts';
 import { statsBody } from './stats.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -27,13 +26,20 @@ export class RequestHandler {
   readonly #config: GatewayConfig;
   readonly #targets: Targets;
   readonly #tokens: TokenSet;
-  readonly #failover: Failover;
+  readonly #loading: Promise<Runtime>;
+  #runtime: Runtime | undefined;
 
-  constructor(config: GatewayConfig, targets: Targets) {
+  constructor(config: GatewayConfig, targets: Targets, runtime: Promise<Runtime>) {
     this.#config = config;
     this.#targets = targets;
     this.#tokens = new TokenSet(config.auth.clientTokens);
-    this.#failover = new Failover(targets);
+    this.#loading = runtime;
+    runtime.then(
+      (loaded) => {
+        this.#runtime = loaded;
+      },
+      () => {},
+    );
   }
 
   /** The node:http request listener. Never throws; an internal failure is a native 500. */
@@ -151,7 +157,8 @@ export class RequestHandler {
     res.once('close', () => {
       if (!res.writableFinished) abort.abort();
     });
-    const ctx = new InferenceContext({
+    const runtime = this.#runtime ?? (await this.#loading);
+    const ctx = new runtime.Context({
       req,
       res,
       ingress: route.protocol,
@@ -167,7 +174,7 @@ export class RequestHandler {
       origins: this.#targets.origins,
     });
     ctx.deadline = Date.now() + target.deadlineMs;
-    return this.#failover.serve(ctx, target);
+    return runtime.failover.serve(ctx, target);
   }
 
   #resolve(route: InferenceRoute, name: string): Resolution {

@@ -10,7 +10,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { createServer as createH2Server, type Http2Server, type Http2Session } from 'node:http2';
+import type { Http2Server, Http2Session } from 'node:http2';
 import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import { Duplex } from 'node:stream';
 
@@ -46,7 +46,8 @@ export function replaying(socket: Socket, head: Buffer): Duplex {
 export interface DualListener {
   readonly tcp: TcpServer;
   readonly http1: Server;
-  readonly http2: Http2Server;
+  /** Loads the HTTP/2 side; called after the bind, since node:http2 costs startup time. */
+  enableHttp2(): Promise<void>;
   /** Shutdown: close idle connections now and busy ones as their last request ends. */
   drain(): void;
 }
@@ -60,7 +61,7 @@ class ConnectionTracker {
   readonly #sessions = new Set<Http2Session>();
   #draining = false;
 
-  watch(http1: Server, http2: Http2Server): void {
+  watch(http1: Server): void {
     http1.on('connection', (socket: Duplex) => {
       this.#busy.set(socket, 0);
       socket.once('close', () => this.#busy.delete(socket));
@@ -74,6 +75,9 @@ class ConnectionTracker {
         if (this.#draining && left === 0) socket.destroy();
       });
     });
+  }
+
+  watchHttp2(http2: Http2Server): void {
     http2.on('session', (session: Http2Session) => {
       this.#sessions.add(session);
       session.once('close', () => this.#sessions.delete(session));
@@ -89,8 +93,18 @@ class ConnectionTracker {
 
 export function createDualListener(handle: RequestListener): DualListener {
   const http1 = createHttpServer(handle);
-  const http2 = createH2Server();
-  http2.on('request', handle as unknown as (...args: unknown[]) => void);
+  const tracker = new ConnectionTracker();
+  tracker.watch(http1);
+  let http2: Promise<Http2Server> | undefined;
+  const enableHttp2 = (): Promise<Http2Server> => {
+    http2 ??= import('node:http2').then(({ createServer }) => {
+      const server = createServer();
+      server.on('request', handle as unknown as (...args: unknown[]) => void);
+      tracker.watchHttp2(server);
+      return server;
+    });
+    return http2;
+  };
   const tcp = createTcpServer({ pauseOnConnect: false }, (socket) => {
     let head: Buffer = Buffer.alloc(0);
     const onData = (data: Buffer): void => {
@@ -100,7 +114,11 @@ export function createDualListener(handle: RequestListener): DualListener {
       socket.off('data', onData);
       socket.pause();
       if (head.subarray(0, H2_PREFACE.length).equals(H2_PREFACE)) {
-        http2.emit('connection', replaying(socket, head));
+        const replay = replaying(socket, head);
+        enableHttp2().then(
+          (server) => server.emit('connection', replay),
+          () => socket.destroy(),
+        );
         return;
       }
       socket.unshift(head);
@@ -113,7 +131,12 @@ export function createDualListener(handle: RequestListener): DualListener {
   // Node arms the HTTP/1.1 server's header and request timeouts (slowloris bounds) on its own
   // 'listening' event, which only the TCP front emits.
   tcp.once('listening', () => http1.emit('listening'));
-  const tracker = new ConnectionTracker();
-  tracker.watch(http1, http2);
-  return { tcp, http1, http2, drain: () => tracker.drain() };
+  return {
+    tcp,
+    http1,
+    enableHttp2: async () => {
+      await enableHttp2();
+    },
+    drain: () => tracker.drain(),
+  };
 }

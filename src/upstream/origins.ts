@@ -1,18 +1,26 @@
-// One undici keep-alive pool per upstream origin, created at startup and shared by every lane on
-// that origin. Redirects are never followed (G-SEC-36): undici only follows them when asked to.
+// One undici keep-alive pool per upstream origin, shared by every lane on that origin. Redirects
+// are never followed (G-SEC-36): undici only follows them when asked to. undici itself is loaded
+// after the listener is bound (see server/runtime.ts), so it never delays startup.
 
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 
 /** Idle keep-alive sockets stay open this long; upstreams usually allow 60 s or more. */
 const KEEP_ALIVE_MS = 60_000;
 
 export class OriginPools {
   readonly #pools = new Map<string, Pool>();
+  #PoolClass: typeof Pool | undefined;
+
+  /** Called once by the runtime loader before any upstream call. */
+  use(PoolClass: typeof Pool): void {
+    this.#PoolClass = PoolClass;
+  }
 
   get(origin: string): Pool {
     let pool = this.#pools.get(origin);
     if (pool === undefined) {
-      pool = new Pool(origin, {
+      if (this.#PoolClass === undefined) throw new Error('upstream client used before it was loaded');
+      pool = new this.#PoolClass(origin, {
         pipelining: 1,
         keepAliveTimeout: KEEP_ALIVE_MS,
         keepAliveMaxTimeout: 10 * KEEP_ALIVE_MS,

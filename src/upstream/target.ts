@@ -5,7 +5,7 @@ import type { ModelConfig, ProviderConfig } from '../config/types.ts';
 import type { ProtocolEdge } from '../protocols/edge.ts';
 import type { Protocol } from '../protocols/names.ts';
 import { EDGES } from '../protocols/registry.ts';
-import { BedrockSigner } from './sigv4.ts';
+import type { BedrockSigner } from './sigv4.ts';
 
 /** Header values must be encodable and free of control characters (G-SEC-21). */
 export function isHeaderSafe(value: string): boolean {
@@ -22,7 +22,8 @@ export class UpstreamTarget {
   readonly #paths: { readonly plain: string; readonly stream: string; readonly streamSse: string };
   /** Static headers: fixed protocol headers plus the configured credential. */
   readonly headers: Readonly<Record<string, string>>;
-  readonly signer: BedrockSigner | undefined;
+  /** Set by the runtime loader for SigV4 protocols with a key (server/runtime.ts). */
+  signer: BedrockSigner | undefined;
 
   constructor(model: ModelConfig) {
     const provider = model.provider;
@@ -45,8 +46,11 @@ export class UpstreamTarget {
       ...this.edge.fixedHeaders,
       ...credential,
     });
-    this.signer =
-      this.edge.usesSigV4 && provider.apiKey !== '' ? new BedrockSigner(provider.apiKey, url) : undefined;
+  }
+
+  /** Whether this upstream needs a SigV4 signer (created once the signing library is loaded). */
+  get needsSigner(): boolean {
+    return this.edge.usesSigV4 && this.provider.apiKey !== '';
   }
 
   path(stream: boolean, sse: boolean): string {
