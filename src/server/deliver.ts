@@ -79,42 +79,53 @@ export async function deliver(
   return ctx.stream ? translateStream(ctx, d, upstream) : translateBuffered(ctx, d, upstream);
 }
 
+/** Pipes `body` into `res` with backpressure, leaving `res` open; resolves how the body ended. */
+function pipeOpen(
+  body: Dispatcher.ResponseData['body'],
+  res: InferenceContext['res'],
+  tap: UsageTap,
+): Promise<'end' | 'error' | 'client_gone'> {
+  return new Promise((resolve) => {
+    const settle = (how: 'end' | 'error' | 'client_gone'): void => {
+      body.off('data', tap.push);
+      res.off('close', onClose);
+      resolve(how);
+    };
+    const onClose = (): void => {
+      body.destroy();
+      settle('client_gone');
+    };
+    body.on('data', tap.push);
+    // pipe() never destroys the destination on a source error: the response stays ours to end.
+    body.pipe(res, { end: false });
+    body.once('end', () => settle('end'));
+    body.once('error', () => settle('error'));
+    res.once('close', onClose);
+  });
+}
+
 async function relay(ctx: InferenceContext, d: Delivery, upstream: Dispatcher.ResponseData): Promise<void> {
   const { res } = ctx;
   res.writeHead(upstream.statusCode, relayHeaders(upstream.headers));
   const tap = new UsageTap(d.lane.upstream.protocol, ctx.stream);
-  try {
-    // A loop rather than pipeline(): an upstream error must not destroy the client's response
-    // before we can end it with a native error event.
-    for await (const chunk of upstream.body) {
-      tap.push(chunk as Buffer);
-      await writeChunk(res, chunk as Buffer);
-      if (res.destroyed) break;
-    }
-  } catch {
-    // The client leaving is not an upstream failure: the upstream answered, the unit stays spent.
-    if (ctx.signal.aborted || res.destroyed) return;
-    failInTransit(d, { done: false });
-    if (ctx.stream) {
-      // G-FO-16: one terminal error event in the client's own framing, then the end.
-      const writer = ctx.codec.newStreamWriter({ sse: ctx.sse });
-      res.end(
-        concat(
-          writer.write({ type: 'error', error: errorInfo('api_error', 502, INTERRUPTED) }),
-          writer.end(),
-        ),
-      );
-    } else {
-      res.destroy();
-    }
+  const how = await pipeOpen(upstream.body, res, tap);
+  if (how === 'end') {
+    res.end();
+    d.lane.recordUsage(tap.finish());
     return;
   }
-  if (res.destroyed) {
-    upstream.body.destroy();
-    return;
+  // The client leaving is not an upstream failure: the upstream answered, the unit stays spent.
+  if (how === 'client_gone' || res.destroyed) return;
+  failInTransit(d, { done: false });
+  if (ctx.stream) {
+    // G-FO-16: one terminal error event in the client's own framing, then the end.
+    const writer = ctx.codec.newStreamWriter({ sse: ctx.sse });
+    res.end(
+      concat(writer.write({ type: 'error', error: errorInfo('api_error', 502, INTERRUPTED) }), writer.end()),
+    );
+  } else {
+    res.destroy();
   }
-  res.end();
-  d.lane.recordUsage(tap.finish());
 }
 
 function concat(a: string | Uint8Array, b: string | Uint8Array): Buffer {
