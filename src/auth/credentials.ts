@@ -1,6 +1,6 @@
 // Client credential extraction (G-SEC-2) and constant-time token checks (G-SEC-3, G-SEC-5).
 
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 function headerText(value: string | string[] | undefined): string | undefined {
@@ -32,7 +32,7 @@ export function extractCredential(headers: IncomingHttpHeaders, query: string): 
 }
 
 function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
+  return hash('sha256', value, 'buffer');
 }
 
 /** Client tokens, hashed once at startup; `check` compares against every entry (no early exit). */

@@ -105,7 +105,7 @@ export function createDualListener(handle: RequestListener): DualListener {
     });
     return http2;
   };
-  const tcp = createTcpServer({ pauseOnConnect: false }, (socket) => {
+  const tcp = createTcpServer({ noDelay: true, keepAlive: true }, (socket) => {
     let head: Buffer = Buffer.alloc(0);
     const onData = (data: Buffer): void => {
       head = head.length === 0 ? data : Buffer.concat([head, data]);

@@ -1,0 +1,268 @@
+// The results document (bench/results/<timestamp>.json) and the project targets evaluated on it
+// (gateway.md §9.2): every target is a measured value against a limit or a ratio to the minimal
+// proxy measured in the same run.
+
+import type { Machine } from './proc.ts';
+import type { Percentiles } from './stats.ts';
+
+export interface Figure {
+  readonly concurrency: number;
+  readonly ok: number;
+  readonly errors: number;
+  readonly firstError: string | undefined;
+  readonly elapsedMs: number;
+  readonly reqPerS: number;
+  /** utime + stime of the subject process(es) per measured request, microseconds. */
+  readonly cpuUsPerReq: number;
+  readonly rssMaxMiB: number;
+  /** Median VmRSS over the second half of the run (steady state). */
+  readonly rssSteadyMiB: number;
+  readonly latencyUs: Percentiles;
+}
+
+export type FigureName = 'c1' | 'c8' | 'ttfb' | 'c64' | 'load' | 'slow';
+
+export interface RowResult {
+  readonly id: string;
+  readonly label: string;
+  readonly process: string;
+  readonly baseline: string | undefined;
+  skipped?: string;
+  /** Each figure is the median over rounds (see `rounds`). */
+  figures: Partial<Record<FigureName, Figure>>;
+  rounds?: Partial<Record<FigureName, Figure[]>>;
+}
+
+export interface ProcessResult {
+  readonly key: string;
+  /** VmRSS a second after start, before any request. */
+  idleRssMiB?: number;
+  /** VmRSS two seconds after the last load. */
+  idleAfterLoadRssMiB?: number;
+  /** Spawn → first 200 from /healthz: wall time, and the process's own CPU time until then. */
+  coldStartMs?: { readonly median: number; readonly runs: readonly number[]; readonly cpuMedian: number };
+  skipped?: string;
+}
+
+export interface SoakResult {
+  readonly durationS: number;
+  readonly concurrency: number;
+  readonly warmupS: number;
+  readonly reqPerS: number;
+  readonly errors: number;
+  readonly samples: ReadonlyArray<readonly [number, number]>;
+  readonly earlyMiB: number;
+  readonly lateMiB: number;
+  readonly growthMiB: number;
+  readonly slopeMiBPerMin: number;
+  readonly flat: boolean;
+}
+
+export interface Settings {
+  readonly mode: 'full' | 'quick' | 'soak';
+  /** Latency and c=64 figures are measured this many times, rows interleaved, median reported. */
+  readonly rounds: number;
+  readonly latencyMs: number;
+  readonly ttfbMs: number;
+  readonly throughputRequests: number;
+  /** Duration of the time-based c=64 run that measures steady-state RSS under load. */
+  readonly loadMs: number;
+  readonly slowMs: number;
+  readonly slowConcurrency: number;
+  readonly coldStartRuns: number;
+  readonly mockChunkGapMs: number;
+  readonly mockSlowDelayMs: number;
+}
+
+export interface Results {
+  readonly version: 1;
+  readonly startedAt: string;
+  finishedAt: string;
+  durationS: number;
+  readonly command: string;
+  /** The gateway entry point, relative to the repository. */
+  readonly gateway: string;
+  readonly commit: string;
+  readonly machine: Machine;
+  /** Average cores used during the run by the bench's processes and by everything else on the machine. */
+  load?: { readonly benchCores: number; readonly otherCores: number };
+  readonly settings: Settings;
+  readonly processes: Record<string, ProcessResult>;
+  readonly rows: RowResult[];
+  soak?: SoakResult;
+  targets: Target[];
+}
+
+export interface Target {
+  readonly id: string;
+  readonly requirement: string;
+  readonly measured: string;
+  readonly reference: string;
+  readonly ratio: string;
+  /** null = not measured in this run. */
+  readonly pass: boolean | null;
+  readonly note?: string;
+}
+
+const MiB = 1024 * 1024;
+export const toMiB = (bytes: number): number => bytes / MiB;
+
+export function row(r: Results, id: string): RowResult | undefined {
+  return r.rows.find((x) => x.id === id && x.skipped === undefined);
+}
+
+type Pct = 'p50' | 'p99' | 'p999';
+
+/** Subject minus its direct baseline at one percentile (G-PERF-6). */
+export function added(r: Results, rowId: string, fig: FigureName, pct: Pct): number | undefined {
+  const subject = row(r, rowId);
+  const base = subject?.baseline === undefined ? undefined : row(r, subject.baseline);
+  const a = subject?.figures[fig]?.latencyUs[pct];
+  const b = base?.figures[fig]?.latencyUs[pct];
+  return a === undefined || b === undefined ? undefined : a - b;
+}
+
+const us = (v: number | undefined): string => (v === undefined ? 'n/a' : `${v.toFixed(0)} µs`);
+const x = (v: number | undefined): string =>
+  v === undefined || !Number.isFinite(v) ? 'n/a' : `${v.toFixed(2)}×`;
+const div = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined || b === undefined || b === 0 ? undefined : a / b;
+const check = (v: number | undefined, ok: (v: number) => boolean): boolean | null =>
+  v === undefined || !Number.isFinite(v) ? null : ok(v);
+
+export function evaluateTargets(r: Results): Target[] {
+  const t: Target[] = [];
+  const bb = row(r, 'busbar');
+  const mp = row(r, 'minimal-proxy');
+  const xp = row(r, 'busbar-xproto');
+
+  const rps = bb?.figures.c64?.reqPerS;
+  const rpsRef = mp?.figures.c64?.reqPerS;
+  const rpsRatio = div(rps, rpsRef);
+  const errs = bb?.figures.c64?.errors ?? 0;
+  t.push({
+    id: 'G-PERF-1',
+    requirement: 'req/s at c=64 ≥ 0.85 × minimal proxy, zero errors',
+    measured: rps === undefined ? 'n/a' : `${rps.toFixed(0)} req/s, ${errs} errors`,
+    reference: rpsRef === undefined ? 'n/a' : `${rpsRef.toFixed(0)} req/s`,
+    ratio: x(rpsRatio),
+    pass: check(rpsRatio, (v) => v >= 0.85 && errs === 0),
+  });
+
+  const cpu = bb?.figures.c64?.cpuUsPerReq;
+  const cpuRef = mp?.figures.c64?.cpuUsPerReq;
+  const cpuRatio = div(cpu, cpuRef);
+  t.push({
+    id: 'G-PERF-1',
+    requirement: 'CPU per request ≤ 1.2 × minimal proxy',
+    measured: us(cpu),
+    reference: us(cpuRef),
+    ratio: x(cpuRatio),
+    pass: check(cpuRatio, (v) => v <= 1.2),
+  });
+
+  const xcpu = xp?.figures.c64?.cpuUsPerReq;
+  const xRatio = div(xcpu, cpu);
+  t.push({
+    id: 'G-PERF-1',
+    requirement: 'cross-protocol CPU per request ≤ 1.8 × same-protocol',
+    measured: us(xcpu),
+    reference: `${us(cpu)} (Busbar same-protocol)`,
+    ratio: x(xRatio),
+    pass: check(xRatio, (v) => v <= 1.8),
+  });
+
+  for (const fig of ['c1', 'c8'] as const) {
+    const c = fig === 'c1' ? 1 : 8;
+    const a = added(r, 'busbar', fig, 'p50');
+    const ref = added(r, 'minimal-proxy', fig, 'p50');
+    const ratio = div(a, ref);
+    t.push({
+      id: 'G-PERF-1a',
+      requirement: `added p50 at c=${c} ≤ 1.3 × minimal proxy's`,
+      measured: us(a),
+      reference: us(ref),
+      ratio: x(ratio),
+      pass: check(ratio, (v) => v <= 1.3),
+    });
+  }
+  for (const fig of ['c1', 'c8'] as const) {
+    const c = fig === 'c1' ? 1 : 8;
+    const tail = added(r, 'busbar', fig, 'p999');
+    const mid = added(r, 'busbar', fig, 'p50');
+    const ratio = div(tail, mid);
+    const refRatio = div(added(r, 'minimal-proxy', fig, 'p999'), added(r, 'minimal-proxy', fig, 'p50'));
+    t.push({
+      id: 'G-PERF-1a',
+      requirement: `added p99.9 ≤ 3 × added p50 at c=${c}`,
+      measured: `${us(tail)} vs ${us(mid)}`,
+      reference: `minimal proxy: ${x(refRatio)}`,
+      ratio: x(ratio),
+      pass: check(ratio, (v) => v <= 3),
+    });
+  }
+
+  const ttfb = added(r, 'busbar', 'ttfb', 'p50');
+  const ttfbRef = added(r, 'minimal-proxy', 'ttfb', 'p50');
+  const ttfbDelta = ttfb === undefined || ttfbRef === undefined ? undefined : ttfb - ttfbRef;
+  t.push({
+    id: 'G-PERF-1a',
+    requirement: "streaming TTFB added (p50) within 200 µs of minimal proxy's",
+    measured: us(ttfb),
+    reference: us(ttfbRef),
+    ratio: ttfbDelta === undefined ? 'n/a' : `${ttfbDelta >= 0 ? '+' : ''}${ttfbDelta.toFixed(0)} µs`,
+    pass: check(ttfbDelta, (v) => v <= 200),
+  });
+
+  const cold = r.processes.busbar?.coldStartMs?.median;
+  const coldRef = r.processes['minimal-proxy']?.coldStartMs?.median;
+  t.push({
+    id: 'G-PERF-3',
+    requirement: 'cold start to first /healthz 200 ≤ 150 ms (20-model config)',
+    measured: cold === undefined ? 'n/a' : `${cold.toFixed(1)} ms`,
+    reference: coldRef === undefined ? 'n/a' : `minimal proxy ${coldRef.toFixed(1)} ms`,
+    ratio: x(div(cold, 150)),
+    pass: check(cold, (v) => v <= 150),
+    note: 'ratio to the 150 ms limit',
+  });
+
+  const idle = r.processes.busbar?.idleRssMiB;
+  t.push({
+    id: 'G-PERF-4',
+    requirement: 'idle RSS ≤ 70 MiB',
+    measured: idle === undefined ? 'n/a' : `${idle.toFixed(1)} MiB`,
+    reference:
+      r.processes['minimal-proxy']?.idleRssMiB === undefined
+        ? 'n/a'
+        : `minimal proxy ${r.processes['minimal-proxy'].idleRssMiB.toFixed(1)} MiB`,
+    ratio: x(div(idle, 70)),
+    pass: check(idle, (v) => v <= 70),
+    note: 'ratio to the 70 MiB limit',
+  });
+
+  const load = bb?.figures.load?.rssSteadyMiB;
+  const loadRef = mp?.figures.load?.rssSteadyMiB;
+  const loadRatio = div(load, loadRef);
+  t.push({
+    id: 'G-PERF-4',
+    requirement: 'RSS under load (steady state at c=64) ≤ 1.2 × minimal proxy',
+    measured: load === undefined ? 'n/a' : `${load.toFixed(1)} MiB`,
+    reference: loadRef === undefined ? 'n/a' : `${loadRef.toFixed(1)} MiB`,
+    ratio: x(loadRatio),
+    pass: check(loadRatio, (v) => v <= 1.2),
+  });
+
+  const soak = r.soak;
+  t.push({
+    id: 'G-PERF-4',
+    requirement: 'RSS flat over a 60 s soak at c=64 (after warm-up)',
+    measured:
+      soak === undefined
+        ? 'not run (`npm run bench -- --soak 60`)'
+        : `${soak.earlyMiB.toFixed(1)} → ${soak.lateMiB.toFixed(1)} MiB over ${soak.durationS - soak.warmupS} s`,
+    reference: soak === undefined ? '' : `growth ≤ max(2 MiB, 3 %)`,
+    ratio: soak === undefined ? '' : `${soak.growthMiB >= 0 ? '+' : ''}${soak.growthMiB.toFixed(1)} MiB`,
+    pass: soak === undefined ? null : soak.flat,
+  });
+  return t;
+}

@@ -1,0 +1,239 @@
+// What the bench measures: the processes it starts and the rows of the results table. A row is one
+// kind of request sent to one process; adding a configuration (governance on, N workers) is one entry
+// in VARIANTS plus one entry in ROWS.
+
+import { processTree } from './proc.ts';
+import { type Running, request, sleep, startGateway, startMinimalProxy } from './processes.ts';
+
+export const CLIENT_TOKEN = 'bench-client-token';
+export const ADMIN_TOKEN = 'bench-admin-token';
+export const UPSTREAM_KEY = 'bench-upstream-key';
+/** Models in the bench deployment (G-PERF-3 measures cold start with a 20-model config). */
+const MODEL_COUNT = 20;
+
+/** The provider catalog: one OpenAI-shaped and one Anthropic-shaped entry, both on the mock. */
+export function catalogYaml(mockPort: number): string {
+  return [
+    'mock-openai:',
+    '  protocol: openai',
+    `  base_url: http://127.0.0.1:${mockPort}`,
+    'mock-anthropic:',
+    '  protocol: anthropic',
+    `  base_url: http://127.0.0.1:${mockPort}`,
+    '',
+  ].join('\n');
+}
+
+export interface VariantOptions {
+  readonly governance?: boolean;
+  readonly workers?: number;
+}
+
+/**
+ * The deployment of G-PERF-8: token auth, governance off, one model per pool with
+ * max_concurrent 256. Pools: `p` (OpenAI upstream), `slow` (the same, answered after the mock's slow
+ * delay) and `xp` (Anthropic upstream, for OpenAI → Anthropic translation). Filler models bring the
+ * total to 20.
+ */
+export function deploymentYaml(v: VariantOptions = {}): string {
+  const lines = [
+    'listen: 127.0.0.1:0',
+    `workers: ${v.workers ?? 1}`,
+    'auth:',
+    '  mode: token',
+    `  client_tokens: [${CLIENT_TOKEN}]`,
+    'providers:',
+    '  mock-openai: { api_key_env: BENCH_UPSTREAM_KEY }',
+    '  mock-anthropic: { api_key_env: BENCH_UPSTREAM_KEY }',
+    'models:',
+    '  bench-model: { provider: mock-openai, max_concurrent: 256 }',
+    '  bench-slow: { provider: mock-openai, max_concurrent: 256 }',
+    '  claude-bench: { provider: mock-anthropic, max_concurrent: 256 }',
+  ];
+  for (let i = 3; i < MODEL_COUNT; i++)
+    lines.push(`  filler-${String(i).padStart(2, '0')}: { provider: mock-openai, max_concurrent: 256 }`);
+  lines.push(
+    'pools:',
+    '  p: { members: [{ target: bench-model }] }',
+    '  slow: { members: [{ target: bench-slow }] }',
+    '  xp: { members: [{ target: claude-bench }] }',
+  );
+  if (v.governance) {
+    lines.push(
+      'governance:',
+      '  enabled: true',
+      '  db_path: @DIR@/governance.db',
+      `  admin_token: ${ADMIN_TOKEN}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function startBusbar(
+  name: string,
+  mockPort: number,
+  v: VariantOptions = {},
+  nodeFlags: readonly string[] = [],
+): Promise<Running> {
+  return startGateway(name, {
+    configYaml: deploymentYaml(v),
+    providersYaml: catalogYaml(mockPort),
+    env: { BENCH_UPSTREAM_KEY: UPSTREAM_KEY },
+    nodeFlags,
+  });
+}
+
+/** After start: the credential clients must present, or why the row cannot run on this build. */
+export type Readiness = { readonly token: string } | { readonly skip: string };
+
+export interface Variant {
+  readonly key: string;
+  start(mockPort: number): Promise<Running>;
+  ready(running: Running): Promise<Readiness>;
+}
+
+const tokenReady = async (): Promise<Readiness> => ({ token: CLIENT_TOKEN });
+
+export const VARIANTS: readonly Variant[] = [
+  { key: 'minimal-proxy', start: (mockPort) => startMinimalProxy(mockPort), ready: tokenReady },
+  { key: 'busbar', start: (mockPort) => startBusbar('busbar', mockPort), ready: tokenReady },
+  {
+    // Governance on: every inference request needs a virtual key minted through the admin API
+    // (G-GOV-1, G-ADM-7). Until the gateway implements it, the mint fails and the row is skipped.
+    key: 'busbar-governance',
+    start: (mockPort) => startBusbar('busbar-governance', mockPort, { governance: true }),
+    ready: async (running) => {
+      const res = await request(
+        running.port,
+        'POST',
+        '/admin/keys',
+        { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        JSON.stringify({ name: 'bench' }),
+      );
+      const secret = res.status === 201 ? (JSON.parse(res.body) as { secret?: unknown }).secret : undefined;
+      if (typeof secret === 'string') return { token: secret };
+      return {
+        skip: `not available yet: governance is not implemented (POST /admin/keys answered ${res.status})`,
+      };
+    },
+  },
+  {
+    // `workers: 2` (a later issue): the row runs once the gateway forks workers.
+    key: 'busbar-2w',
+    start: (mockPort) => startBusbar('busbar-2w', mockPort, { workers: 2 }),
+    ready: async (running) => {
+      await sleep(500);
+      if (processTree(running.pid).length > 1) return { token: CLIENT_TOKEN };
+      return { skip: 'not available yet: `workers: 2` is accepted but the gateway still runs one process' };
+    },
+  },
+];
+
+/** The two request shapes the bench sends. */
+export type Shape = 'openai' | 'anthropic';
+
+export interface Row {
+  readonly id: string;
+  readonly label: string;
+  /** A VARIANTS key, or `mock` for requests sent straight to the mock. */
+  readonly process: string;
+  readonly shape: Shape;
+  /** The model (pool) the request names. */
+  readonly model: string;
+  /** Row whose latency is subtracted for "added" figures (the direct path to the same mock route). */
+  readonly baseline: string | undefined;
+  /** Included in the 200 ms-upstream figure (G-PERF-7). */
+  readonly slow: boolean;
+}
+
+export const ROWS: readonly Row[] = [
+  {
+    id: 'direct',
+    label: 'direct → mock (floor)',
+    process: 'mock',
+    shape: 'openai',
+    model: 'p',
+    baseline: undefined,
+    slow: true,
+  },
+  {
+    id: 'direct-anthropic',
+    label: 'direct → mock /v1/messages (floor, cross-protocol)',
+    process: 'mock',
+    shape: 'anthropic',
+    model: 'claude-bench',
+    baseline: undefined,
+    slow: false,
+  },
+  {
+    id: 'minimal-proxy',
+    label: 'minimal Node proxy (ceiling)',
+    process: 'minimal-proxy',
+    shape: 'openai',
+    model: 'p',
+    baseline: 'direct',
+    slow: true,
+  },
+  {
+    id: 'busbar',
+    label: 'Busbar, same protocol',
+    process: 'busbar',
+    shape: 'openai',
+    model: 'p',
+    baseline: 'direct',
+    slow: true,
+  },
+  {
+    id: 'busbar-xproto',
+    label: 'Busbar, OpenAI → Anthropic',
+    process: 'busbar',
+    shape: 'openai',
+    model: 'xp',
+    baseline: 'direct-anthropic',
+    slow: false,
+  },
+  {
+    id: 'busbar-governance',
+    label: 'Busbar, governance on',
+    process: 'busbar-governance',
+    shape: 'openai',
+    model: 'p',
+    baseline: 'direct',
+    slow: false,
+  },
+  {
+    id: 'busbar-2w',
+    label: 'Busbar, 2 workers',
+    process: 'busbar-2w',
+    shape: 'openai',
+    model: 'p',
+    baseline: 'direct',
+    slow: false,
+  },
+];
+
+const MESSAGES = '"messages":[{"role":"user","content":"Say hello to the benchmark."}]';
+
+/** The complete HTTP/1.1 request the load generator repeats. */
+export function rawRequest(
+  port: number,
+  shape: Shape,
+  model: string,
+  stream: boolean,
+  token: string,
+): string {
+  // The same body is valid Chat Completions and Anthropic Messages.
+  const body = `{"model":"${model}","max_tokens":64,${stream ? '"stream":true,' : ''}${MESSAGES}}`;
+  const auth =
+    shape === 'openai'
+      ? `Authorization: Bearer ${token}\r\n`
+      : `x-api-key: ${token}\r\nanthropic-version: 2023-06-01\r\n`;
+  return (
+    `POST ${shape === 'openai' ? '/v1/chat/completions' : '/v1/messages'} HTTP/1.1\r\n` +
+    `Host: 127.0.0.1:${port}\r\n` +
+    auth +
+    'Content-Type: application/json\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
+    body
+  );
+}
