@@ -1,6 +1,6 @@
 // Client credential extraction (G-SEC-2) and constant-time token checks (G-SEC-3, G-SEC-5).
 
-import { hash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 function headerText(value: string | string[] | undefined): string | undefined {
@@ -31,23 +31,26 @@ export function extractCredential(headers: IncomingHttpHeaders, query: string): 
   return undefined;
 }
 
-function digest(value: string): Buffer {
-  return hash('sha256', value, 'buffer');
-}
-
-/** Client tokens, hashed once at startup; `check` compares against every entry (no early exit). */
+/**
+ * Client tokens, kept as bytes; `check` compares against every entry with no early exit. Lengths
+ * are compared first (a token's length is not secret, G-SEC-5); bytes only in constant time.
+ */
 export class TokenSet {
-  readonly #digests: readonly Buffer[];
+  readonly #tokens: readonly Buffer[];
 
   constructor(tokens: readonly string[]) {
-    this.#digests = tokens.map(digest);
+    this.#tokens = tokens.map((t) => Buffer.from(t));
   }
 
   check(presented: string | undefined): boolean {
-    // Hash even when absent so missing and wrong credentials cost the same.
-    const candidate = digest(presented ?? '');
+    if (presented === undefined) return false;
+    const candidate = Buffer.from(presented);
     let ok = false;
-    for (const d of this.#digests) ok = timingSafeEqual(candidate, d) || ok;
-    return ok && presented !== undefined;
+    for (const token of this.#tokens) {
+      // Same work per entry whether or not the length matches: compare with itself when it does not.
+      const same = token.length === candidate.length;
+      ok = (timingSafeEqual(same ? candidate : token, token) && same) || ok;
+    }
+    return ok;
   }
 }
