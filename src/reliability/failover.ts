@@ -3,7 +3,7 @@
 
 import { log } from '../observability/log.ts';
 import type { Lane } from '../routing/lane.ts';
-import { type Picked, pickLane } from '../routing/pick.ts';
+import { type Picked, PickRequest, pickLane, pickMember, takePermit } from '../routing/pick.ts';
 import type { Member, RouteTarget, Targets } from '../routing/targets.ts';
 import type { InferenceContext } from '../server/context.ts';
 import { deliver, relayUpstreamError } from '../server/deliver.ts';
@@ -17,23 +17,6 @@ type HopEnd = 'done' | 'next';
 type FailedAttempt = UpstreamError | { readonly kind: 'transport' };
 
 const UNREADABLE = 'The request body is not a valid request for this API.';
-
-/** Releases a lane permit exactly once: at the end of delivery, or at once when the hop fails. */
-function permitReleaser(ctx: InferenceContext, lane: Lane): { release(): void; holdUntilClose(): void } {
-  let released = false;
-  const release = (): void => {
-    if (released) return;
-    released = true;
-    lane.permits.release();
-  };
-  return {
-    release,
-    holdUntilClose: () => {
-      if (ctx.res.writableFinished || ctx.res.destroyed) release();
-      else ctx.res.once('close', release);
-    },
-  };
-}
 
 /** G-POOL-14: the affinity header, else a non-empty string `system`, else none. */
 function affinityKey(ctx: InferenceContext, target: RouteTarget): string | undefined {
@@ -78,28 +61,19 @@ export class Failover {
   }
 
   async serve(ctx: InferenceContext, target: RouteTarget): Promise<void> {
-    const excluded = new Set<Lane>();
-    const key = affinityKey(ctx, target);
+    const req = new PickRequest(affinityKey(ctx, target), ctx.deadline, ctx.signal);
     for (let hop = 0; hop <= target.cap; hop++) {
       if (Date.now() >= ctx.deadline) return timedOut(ctx);
-      const picked = await pickLane(target, {
-        excluded,
-        affinityKey: key,
-        deadline: ctx.deadline,
-        signal: ctx.signal,
-      });
-      if (ctx.signal.aborted) {
-        if (picked !== undefined) {
-          picked.cell.releaseProbe();
-          picked.lane.permits.release();
-        }
-        return;
-      }
+      const picked = pickMember(target, req);
       if (picked === undefined) break;
-      excluded.add(picked.lane);
-      if ((await this.#hop(ctx, target, picked, excluded)) === 'done') return;
+      if (!(await takePermit(picked, req))) {
+        if (ctx.signal.aborted) return;
+        break;
+      }
+      req.excluded.add(picked.lane);
+      if ((await this.#hop(ctx, target, picked, req.excluded)) === 'done') return;
     }
-    return this.#exhaust(ctx, target, excluded, new Set());
+    return this.#exhaust(ctx, target, req, new Set());
   }
 
   /**
@@ -109,9 +83,9 @@ export class Failover {
    */
   async #attempt(ctx: InferenceContext, picked: Picked): Promise<'done' | FailedAttempt> {
     const { lane, cell } = picked;
-    const permit = permitReleaser(ctx, lane);
+    // The permit stays held through delivery; failures give it back at once.
+    ctx.holdPermit(lane);
     if (lane.model.provider.builtin === 'demo') {
-      permit.holdUntilClose();
       cell.recordSuccess();
       await answerDemo(ctx, lane);
       return 'done';
@@ -123,22 +97,21 @@ export class Failover {
         cell.recordSuccess();
         lane.ok++;
         const spent = lane.spendBudget();
-        permit.holdUntilClose();
         await deliver(ctx, { lane, cell, spent }, result.upstream);
         return 'done';
       }
       case 'aborted':
         cell.releaseProbe();
-        permit.release();
+        ctx.releasePermit();
         return 'done';
       case 'unreadable_request':
         cell.releaseProbe();
-        permit.release();
+        ctx.releasePermit();
         sendError(ctx.res, ctx.edge, errorInfo('invalid_request_error', 400, UNREADABLE));
         return 'done';
       case 'transport':
       case 'http_error':
-        permit.release();
+        ctx.releasePermit();
         return result;
       default: {
         const never: never = result;
@@ -208,7 +181,7 @@ export class Failover {
   async #exhaust(
     ctx: InferenceContext,
     target: RouteTarget,
-    excluded: Set<Lane>,
+    req: PickRequest,
     visited: Set<string>,
   ): Promise<void> {
     const action = target.onExhausted;
@@ -218,7 +191,7 @@ export class Failover {
       case 'least_bad':
         return this.#leastBad(ctx, target);
       case 'fallback_pool':
-        return this.#fallback(ctx, target, action.pool, excluded, visited);
+        return this.#fallback(ctx, target, action.pool, req, visited);
       default: {
         const never: never = action;
         throw new Error(`unhandled on_exhausted ${JSON.stringify(never)}`);
@@ -235,7 +208,12 @@ export class Failover {
     }
     if (best === undefined || !best.lane.permits.tryAcquire()) return reject(ctx, target, best?.lane);
     log.warn({ pool: target.name, lane: best.lane.name }, 'least-bad mode: routing to a degraded member');
-    const end = await this.#degradedHop(ctx, { member: best, lane: best.lane, cell: best.cell });
+    const end = await this.#degradedHop(ctx, {
+      member: best,
+      lane: best.lane,
+      cell: best.cell,
+      permitHeld: true,
+    });
     if (end === 'next') reject(ctx, target, best.lane);
   }
 
@@ -244,7 +222,7 @@ export class Failover {
     ctx: InferenceContext,
     from: RouteTarget,
     poolName: string,
-    excluded: Set<Lane>,
+    main: PickRequest,
     visited: Set<string>,
   ): Promise<void> {
     visited.add(from.name);
@@ -252,21 +230,14 @@ export class Failover {
     const pool = this.#targets.pools.get(poolName);
     if (pool === undefined || visited.has(pool.name)) return reject(ctx, from, from.members[0]?.lane);
     visited.add(pool.name);
+    // Fallback pools never use affinity; lanes already tried stay excluded.
+    const req = new PickRequest(undefined, ctx.deadline, ctx.signal, main.excluded);
     for (;;) {
       if (Date.now() >= ctx.deadline) return timedOut(ctx);
-      const picked = await pickLane(pool, {
-        excluded,
-        affinityKey: undefined,
-        deadline: ctx.deadline,
-        signal: ctx.signal,
-      });
-      if (ctx.signal.aborted) {
-        picked?.cell.releaseProbe();
-        picked?.lane.permits.release();
-        return;
-      }
-      if (picked === undefined) return this.#exhaust(ctx, pool, excluded, visited);
-      excluded.add(picked.lane);
+      const picked = await pickLane(pool, req);
+      if (picked === undefined && ctx.signal.aborted) return;
+      if (picked === undefined) return this.#exhaust(ctx, pool, req, visited);
+      req.excluded.add(picked.lane);
       if ((await this.#degradedHop(ctx, picked)) === 'done') return;
     }
   }

@@ -7,14 +7,21 @@ export interface SwrrMember {
   readonly cell: { currentWeight: number };
 }
 
-/** Picks among `members` whose index passes `usable`; returns the index, or -1 if none. */
-export function pickSwrr(members: readonly SwrrMember[], usable: (index: number) => boolean): number {
+/**
+ * Picks among `members` whose index passes `usable(index, state)`; returns the index, or -1 if
+ * none. `state` is passed through so callers need no closure per pick.
+ */
+export function pickSwrr<S>(
+  members: readonly SwrrMember[],
+  usable: (index: number, state: S) => boolean,
+  state: S,
+): number {
   let total = 0;
   let best = -1;
   let bestWeight = 0;
   for (let i = 0; i < members.length; i++) {
     const m = members[i]!;
-    if (m.weight <= 0 || !usable(i)) continue;
+    if (m.weight <= 0 || !usable(i, state)) continue;
     const cell = m.cell;
     total += m.weight;
     cell.currentWeight += m.weight;

@@ -6,6 +6,7 @@ import { CODECS } from '../protocols/codecs.ts';
 import type { ProtocolEdge } from '../protocols/edge.ts';
 import type { JsonObject, Request } from '../protocols/ir.ts';
 import type { Protocol } from '../protocols/names.ts';
+import type { Lane } from '../routing/lane.ts';
 import type { OriginPools } from '../upstream/origins.ts';
 import type { ScanResult } from './json-scan.ts';
 
@@ -31,6 +32,9 @@ export class InferenceContext {
   readonly signal: AbortSignal;
   readonly origins: OriginPools;
   #ir: Request | undefined;
+  readonly #abort = new AbortController();
+  /** The lane whose concurrency permit this request holds, if any. */
+  #permit: Lane | undefined;
 
   constructor(init: {
     req: IncomingMessage;
@@ -43,7 +47,6 @@ export class InferenceContext {
     stream: boolean;
     sse: boolean;
     passthroughCredential: string | undefined | false;
-    signal: AbortSignal;
     origins: OriginPools;
   }) {
     this.req = init.req;
@@ -57,9 +60,27 @@ export class InferenceContext {
     this.stream = init.stream;
     this.sse = init.sse;
     this.passthroughCredential = init.passthroughCredential;
-    this.signal = init.signal;
+    this.signal = this.#abort.signal;
     this.origins = init.origins;
   }
+
+  /** Records the permit taken for `lane`; it is given back by releasePermit or when the response closes. */
+  holdPermit(lane: Lane): void {
+    this.#permit = lane;
+  }
+
+  /** Gives the held permit back (idempotent): at once when a hop fails, else when the response closes. */
+  releasePermit(): void {
+    const lane = this.#permit;
+    this.#permit = undefined;
+    lane?.permits.release();
+  }
+
+  /** The response closed: release the permit, and abort upstream work if the client left early. */
+  readonly onClose = (): void => {
+    if (!this.res.writableFinished) this.#abort.abort();
+    this.releasePermit();
+  };
 
   /** The request in the IR, read once on the first cross-protocol hop (throws on an unreadable body). */
   ir(): Request {

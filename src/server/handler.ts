@@ -153,10 +153,6 @@ export class RequestHandler {
       });
     }
     const target = resolution.target;
-    const abort = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
     const runtime = this.#runtime ?? (await this.#loading);
     const ctx = new runtime.Context({
       req,
@@ -170,9 +166,9 @@ export class RequestHandler {
       sse: route.sse,
       passthroughCredential:
         this.#config.auth.mode === 'passthrough' ? extractCredential(req.headers, query) : false,
-      signal: abort.signal,
       origins: this.#targets.origins,
     });
+    res.once('close', ctx.onClose);
     ctx.deadline = Date.now() + target.deadlineMs;
     return runtime.failover.serve(ctx, target);
   }

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadGatewayConfig } from '../../src/config/index.ts';
 import { ManualClock } from '../../src/reliability/clock.ts';
 import { stickyIndex } from '../../src/routing/affinity.ts';
-import { type Picked, pickLane } from '../../src/routing/pick.ts';
+import { type Picked, PickRequest, pickLane } from '../../src/routing/pick.ts';
 import { Semaphore } from '../../src/routing/semaphore.ts';
 import { type RouteTarget, Targets } from '../../src/routing/targets.ts';
 
@@ -42,13 +42,8 @@ const CONFIG = JSON.stringify({
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function request(deadlineMs: number, affinityKey?: string) {
-  return {
-    excluded: new Set<never>(),
-    affinityKey,
-    deadline: Date.now() + deadlineMs,
-    signal: new AbortController().signal,
-  };
+function request(deadlineMs: number, affinityKey?: string): PickRequest {
+  return new PickRequest(affinityKey, Date.now() + deadlineMs, new AbortController().signal);
 }
 
 /** Trips the member's cell (consecutive, n = 2) and moves the clock past its cooldown. */

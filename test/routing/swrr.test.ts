@@ -23,7 +23,7 @@ function rng(seed: number): () => number {
 describe('SWRR', () => {
   it('G-TST-1 weights 5/1/1 give a a b a c a a, repeating', () => {
     const ms = members([5, 1, 1]);
-    const picks = Array.from({ length: 14 }, () => 'abc'[pickSwrr(ms, () => true)]).join(' ');
+    const picks = Array.from({ length: 14 }, () => 'abc'[pickSwrr(ms, () => true, undefined)]).join(' ');
     assert.equal(picks, 'a a b a c a a a a b a c a a');
   });
 
@@ -33,7 +33,7 @@ describe('SWRR', () => {
     let longestRun = 0;
     let run = 0;
     for (let i = 0; i < 1000; i++) {
-      const at = pickSwrr(ms, () => true);
+      const at = pickSwrr(ms, () => true, undefined);
       counts[at]!++;
       run = at === 0 ? run + 1 : 0;
       longestRun = Math.max(longestRun, run);
@@ -52,7 +52,7 @@ describe('SWRR', () => {
       const total = weights.reduce((sum, w, i) => sum + (usable[i] ? w : 0), 0);
       const counts = new Array<number>(n).fill(0);
       for (let i = 0; i < total; i++) {
-        const at = pickSwrr(ms, (j) => usable[j]!);
+        const at = pickSwrr(ms, (j) => usable[j]!, undefined);
         assert.ok(at >= 0);
         counts[at]!++;
       }
@@ -63,7 +63,7 @@ describe('SWRR', () => {
       );
       if (total === 0)
         assert.equal(
-          pickSwrr(ms, (j) => usable[j]!),
+          pickSwrr(ms, (j) => usable[j]!, undefined),
           -1,
         );
     }
@@ -71,7 +71,7 @@ describe('SWRR', () => {
 
   it('G-POOL-10 a weight-0 member is never picked, even alone', () => {
     assert.equal(
-      pickSwrr(members([0]), () => true),
+      pickSwrr(members([0]), () => true, undefined),
       -1,
     );
   });

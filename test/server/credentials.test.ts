@@ -18,7 +18,10 @@ describe('client credentials', () => {
     assert.equal(extractCredential({ authorization: 'Bearer a', 'x-api-key': 'b' }, ''), 'a');
     assert.equal(extractCredential({ authorization: 'bearer  a ' }, ''), 'a');
     assert.equal(extractCredential({ authorization: 'Basic zzz', 'x-api-key': 'b' }, ''), 'b');
-    assert.equal(extractCredential({ authorization: 'AWS4-HMAC-SHA256 Credential=x', 'x-goog-api-key': 'g' }, ''), 'g');
+    assert.equal(
+      extractCredential({ authorization: 'AWS4-HMAC-SHA256 Credential=x', 'x-goog-api-key': 'g' }, ''),
+      'g',
+    );
     assert.equal(extractCredential({ authorization: 'Bearer ' }, 'key=q'), 'q');
     assert.equal(extractCredential({ 'x-api-key': '  ' }, ''), undefined);
   });
