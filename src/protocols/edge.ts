@@ -24,6 +24,8 @@ export interface ProtocolEdge {
   /** Client headers worth keeping on a same-protocol hop (feature flags such as `anthropic-beta`). */
   readonly forwardedClientHeaders: readonly string[];
   readonly usesSigV4: boolean;
+  /** `Accept` for a streamed upstream answer. */
+  readonly streamAccept: string;
   writeError(err: GatewayErrorInfo): WireError;
   readError(
     status: number,

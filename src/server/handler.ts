@@ -176,7 +176,7 @@ export class RequestHandler {
   #resolve(route: InferenceRoute, name: string): Resolution {
     const direct = this.#targets.resolve(name);
     // `/{provider}/{model}/v1/messages` when the whole name is not itself a pool or model.
-    if (direct.kind === 'not_found' && route.protocol === 'anthropic' && route.pathName !== undefined) {
+    if (direct.kind === 'not_found' && route.adhoc && route.pathName !== undefined) {
       const slash = name.indexOf('/');
       if (slash > 0) return this.#targets.resolveAdhoc(name.slice(0, slash), name.slice(slash + 1));
     }

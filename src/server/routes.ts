@@ -9,8 +9,8 @@ export type Route =
       readonly protocol: Protocol;
       /** Target name from the path (path-model protocols); undefined → read the body's `model`. */
       readonly pathName: string | undefined;
-      /** Ad-hoc Anthropic route `/{provider}/{model}/v1/messages`: the provider segment. */
-      readonly adhocProvider: string | undefined;
+      /** The path name may also be `{provider}/{model}` (the ad-hoc Messages route, G-RTE-7). */
+      readonly adhoc: boolean;
       /** Stream intent fixed by the route (Gemini action, Bedrock converse-stream). */
       readonly routeStream: boolean | undefined;
       /** Gemini streaming framing: SSE when the client asked `alt=sse`. */
@@ -45,14 +45,14 @@ function inference(
   protocol: Protocol,
   pathName?: string,
   routeStream?: boolean,
-  extra?: { adhocProvider?: string; sse?: boolean },
+  extra?: { adhoc?: boolean; sse?: boolean },
 ): Route {
   return {
     kind: 'inference',
     protocol,
     pathName,
     routeStream,
-    adhocProvider: extra?.adhocProvider,
+    adhoc: extra?.adhoc ?? false,
     sse: extra?.sse ?? false,
   };
 }
@@ -112,7 +112,7 @@ export function matchRoute(method: string, path: string, query: string): Route {
   if (protocol === 'anthropic') {
     const name = safeDecode(path.slice(1, -MESSAGES_SUFFIX.length));
     if (!name) return { kind: 'not_found', protocol };
-    return post(method, inference('anthropic', name), protocol);
+    return post(method, inference('anthropic', name, undefined, { adhoc: true }), protocol);
   }
   return { kind: 'not_found', protocol };
 }

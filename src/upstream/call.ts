@@ -29,23 +29,18 @@ export async function callUpstream(
   call: UpstreamCall,
 ): Promise<Dispatcher.ResponseData> {
   const target = call.lane.upstream;
-  const headers: Record<string, string> =
-    call.passthroughCredential === false
-      ? { ...target.headers }
-      : target.passthroughHeaders(call.passthroughCredential);
-  if (call.clientHeaders !== undefined) {
-    for (const name of target.edge.forwardedClientHeaders) {
-      const value = call.clientHeaders[name];
-      if (typeof value === 'string') headers[name] = value;
-    }
+  const own = call.passthroughCredential === false;
+  let headers = own
+    ? target.headers(call.stream)
+    : target.passthroughHeaders(call.passthroughCredential, call.stream);
+  const forwarded = call.clientHeaders === undefined ? [] : target.edge.forwardedClientHeaders;
+  for (const name of forwarded) {
+    const value = call.clientHeaders?.[name];
+    if (typeof value === 'string') headers = { ...headers, [name]: value };
   }
-  if (call.stream)
-    headers.accept =
-      target.protocol === 'bedrock' ? 'application/vnd.amazon.eventstream' : 'text/event-stream';
-  else headers.accept = 'application/json';
   const path = target.path(call.stream, call.sse);
-  if (target.signer !== undefined && call.passthroughCredential === false) {
-    Object.assign(headers, await target.signer.sign(path, headers, call.body));
+  if (target.signer !== undefined && own) {
+    headers = { ...headers, ...(await target.signer.sign(path, { ...headers }, call.body)) };
   }
   return origins.get(target.origin).request({
     path,

@@ -20,8 +20,9 @@ export class UpstreamTarget {
   /** Path prefix of base_url (may be ''). */
   readonly #basePath: string;
   readonly #paths: { readonly plain: string; readonly stream: string; readonly streamSse: string };
-  /** Static headers: fixed protocol headers plus the configured credential. */
-  readonly headers: Readonly<Record<string, string>>;
+  /** Static headers (fixed protocol headers, the configured credential, Accept) per stream mode. */
+  readonly #plainHeaders: Readonly<Record<string, string>>;
+  readonly #streamHeaders: Readonly<Record<string, string>>;
   /** Set by the runtime loader for SigV4 protocols with a key (server/runtime.ts). */
   signer: BedrockSigner | undefined;
 
@@ -40,12 +41,14 @@ export class UpstreamTarget {
       this.edge.usesSigV4 || !isHeaderSafe(provider.apiKey)
         ? {}
         : this.edge.credentialHeaders(provider.apiKey, provider.auth === 'api-key');
-    this.headers = Object.freeze({
+    const base = {
       'content-type': 'application/json',
       'accept-encoding': 'identity',
       ...this.edge.fixedHeaders,
       ...credential,
-    });
+    };
+    this.#plainHeaders = Object.freeze({ ...base, accept: 'application/json' });
+    this.#streamHeaders = Object.freeze({ ...base, accept: this.edge.streamAccept });
   }
 
   /** Whether this upstream needs a SigV4 signer (created once the signing library is loaded). */
@@ -57,11 +60,17 @@ export class UpstreamTarget {
     return stream ? (sse ? this.#paths.streamSse : this.#paths.stream) : this.#paths.plain;
   }
 
+  /** Headers for a call with the configured credential; frozen, copy before changing. */
+  headers(stream: boolean): Readonly<Record<string, string>> {
+    return stream ? this.#streamHeaders : this.#plainHeaders;
+  }
+
   /** Headers for a call made with the caller's own credential (passthrough mode, G-SEC-4). */
-  passthroughHeaders(credential: string | undefined): Record<string, string> {
+  passthroughHeaders(credential: string | undefined, stream: boolean): Record<string, string> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'accept-encoding': 'identity',
+      accept: stream ? this.edge.streamAccept : 'application/json',
       ...this.edge.fixedHeaders,
     };
     if (credential !== undefined && isHeaderSafe(credential)) {

@@ -21,6 +21,7 @@ export const anthropicEdge: ProtocolEdge = {
   fixedHeaders: { 'anthropic-version': ANTHROPIC_VERSION },
   forwardedClientHeaders: ['anthropic-beta'],
   usesSigV4: false,
+  streamAccept: 'text/event-stream',
   writeError: writeAnthropicError,
   readError: (_status, body) => readAnthropicError(body),
   authFailure: anthropicAuthFailure,

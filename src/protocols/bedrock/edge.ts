@@ -12,6 +12,7 @@ export const bedrockEdge: ProtocolEdge = {
   fixedHeaders: {},
   forwardedClientHeaders: [],
   usesSigV4: true,
+  streamAccept: 'application/vnd.amazon.eventstream',
   writeError: writeBedrockError,
   readError: (_status, body, headers) => readBedrockError(body, headers),
   authFailure: bedrockAuthFailure,

@@ -10,6 +10,7 @@ export const cohereEdge: ProtocolEdge = {
   fixedHeaders: {},
   forwardedClientHeaders: [],
   usesSigV4: false,
+  streamAccept: 'text/event-stream',
   writeError: writeCohereError,
   readError: (_status, body) => readCohereError(body),
   authFailure: cohereAuthFailure,

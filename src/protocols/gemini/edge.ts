@@ -14,6 +14,7 @@ export const geminiEdge: ProtocolEdge = {
   fixedHeaders: {},
   forwardedClientHeaders: [],
   usesSigV4: false,
+  streamAccept: 'text/event-stream',
   writeError: writeGeminiError,
   readError: (_status, body) => readGeminiError(body),
   authFailure: geminiAuthFailure,

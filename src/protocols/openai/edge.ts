@@ -10,6 +10,7 @@ export const openaiEdge: ProtocolEdge = {
   fixedHeaders: {},
   forwardedClientHeaders: [],
   usesSigV4: false,
+  streamAccept: 'text/event-stream',
   writeError: writeOpenAIError,
   readError: (_status, body) => readOpenAIError(body),
   authFailure: openAIAuthFailure,

@@ -15,6 +15,7 @@ export const responsesEdge: ProtocolEdge = {
   fixedHeaders: {},
   forwardedClientHeaders: ['openai-beta'],
   usesSigV4: false,
+  streamAccept: 'text/event-stream',
   writeError: writeOpenAIError,
   readError: (_status, body) => readOpenAIError(body),
   authFailure: openAIAuthFailure,
