@@ -3,7 +3,6 @@
 // at every byte boundary, a seeded round trip, and the AWS SDK's own unmarshaller on our bytes.
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
@@ -23,42 +22,33 @@ import type {
   Message,
   Request,
   Response,
-  StopReason,
   StreamEvent,
-  Usage,
 } from '../../src/protocols/ir.ts';
+import {
+  assertSplitInvariant,
+  CUT_MESSAGES,
+  cut,
+  type EventShape,
+  eventsOf,
+  foldResponse,
+  gen,
+  idPlaceholders,
+  protocolFixtures,
+  randomCuts,
+  replay,
+  rng,
+  type Vocabulary,
+} from '../support/protocol-harness.ts';
 
 // ---- golden-file helpers -------------------------------------------------------------------
 
-const FIXTURES = new URL('../fixtures/bedrock/', import.meta.url);
-const text = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
-const json = <T = JsonObject>(name: string): T => JSON.parse(text(name)) as T;
-
-/** Minted ids (Converse has none on the wire) become stable placeholders. */
-function normalise(value: unknown): unknown {
-  const seen = new Map<string, string>();
-  const random =
-    /^(msg_bdrk_[A-Za-z0-9]{24}|[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})$/;
-  const walk = (v: unknown, key?: string): unknown => {
-    if (Array.isArray(v)) return v.map((x) => walk(x));
-    if (v !== null && typeof v === 'object')
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));
-    if (key === 'latencyMs') return 0;
-    if (typeof v === 'string' && random.test(v)) {
-      if (!seen.has(v)) seen.set(v, `<id${seen.size + 1}>`);
-      return seen.get(v);
-    }
-    return v;
-  };
-  return walk(JSON.parse(JSON.stringify(value)));
-}
-
-function golden(name: string, actual: unknown): void {
-  const url = new URL(`${name}.golden.json`, FIXTURES);
-  const got = normalise(actual);
-  if (process.env.UPDATE_GOLDEN) writeFileSync(url, `${JSON.stringify(got, null, 2)}\n`);
-  assert.deepEqual(got, JSON.parse(readFileSync(url, 'utf8')));
-}
+/** Minted ids (Converse has none on the wire) become stable placeholders; latencies become 0. */
+const normalise = idPlaceholders({
+  pattern: /^(msg_bdrk_[A-Za-z0-9]{24}|[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})$/,
+  stem: 'id',
+  zero: ['latencyMs'],
+});
+const { json, golden } = protocolFixtures('bedrock', normalise);
 
 // ---- eventstream frames, built by hand -----------------------------------------------------
 
@@ -131,17 +121,8 @@ function decodeFrames(bytes: Uint8Array): { headers: Record<string, string>; pay
 
 // ---- stream helpers ------------------------------------------------------------------------
 
-function readAll(bytes: Uint8Array, cuts: number[] = []): StreamEvent[] {
-  const reader = bedrockCodec.newStreamReader();
-  const events: StreamEvent[] = [];
-  let at = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    events.push(...reader.push(bytes.subarray(at, cut)));
-    at = cut;
-  }
-  events.push(...reader.end());
-  return events;
-}
+const readAll = (bytes: Uint8Array, cuts: number[] = []): StreamEvent[] =>
+  replay(bedrockCodec.newStreamReader(), cut(bytes, cuts));
 
 function writeAll(events: readonly StreamEvent[]): Buffer {
   const writer = bedrockCodec.newStreamWriter();
@@ -150,105 +131,19 @@ function writeAll(events: readonly StreamEvent[]): Buffer {
   return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
 }
 
-function fold(events: readonly StreamEvent[]): { res: Response; errors: StreamEvent[] } {
-  const blocks = new Map<number, { kind: string; text: string; sig?: string; id?: string; name?: string }>();
-  let stopReason: StopReason = 'error';
-  let usage: Usage = { inputTokens: 0, outputTokens: 0 };
-  const errors: StreamEvent[] = [];
-  for (const e of events) {
-    if (e.type === 'block_start') {
-      const b = e.block;
-      blocks.set(e.index, {
-        kind: b.type,
-        text: b.type === 'redacted_thinking' ? b.data : '',
-        ...(b.type === 'tool_use' && { id: b.id, name: b.name }),
-      });
-    } else if (e.type === 'text_delta') blocks.get(e.index)!.text += e.text;
-    else if (e.type === 'thinking_delta') blocks.get(e.index)!.text += e.thinking;
-    else if (e.type === 'tool_args_delta') blocks.get(e.index)!.text += e.partialJson;
-    else if (e.type === 'signature_delta')
-      blocks.get(e.index)!.sig = (blocks.get(e.index)!.sig ?? '') + e.signature;
-    else if (e.type === 'message_delta') {
-      stopReason = e.stopReason;
-      if (e.usage) usage = e.usage;
-    } else if (e.type === 'error') errors.push(e);
-  }
-  const content = [...blocks.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([, b]): ContentBlock => {
-      if (b.kind === 'text') return { type: 'text', text: b.text };
-      if (b.kind === 'thinking')
-        return { type: 'thinking', thinking: b.text, ...(b.sig !== undefined && { signature: b.sig }) };
-      if (b.kind === 'redacted_thinking') return { type: 'redacted_thinking', data: b.text };
-      return { type: 'tool_use', id: b.id!, name: b.name!, input: JSON.parse(b.text || '{}') as JsonObject };
-    });
-  return { res: { id: '', model: '', content, stopReason, usage }, errors };
-}
-
-function eventsOf(res: Response): StreamEvent[] {
-  const events: StreamEvent[] = [{ type: 'message_start', id: res.id, model: res.model }];
-  res.content.forEach((b, index) => {
-    if (b.type === 'text') {
-      events.push({ type: 'block_start', index, block: { type: 'text' } });
-      for (const piece of b.text.match(/[\s\S]{1,4}/g) ?? [])
-        events.push({ type: 'text_delta', index, text: piece });
-    } else if (b.type === 'thinking') {
-      events.push({ type: 'block_start', index, block: { type: 'thinking' } });
-      if (b.thinking) events.push({ type: 'thinking_delta', index, thinking: b.thinking });
-      if (b.signature) events.push({ type: 'signature_delta', index, signature: b.signature });
-    } else if (b.type === 'redacted_thinking') {
-      events.push({ type: 'block_start', index, block: { type: 'redacted_thinking', data: b.data } });
-    } else if (b.type === 'tool_use') {
-      events.push({ type: 'block_start', index, block: { type: 'tool_use', id: b.id, name: b.name } });
-      for (const piece of JSON.stringify(b.input).match(/[\s\S]{1,6}/g) ?? []) {
-        events.push({ type: 'tool_args_delta', index, partialJson: piece });
-      }
-    }
-    events.push({ type: 'block_stop', index });
-  });
-  events.push({ type: 'message_delta', stopReason: res.stopReason, usage: res.usage });
-  events.push({ type: 'message_stop' });
-  return events;
-}
+/** Text in pieces of 4, tool arguments in pieces of 6, thinking whole. */
+const EVENTS: EventShape = { piece: 4, argsPiece: 6, wholeThinking: true };
 
 // ---- seeded generators ---------------------------------------------------------------------
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gen(seed: number) {
-  const r = rng(seed);
-  const int = (n: number): number => Math.floor(r() * n);
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
-  const word = (): string =>
-    pick(['bedrock', 'river', 'é', '"q"', 'two\nlines', '☃', '{x}', 'tab\t', '\\', '日本']);
-  const sentence = (): string => Array.from({ length: 1 + int(6) }, word).join(' ');
-  const ident = (): string => pick(['top_song', 'lookup', 'search', 'calc']) + int(9);
-  const value = (depth: number): JsonValue => {
-    const k = int(depth > 1 ? 4 : 6);
-    if (k === 0) return sentence();
-    if (k === 1) return int(1000) - 500;
-    if (k === 2) return r() < 0.5;
-    if (k === 3) return null;
-    if (k === 4) return [value(depth + 1)];
-    return { [ident()]: value(depth + 1) };
-  };
-  const args = (): JsonObject =>
-    Object.fromEntries(Array.from({ length: int(3) }, () => [ident(), value(0)]));
-  const id = (): string => `tooluse_${int(1e12).toString(36)}`;
-  return { r, int, pick, sentence, ident, args, id };
-}
+const VOCAB: Vocabulary = {
+  words: ['bedrock', 'river', 'é', '"q"', 'two\nlines', '☃', '{x}', 'tab\t', '\\', '日本'],
+  idents: ['top_song', 'lookup', 'search', 'calc'],
+  id: (g) => `tooluse_${g.int(1e12).toString(36)}`,
+};
 
 function randomResponse(seed: number): Response {
-  const g = gen(seed);
+  const g = gen(seed, VOCAB);
   const content: ContentBlock[] = [];
   if (g.r() < 0.4)
     content.push({
@@ -291,7 +186,7 @@ function randomResponse(seed: number): Response {
 }
 
 function randomRequest(seed: number): Request {
-  const g = gen(seed);
+  const g = gen(seed, VOCAB);
   const cache = (): { cacheControl?: { type: 'ephemeral'; ttl?: string } } =>
     g.r() < 0.2
       ? { cacheControl: g.r() < 0.5 ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: '1h' } }
@@ -512,11 +407,7 @@ describe('bedrock stream reader', () => {
   for (const name of ['stream-text', 'stream-tools', 'stream-reasoning']) {
     it(`reassembles ${name} frames split at every byte boundary`, () => {
       const bytes = framesOf(json<FrameSpec[]>(`${name}.json`));
-      const whole = normalise(readAll(bytes));
-      for (let cut = 1; cut < bytes.length; cut++)
-        assert.deepEqual(normalise(readAll(bytes, [cut])), whole, `cut ${cut}`);
-      const every = Array.from({ length: bytes.length - 1 }, (_, i) => i + 1);
-      assert.deepEqual(normalise(readAll(bytes, every)), whole);
+      assertSplitInvariant(() => bedrockCodec.newStreamReader(), bytes, { normalise, message: CUT_MESSAGES });
     });
   }
 
@@ -593,7 +484,7 @@ describe('bedrock stream writer', () => {
       { type: 'message_delta', stopReason: 'tool_use' },
       { type: 'message_stop' },
     ];
-    const { res, errors } = fold(readAll(writeAll(seq)));
+    const { res, errors } = foldResponse(readAll(writeAll(seq)));
     assert.deepEqual(errors, []);
     assert.deepEqual(res.content, [
       { type: 'thinking', thinking: 'plan' },
@@ -640,12 +531,9 @@ describe('bedrock round trip (seeded property)', () => {
   it('write→read preserves streams however the bytes are split', () => {
     for (let seed = 1; seed <= 40; seed++) {
       const res = randomResponse(seed);
-      const bytes = writeAll(eventsOf(res));
-      const r = rng(seed);
-      const cuts = [...new Set(Array.from({ length: 8 }, () => Math.floor(r() * bytes.length)))].sort(
-        (a, b) => a - b,
-      );
-      const { res: back, errors } = fold(readAll(bytes, cuts));
+      const bytes = writeAll(eventsOf(res, EVENTS));
+      const cuts = randomCuts(rng(seed), 8, bytes.length);
+      const { res: back, errors } = foldResponse(readAll(bytes, cuts));
       assert.deepEqual(errors, []);
       assert.deepEqual(back.content, res.content, `seed ${seed}`);
       assert.equal(back.stopReason, res.stopReason, `seed ${seed}`);
@@ -676,7 +564,7 @@ describe('bedrock SDK compatibility (AWS SDK unmarshaller against the writers)',
         if (String(req.headers[':path']).endsWith('/converse-stream')) {
           const writer = bedrockCodec.newStreamWriter();
           rsp.writeHead(200, { 'content-type': writer.contentType });
-          const events = eventsOf(res);
+          const events = eventsOf(res, EVENTS);
           if (failing)
             events.splice(4, events.length, {
               type: 'error',

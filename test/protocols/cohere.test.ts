@@ -2,7 +2,6 @@
 // content delta (P-XLT-10), split-chunk reassembly, a seeded round trip and the cohere-ai SDK.
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
@@ -17,61 +16,40 @@ import type {
   Response,
   StopReason,
   StreamEvent,
-  Usage,
 } from '../../src/protocols/ir.ts';
+import {
+  assertSplitInvariant,
+  sse as bytesOf,
+  CUT_MESSAGES,
+  cut,
+  type EventShape,
+  eventsOf,
+  foldResponse,
+  gen,
+  idPlaceholders,
+  protocolFixtures,
+  randomCuts,
+  replay,
+  rng,
+  type Vocabulary,
+  writeText,
+} from '../support/protocol-harness.ts';
 
 // ---- golden-file helpers -------------------------------------------------------------------
 
-const FIXTURES = new URL('../fixtures/cohere/', import.meta.url);
-const text = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
-const json = (name: string): JsonObject => JSON.parse(text(name)) as JsonObject;
-
 /** Minted UUIDs become stable placeholders, keeping equalities. */
-function normalise(value: unknown): unknown {
-  const seen = new Map<string, string>();
-  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-  const walk = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(walk);
-    if (v !== null && typeof v === 'object')
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-    if (typeof v === 'string' && uuid.test(v)) {
-      if (!seen.has(v)) seen.set(v, `<uuid${seen.size + 1}>`);
-      return seen.get(v);
-    }
-    return v;
-  };
-  return walk(JSON.parse(JSON.stringify(value)));
-}
-
-function golden(name: string, actual: unknown): void {
-  const url = new URL(`${name}.golden.json`, FIXTURES);
-  const got = normalise(actual);
-  if (process.env.UPDATE_GOLDEN) writeFileSync(url, `${JSON.stringify(got, null, 2)}\n`);
-  assert.deepEqual(got, JSON.parse(readFileSync(url, 'utf8')));
-}
+const normalise = idPlaceholders({
+  pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+  stem: 'uuid',
+});
+const { text, json, golden } = protocolFixtures('cohere', normalise);
 
 // ---- stream helpers ------------------------------------------------------------------------
 
-const bytesOf = (s: string): Uint8Array => new TextEncoder().encode(s);
+const readAll = (bytes: Uint8Array, cuts: number[] = []): StreamEvent[] =>
+  replay(cohereCodec.newStreamReader(), cut(bytes, cuts));
 
-function readAll(bytes: Uint8Array, cuts: number[] = []): StreamEvent[] {
-  const reader = cohereCodec.newStreamReader();
-  const events: StreamEvent[] = [];
-  let at = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    events.push(...reader.push(bytes.subarray(at, cut)));
-    at = cut;
-  }
-  events.push(...reader.end());
-  return events;
-}
-
-function writeAll(events: readonly StreamEvent[]): string {
-  const writer = cohereCodec.newStreamWriter();
-  let out = '';
-  for (const event of events) out += writer.write(event) as string;
-  return out + (writer.end() as string);
-}
+const writeAll = (events: readonly StreamEvent[]): string => writeText(cohereCodec.newStreamWriter(), events);
 
 /** The `data:` payloads of an SSE text, parsed. */
 function frames(sse: string): JsonObject[] {
@@ -81,101 +59,20 @@ function frames(sse: string): JsonObject[] {
     .map((f) => JSON.parse(f.slice(f.indexOf('data: ') + 6)) as JsonObject);
 }
 
-function fold(events: readonly StreamEvent[]): { res: Response; errors: StreamEvent[] } {
-  const blocks = new Map<number, { kind: string; text: string; sig?: string; id?: string; name?: string }>();
-  let stopReason: StopReason = 'error';
-  let usage: Usage = { inputTokens: 0, outputTokens: 0 };
-  let id = '';
-  const errors: StreamEvent[] = [];
-  for (const e of events) {
-    if (e.type === 'message_start') id = e.id;
-    else if (e.type === 'block_start') {
-      const b = e.block;
-      blocks.set(e.index, {
-        kind: b.type,
-        text: '',
-        ...(b.type === 'tool_use' && { id: b.id, name: b.name }),
-      });
-    } else if (e.type === 'text_delta') blocks.get(e.index)!.text += e.text;
-    else if (e.type === 'thinking_delta') blocks.get(e.index)!.text += e.thinking;
-    else if (e.type === 'tool_args_delta') blocks.get(e.index)!.text += e.partialJson;
-    else if (e.type === 'message_delta') {
-      stopReason = e.stopReason;
-      if (e.usage) usage = e.usage;
-    } else if (e.type === 'error') errors.push(e);
-  }
-  const content = [...blocks.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([, b]): ContentBlock => {
-      if (b.kind === 'text') return { type: 'text', text: b.text };
-      if (b.kind === 'thinking') return { type: 'thinking', thinking: b.text };
-      return { type: 'tool_use', id: b.id!, name: b.name!, input: JSON.parse(b.text || '{}') as JsonObject };
-    });
-  return { res: { id, model: '', content, stopReason, usage }, errors };
-}
-
-function eventsOf(res: Response): StreamEvent[] {
-  const events: StreamEvent[] = [{ type: 'message_start', id: res.id, model: res.model }];
-  res.content.forEach((b, index) => {
-    if (b.type === 'text') {
-      events.push({ type: 'block_start', index, block: { type: 'text' } });
-      for (const piece of b.text.match(/[\s\S]{1,4}/g) ?? [])
-        events.push({ type: 'text_delta', index, text: piece });
-    } else if (b.type === 'thinking') {
-      events.push({ type: 'block_start', index, block: { type: 'thinking' } });
-      events.push({ type: 'thinking_delta', index, thinking: b.thinking });
-    } else if (b.type === 'tool_use') {
-      events.push({ type: 'block_start', index, block: { type: 'tool_use', id: b.id, name: b.name } });
-      for (const piece of JSON.stringify(b.input).match(/[\s\S]{1,6}/g) ?? []) {
-        events.push({ type: 'tool_args_delta', index, partialJson: piece });
-      }
-    }
-    events.push({ type: 'block_stop', index });
-  });
-  events.push({ type: 'message_delta', stopReason: res.stopReason, usage: res.usage });
-  events.push({ type: 'message_stop' });
-  return events;
-}
+/** Text in pieces of 4, tool arguments in pieces of 6, thinking whole. */
+const EVENTS: EventShape = { piece: 4, argsPiece: 6, wholeThinking: true };
 
 // ---- seeded generators ---------------------------------------------------------------------
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gen(seed: number) {
-  const r = rng(seed);
-  const int = (n: number): number => Math.floor(r() * n);
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
-  const word = (): string =>
-    pick(['cohere', 'plan', 'é', '"q"', 'two\nlines', '☃', '{x}', 'tab\t', '\\', '日本']);
-  const sentence = (): string => Array.from({ length: 1 + int(6) }, word).join(' ');
-  const ident = (): string => pick(['get_weather', 'lookup', 'search', 'calc']) + int(9);
-  const value = (depth: number): JsonValue => {
-    const k = int(depth > 1 ? 4 : 6);
-    if (k === 0) return sentence();
-    if (k === 1) return int(1000) - 500;
-    if (k === 2) return r() < 0.5;
-    if (k === 3) return null;
-    if (k === 4) return [value(depth + 1)];
-    return { [ident()]: value(depth + 1) };
-  };
-  const args = (): JsonObject =>
-    Object.fromEntries(Array.from({ length: int(3) }, () => [ident(), value(0)]));
-  const id = (): string => `${ident()}_${int(1e9).toString(36)}`;
-  return { r, int, pick, sentence, ident, args, id };
-}
+const VOCAB: Vocabulary = {
+  words: ['cohere', 'plan', 'é', '"q"', 'two\nlines', '☃', '{x}', 'tab\t', '\\', '日本'],
+  idents: ['get_weather', 'lookup', 'search', 'calc'],
+  id: (g) => `${g.ident()}_${g.int(1e9).toString(36)}`,
+};
 
 /** Cohere carries: thinking (no signature), one text (content or tool plan), tool calls after it. */
 function randomResponse(seed: number): Response {
-  const g = gen(seed);
+  const g = gen(seed, VOCAB);
   const content: ContentBlock[] = [];
   if (g.r() < 0.4) content.push({ type: 'thinking', thinking: g.sentence() });
   if (g.r() < 0.7) content.push({ type: 'text', text: g.sentence() });
@@ -203,7 +100,7 @@ function randomResponse(seed: number): Response {
 }
 
 function randomRequest(seed: number): Request {
-  const g = gen(seed);
+  const g = gen(seed, VOCAB);
   const messages: Message[] = [];
   for (let t = 0; t < 1 + g.int(3); t++) {
     const user: ContentBlock[] = [{ type: 'text', text: g.sentence() }];
@@ -368,11 +265,7 @@ describe('cohere stream reader', () => {
   for (const name of ['stream-text.sse', 'stream-tools.sse', 'stream-thinking.sse']) {
     it(`reassembles ${name} split at every byte boundary`, () => {
       const bytes = bytesOf(text(name));
-      const whole = normalise(readAll(bytes));
-      for (let cut = 1; cut < bytes.length; cut++)
-        assert.deepEqual(normalise(readAll(bytes, [cut])), whole, `cut ${cut}`);
-      const every = Array.from({ length: bytes.length - 1 }, (_, i) => i + 1);
-      assert.deepEqual(normalise(readAll(bytes, every)), whole);
+      assertSplitInvariant(() => cohereCodec.newStreamReader(), bytes, { normalise, message: CUT_MESSAGES });
     });
   }
 
@@ -454,7 +347,7 @@ describe('cohere stream writer', () => {
       { type: 'text_delta', index: 2, text: 'after the end' },
     ];
     const sse = writeAll(seq);
-    const { res, errors } = fold(readAll(bytesOf(sse)));
+    const { res, errors } = foldResponse(readAll(bytesOf(sse)));
     assert.deepEqual(errors, []);
     assert.deepEqual(res.content, [
       { type: 'thinking', thinking: 'plan' },
@@ -498,12 +391,9 @@ describe('cohere round trip (seeded property)', () => {
   it('write→read preserves streams however the bytes are split', () => {
     for (let seed = 1; seed <= 40; seed++) {
       const res = randomResponse(seed);
-      const bytes = bytesOf(writeAll(eventsOf(res)));
-      const r = rng(seed);
-      const cuts = [...new Set(Array.from({ length: 6 }, () => Math.floor(r() * bytes.length)))].sort(
-        (a, b) => a - b,
-      );
-      const { res: back, errors } = fold(readAll(bytes, cuts));
+      const bytes = bytesOf(writeAll(eventsOf(res, EVENTS)));
+      const cuts = randomCuts(rng(seed), 6, bytes.length);
+      const { res: back, errors } = foldResponse(readAll(bytes, cuts));
       assert.deepEqual(errors, []);
       assert.deepEqual(back.content, res.content, `seed ${seed}`);
       assert.equal(back.stopReason, res.stopReason, `seed ${seed}`);
@@ -536,7 +426,7 @@ describe('cohere SDK compatibility (cohere-ai against the writers)', () => {
       req.on('end', () => {
         const streaming = (JSON.parse(body) as JsonObject).stream === true;
         rsp.writeHead(200, { 'content-type': streaming ? 'text/event-stream' : 'application/json' });
-        rsp.end(streaming ? writeAll(eventsOf(res)) : JSON.stringify(cohereCodec.writeResponse(res)));
+        rsp.end(streaming ? writeAll(eventsOf(res, EVENTS)) : JSON.stringify(cohereCodec.writeResponse(res)));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -2,7 +2,6 @@
 // framings, split-chunk reassembly, a seeded write→read round trip and the @google/genai SDK.
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
@@ -17,170 +16,58 @@ import type {
   Response,
   StopReason,
   StreamEvent,
-  Usage,
 } from '../../src/protocols/ir.ts';
+import {
+  assertSplitInvariant,
+  sse as bytesOf,
+  CUT_MESSAGES,
+  cut,
+  type EventShape,
+  eventsOf,
+  foldResponse,
+  gen,
+  idPlaceholders,
+  protocolFixtures,
+  randomCuts,
+  replay,
+  rng,
+  type Vocabulary,
+  writeText,
+} from '../support/protocol-harness.ts';
 
 // ---- golden-file helpers -------------------------------------------------------------------
 
-const FIXTURES = new URL('../fixtures/gemini/', import.meta.url);
-const text = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
-const json = (name: string): JsonObject => JSON.parse(text(name)) as JsonObject;
-
 /** Random ids (minted where the wire has none) become stable placeholders, keeping equalities. */
-function normalise(value: unknown): unknown {
-  const seen = new Map<string, string>();
-  const random =
-    /^(gm_[A-Za-z0-9]{24}|[A-Za-z0-9]{23}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
-  const walk = (v: unknown, key?: string): unknown => {
-    if (Array.isArray(v)) return v.map((x) => walk(x));
-    if (v !== null && typeof v === 'object') {
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));
-    }
-    if (typeof v === 'string' && key !== undefined && /id$|Id$/.test(key) && random.test(v)) {
-      if (!seen.has(v)) seen.set(v, `<id${seen.size + 1}>`);
-      return seen.get(v);
-    }
-    return v;
-  };
-  return walk(JSON.parse(JSON.stringify(value)));
-}
-
-function golden(name: string, actual: unknown): void {
-  const url = new URL(`${name}.golden.json`, FIXTURES);
-  const got = normalise(actual);
-  if (process.env.UPDATE_GOLDEN) writeFileSync(url, `${JSON.stringify(got, null, 2)}\n`);
-  assert.deepEqual(got, JSON.parse(readFileSync(url, 'utf8')));
-}
+const normalise = idPlaceholders({
+  pattern:
+    /^(gm_[A-Za-z0-9]{24}|[A-Za-z0-9]{23}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+  stem: 'id',
+  key: (key) => key !== undefined && /id$|Id$/.test(key),
+});
+const { text, json, golden } = protocolFixtures('gemini', normalise);
 
 // ---- stream helpers ------------------------------------------------------------------------
 
-function readAll(bytes: Uint8Array, cuts: number[] = []): StreamEvent[] {
-  const reader = geminiCodec.newStreamReader();
-  const events: StreamEvent[] = [];
-  let at = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    events.push(...reader.push(bytes.subarray(at, cut)));
-    at = cut;
-  }
-  events.push(...reader.end());
-  return events;
-}
+const readAll = (bytes: Uint8Array, cuts: number[] = []): StreamEvent[] =>
+  replay(geminiCodec.newStreamReader(), cut(bytes, cuts));
 
-function writeAll(events: readonly StreamEvent[], sse: boolean): string {
-  const writer = geminiCodec.newStreamWriter({ sse });
-  let out = '';
-  for (const event of events) out += writer.write(event) as string;
-  return out + (writer.end() as string);
-}
+const writeAll = (events: readonly StreamEvent[], sse: boolean): string =>
+  writeText(geminiCodec.newStreamWriter({ sse }), events);
 
-const bytesOf = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-/** Folds stream events back into a response, the way a client would. */
-function fold(events: readonly StreamEvent[]): { res: Response; errors: StreamEvent[] } {
-  const blocks = new Map<number, { kind: string; text: string; sig?: string; id?: string; name?: string }>();
-  let id = '';
-  let model = '';
-  let stopReason: StopReason = 'error';
-  let usage: Usage = { inputTokens: 0, outputTokens: 0 };
-  const errors: StreamEvent[] = [];
-  for (const e of events) {
-    if (e.type === 'message_start') {
-      id = e.id;
-      model = e.model;
-    } else if (e.type === 'block_start') {
-      const b = e.block;
-      blocks.set(e.index, {
-        kind: b.type,
-        text: b.type === 'redacted_thinking' ? b.data : '',
-        ...(b.type === 'tool_use' && { id: b.id, name: b.name }),
-      });
-    } else if (e.type === 'text_delta') blocks.get(e.index)!.text += e.text;
-    else if (e.type === 'thinking_delta') blocks.get(e.index)!.text += e.thinking;
-    else if (e.type === 'tool_args_delta') blocks.get(e.index)!.text += e.partialJson;
-    else if (e.type === 'signature_delta')
-      blocks.get(e.index)!.sig = (blocks.get(e.index)!.sig ?? '') + e.signature;
-    else if (e.type === 'message_delta') {
-      stopReason = e.stopReason;
-      if (e.usage) usage = e.usage;
-    } else if (e.type === 'error') errors.push(e);
-  }
-  const content: ContentBlock[] = [...blocks.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([, b]): ContentBlock => {
-      if (b.kind === 'text') return { type: 'text', text: b.text };
-      if (b.kind === 'thinking')
-        return { type: 'thinking', thinking: b.text, ...(b.sig !== undefined && { signature: b.sig }) };
-      if (b.kind === 'redacted_thinking') return { type: 'redacted_thinking', data: b.text };
-      return { type: 'tool_use', id: b.id!, name: b.name!, input: JSON.parse(b.text || '{}') as JsonObject };
-    });
-  return { res: { id, model, content, stopReason, usage }, errors };
-}
-
-/** The IR event sequence a reader would produce for `res`. */
-function eventsOf(res: Response): StreamEvent[] {
-  const events: StreamEvent[] = [
-    { type: 'message_start', id: res.id, model: res.model, usage: { ...res.usage, outputTokens: 0 } },
-  ];
-  res.content.forEach((b, index) => {
-    if (b.type === 'text') {
-      events.push({ type: 'block_start', index, block: { type: 'text' } });
-      for (const piece of b.text.match(/[\s\S]{1,5}/g) ?? [])
-        events.push({ type: 'text_delta', index, text: piece });
-    } else if (b.type === 'thinking') {
-      events.push({ type: 'block_start', index, block: { type: 'thinking' } });
-      if (b.thinking) events.push({ type: 'thinking_delta', index, thinking: b.thinking });
-      if (b.signature) events.push({ type: 'signature_delta', index, signature: b.signature });
-    } else if (b.type === 'tool_use') {
-      events.push({ type: 'block_start', index, block: { type: 'tool_use', id: b.id, name: b.name } });
-      const args = JSON.stringify(b.input);
-      for (const piece of args.match(/[\s\S]{1,7}/g) ?? [])
-        events.push({ type: 'tool_args_delta', index, partialJson: piece });
-    }
-    events.push({ type: 'block_stop', index });
-  });
-  events.push({ type: 'message_delta', stopReason: res.stopReason, usage: res.usage });
-  events.push({ type: 'message_stop' });
-  return events;
-}
+/** The IR event sequence a reader would produce: text in pieces of 5, arguments of 7, thinking whole. */
+const EVENTS: EventShape = { piece: 5, argsPiece: 7, wholeThinking: true, startUsage: true };
 
 // ---- seeded generators ---------------------------------------------------------------------
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gen(seed: number) {
-  const r = rng(seed);
-  const int = (n: number): number => Math.floor(r() * n);
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
-  const word = (): string =>
-    pick(['sky', 'blue', 'é', '"quoted"', 'line\nbreak', '☃', '{x}', '[y]', 'tab\t', '\\slash', '日本']);
-  const sentence = (): string => Array.from({ length: 1 + int(6) }, word).join(' ');
-  const ident = (): string => pick(['get_weather', 'lookup', 'search_docs', 'calc']) + int(9);
-  const id = (): string => `gm_${Array.from({ length: 12 }, () => pick([...'abcXYZ0189'])).join('')}`;
-  const value = (depth: number): JsonValue => {
-    const k = int(depth > 1 ? 4 : 6);
-    if (k === 0) return sentence();
-    if (k === 1) return int(1000) - 500;
-    if (k === 2) return r() < 0.5;
-    if (k === 3) return null;
-    if (k === 4) return [value(depth + 1), value(depth + 1)];
-    return { [ident()]: value(depth + 1) };
-  };
-  const args = (): JsonObject =>
-    Object.fromEntries(Array.from({ length: int(3) }, () => [ident(), value(0)]));
-  return { r, int, pick, sentence, ident, id, args };
-}
+const VOCAB: Vocabulary = {
+  words: ['sky', 'blue', 'é', '"quoted"', 'line\nbreak', '☃', '{x}', '[y]', 'tab\t', '\\slash', '日本'],
+  idents: ['get_weather', 'lookup', 'search_docs', 'calc'],
+  arrayItems: 2,
+  id: (g) => `gm_${Array.from({ length: 12 }, () => g.pick([...'abcXYZ0189'])).join('')}`,
+};
 
 function randomResponse(seed: number): Response {
-  const g = gen(seed);
+  const g = gen(seed, VOCAB);
   const content: ContentBlock[] = [];
   if (g.r() < 0.4)
     content.push({
@@ -221,7 +108,7 @@ function randomResponse(seed: number): Response {
 }
 
 function randomRequest(seed: number): Request {
-  const g = gen(seed);
+  const g = gen(seed, VOCAB);
   const messages: Message[] = [];
   const turns = 1 + g.int(3);
   for (let t = 0; t < turns; t++) {
@@ -483,11 +370,7 @@ describe('gemini stream reader', () => {
   for (const name of ['stream-text.sse', 'stream-text.array', 'stream-tool.sse']) {
     it(`reassembles ${name} split at every byte boundary`, () => {
       const bytes = bytesOf(text(name));
-      const whole = normalise(readAll(bytes));
-      for (let cut = 1; cut < bytes.length; cut++)
-        assert.deepEqual(normalise(readAll(bytes, [cut])), whole, `cut ${cut}`);
-      const every = Array.from({ length: bytes.length - 1 }, (_, i) => i + 1);
-      assert.deepEqual(normalise(readAll(bytes, every)), whole);
+      assertSplitInvariant(() => geminiCodec.newStreamReader(), bytes, { normalise, message: CUT_MESSAGES });
     });
   }
 
@@ -571,7 +454,7 @@ describe('gemini stream writer', () => {
       { type: 'message_delta', stopReason: 'tool_use' },
       { type: 'message_stop' },
     ];
-    const { res } = fold(readAll(bytesOf(writeAll(seq, true))));
+    const { res } = foldResponse(readAll(bytesOf(writeAll(seq, true))));
     assert.deepEqual(res.content, [
       { type: 'thinking', thinking: 'plan' },
       { type: 'text', text: 'hi' },
@@ -611,12 +494,9 @@ describe('gemini round trip (seeded property)', () => {
     for (let seed = 1; seed <= 40; seed++) {
       const res = randomResponse(seed);
       for (const sse of [true, false]) {
-        const bytes = bytesOf(writeAll(eventsOf(res), sse));
-        const r = rng(seed);
-        const cuts = [...new Set(Array.from({ length: 6 }, () => Math.floor(r() * bytes.length)))].sort(
-          (a, b) => a - b,
-        );
-        const { res: back, errors } = fold(readAll(bytes, cuts));
+        const bytes = bytesOf(writeAll(eventsOf(res, EVENTS), sse));
+        const cuts = randomCuts(rng(seed), 6, bytes.length);
+        const { res: back, errors } = foldResponse(readAll(bytes, cuts));
         assert.deepEqual(errors, [], `seed ${seed}`);
         assert.deepEqual(back.content, res.content, `seed ${seed} sse=${sse}`);
         assert.equal(back.stopReason, res.stopReason, `seed ${seed}`);
@@ -646,7 +526,9 @@ describe('gemini SDK compatibility (@google/genai against the writers)', () => {
       req.on('end', () => {
         const streaming = (req.url ?? '').includes('streamGenerateContent');
         rsp.writeHead(200, { 'content-type': streaming ? 'text/event-stream' : 'application/json' });
-        rsp.end(streaming ? writeAll(eventsOf(res), true) : JSON.stringify(geminiCodec.writeResponse(res)));
+        rsp.end(
+          streaming ? writeAll(eventsOf(res, EVENTS), true) : JSON.stringify(geminiCodec.writeResponse(res)),
+        );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

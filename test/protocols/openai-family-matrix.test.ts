@@ -20,7 +20,7 @@ import {
   readText,
   replay,
   sse,
-} from './openai-harness.ts';
+} from '../support/protocol-harness.ts';
 
 const CODECS: Record<string, ProtocolCodec> = {
   openai: openaiCodec,

@@ -7,11 +7,11 @@ import { describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { anthropicCodec } from '../../src/protocols/anthropic/index.ts';
 import type { JsonObject, Response, StreamEvent } from '../../src/protocols/ir.ts';
-import { isObject } from '../../src/protocols/json-access.ts';
 import { openaiCodec } from '../../src/protocols/openai/index.ts';
 import { responsesCodec } from '../../src/protocols/responses/index.ts';
 import {
   assertSplitInvariant,
+  carried,
   essence,
   eventsOf,
   fetchReturning,
@@ -20,29 +20,24 @@ import {
   genRequest,
   genResponse,
   golden,
-  mutate,
+  hostileInput,
+  normalised,
   normaliseIds,
   oddOrder,
   type RequestCaps,
   type ResponseCaps,
   Rng,
-  randomJson,
   readJson,
   readText,
   replay,
   sse,
-} from './openai-harness.ts';
+  writeText,
+} from '../support/protocol-harness.ts';
 
 const P = 'responses';
 const codec = responsesCodec;
-const normalised = (v: unknown): unknown => JSON.parse(normaliseIds(JSON.stringify(v)));
 
-function writeAll(events: readonly StreamEvent[]): string {
-  const w = codec.newStreamWriter();
-  let out = '';
-  for (const e of events) out += w.write(e) as string;
-  return out + (w.end() as string);
-}
+const writeAll = (events: readonly StreamEvent[]): string => writeText(codec.newStreamWriter(), events);
 
 function parseFrames(text: string): JsonObject[] {
   return text
@@ -356,12 +351,6 @@ const RES_CAPS: ResponseCaps = {
   created: true,
 };
 
-function carried(res: Response): Omit<Response, 'id'> {
-  const { id: _, ...rest } = res;
-  const calls = res.content.some((b) => b.type === 'tool_use');
-  return { ...rest, stopReason: calls && res.stopReason === 'end_turn' ? 'tool_use' : res.stopReason };
-}
-
 describe('responses round trip (seeded)', () => {
   it('write→read preserves every field Responses carries', () => {
     for (let seed = 1; seed <= 40; seed++) {
@@ -424,19 +413,6 @@ describe('responses stream writer robustness (seeded)', () => {
 
 describe('responses hostile input', () => {
   it('readers never throw on mutated fixtures or random JSON, and every writer accepts what they read', () => {
-    const writers = [openaiCodec, responsesCodec, anthropicCodec];
-    const rng = new Rng(4242);
-    const requests = fixtures(P, 'request-', '.json').map((n) => readJson(P, n));
-    const responses = fixtures(P, 'response-', '.json').map((n) => readJson(P, n));
-    for (let i = 0; i < 400; i++) {
-      const raw = rng.bool(0.2) ? randomJson(rng) : mutate(rng.pick(requests), rng);
-      const req = codec.readRequest(isObject(raw) ? raw : {}, { model: 'm', stream: rng.bool() });
-      for (const w of writers) JSON.stringify(w.writeRequest(req, { model: 'up', defaultMaxTokens: 0 }));
-      const body = rng.bool(0.2) ? randomJson(rng) : mutate(rng.pick(responses), rng);
-      const res = codec.readResponse(body);
-      codec.usageFromResponse(body);
-      codec.readError(500, body, {});
-      for (const w of writers) JSON.stringify(w.writeResponse(res));
-    }
+    hostileInput(codec, P, [openaiCodec, responsesCodec, anthropicCodec]);
   });
 });

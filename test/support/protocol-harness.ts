@@ -1,9 +1,10 @@
-// Shared test support for the openai / responses / anthropic codec tests: golden files, stream
-// replay at arbitrary chunk boundaries, folding IR events into a message, and a seeded IR generator.
+// Shared test support for the six protocol codec tests: golden files and id placeholders, stream
+// replay at arbitrary chunk boundaries, folding IR events back into a message, the canonical IR event
+// sequence for a response, and seeded generators (IRs, JSON, chunk boundaries).
 
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { StreamReader } from '../../src/protocols/codec.ts';
+import type { ProtocolCodec, StreamReader, StreamWriter } from '../../src/protocols/codec.ts';
 import type {
   ContentBlock,
   JsonObject,
@@ -16,6 +17,7 @@ import type {
   ToolChoice,
   Usage,
 } from '../../src/protocols/ir.ts';
+import { isObject } from '../../src/protocols/json-access.ts';
 
 // ---- golden files ------------------------------------------------------------------------
 
@@ -36,8 +38,8 @@ export function readText(protocol: string, name: string): string {
   return readFileSync(fixturePath(protocol, name), 'utf8');
 }
 
-export function readJson(protocol: string, name: string): JsonObject {
-  return JSON.parse(readText(protocol, name)) as JsonObject;
+export function readJson<T = JsonObject>(protocol: string, name: string): T {
+  return JSON.parse(readText(protocol, name)) as T;
 }
 
 /** Compares `actual` with the golden file; UPDATE_GOLDEN=1 rewrites it. */
@@ -59,6 +61,55 @@ export function normaliseIds(text: string): string {
   return text.replace(/\b(chatcmpl-|msg_|resp_|rs_|fc_)[A-Za-z0-9]{24}\b/g, '$1<id>');
 }
 
+/** A JSON value with its minted ids replaced as by `normaliseIds`. */
+export function normalised(value: unknown): unknown {
+  return JSON.parse(normaliseIds(JSON.stringify(value)));
+}
+
+export interface IdPlaceholders {
+  /** A whole string that is a minted id. */
+  readonly pattern: RegExp;
+  /** Placeholders are `<${stem}1>`, `<${stem}2>`, … in order of first appearance. */
+  readonly stem: string;
+  /** Only strings under a key passing this test are replaced (array items have no key); default all. */
+  readonly key?: (key: string | undefined) => boolean;
+  /** Keys whose (scalar) values become 0, such as timings. */
+  readonly zero?: readonly string[];
+}
+
+/** A JSON normaliser giving minted ids stable placeholders, keeping which of them are equal. */
+export function idPlaceholders(opts: IdPlaceholders): (value: unknown) => unknown {
+  const { pattern, stem, key: keyed = () => true, zero = [] } = opts;
+  return (value) => {
+    const seen = new Map<string, string>();
+    const walk = (v: unknown, key?: string): unknown => {
+      if (Array.isArray(v)) return v.map((x) => walk(x));
+      if (v !== null && typeof v === 'object')
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));
+      if (key !== undefined && zero.includes(key)) return 0;
+      if (typeof v === 'string' && keyed(key) && pattern.test(v)) {
+        if (!seen.has(v)) seen.set(v, `<${stem}${seen.size + 1}>`);
+        return seen.get(v);
+      }
+      return v;
+    };
+    return walk(JSON.parse(JSON.stringify(value)));
+  };
+}
+
+/**
+ * One protocol's fixture folder, by bare file name: `golden(name, actual)` compares `normalise(actual)`
+ * with `<name>.golden.json`.
+ */
+export function protocolFixtures(protocol: string, normalise: (value: unknown) => unknown = (v) => v) {
+  return {
+    text: (name: string): string => readText(protocol, name),
+    json: <T = JsonObject>(name: string): T => readJson<T>(protocol, name),
+    golden: (name: string, actual: unknown): void =>
+      golden(protocol, `${name}.golden.json`, normalise(actual)),
+  };
+}
+
 // ---- streams -----------------------------------------------------------------------------
 
 export function replay(reader: StreamReader, chunks: readonly Uint8Array[]): StreamEvent[] {
@@ -68,20 +119,63 @@ export function replay(reader: StreamReader, chunks: readonly Uint8Array[]): Str
   return events;
 }
 
-/** The byte string cut at `at` (one cut), plus a byte-by-byte split when `at` is undefined. */
-export function cut(bytes: Uint8Array, at?: number): Uint8Array[] {
+/**
+ * The byte string cut at `at`: one cut at a number, a cut at each of an ascending list, or a
+ * byte-by-byte split when `at` is undefined.
+ */
+export function cut(bytes: Uint8Array, at?: number | readonly number[]): Uint8Array[] {
   if (at === undefined) return Array.from(bytes, (_, i) => bytes.subarray(i, i + 1));
-  return [bytes.subarray(0, at), bytes.subarray(at)];
+  const chunks: Uint8Array[] = [];
+  let from = 0;
+  for (const to of [...(typeof at === 'number' ? [at] : at), bytes.length]) {
+    chunks.push(bytes.subarray(from, to));
+    from = to;
+  }
+  return chunks;
 }
 
+/** Up to `count` distinct chunk boundaries in a byte string of `length`, ascending. */
+export function randomCuts(random: () => number, count: number, length: number): number[] {
+  return [...new Set(Array.from({ length: count }, () => Math.floor(random() * length)))].sort(
+    (a, b) => a - b,
+  );
+}
+
+export interface SplitCheck {
+  /** Applied to each reading before the comparison (to replace minted ids, say). */
+  readonly normalise?: (events: StreamEvent[]) => unknown;
+  /** The assertion message for the cut at `at`, or for the byte-by-byte split (`at` undefined). */
+  readonly message?: (at: number | undefined) => string | undefined;
+}
+
+/** Messages naming the cut, and none for the byte-by-byte split. */
+export const CUT_MESSAGES = (at: number | undefined): string | undefined =>
+  at === undefined ? undefined : `cut ${at}`;
+
 /** Every single-cut split and the byte-by-byte split must give the same events as one chunk. */
-export function assertSplitInvariant(newReader: () => StreamReader, bytes: Uint8Array): StreamEvent[] {
-  const whole = replay(newReader(), [bytes]);
+export function assertSplitInvariant(
+  newReader: () => StreamReader,
+  bytes: Uint8Array,
+  check: SplitCheck = {},
+): StreamEvent[] {
+  const {
+    normalise = (events) => events,
+    message = (at) => (at === undefined ? 'byte-by-byte' : `split at byte ${at}`),
+  } = check;
+  const events = replay(newReader(), [bytes]);
+  const whole = normalise(events);
   for (let at = 1; at < bytes.length; at++) {
-    assert.deepEqual(replay(newReader(), cut(bytes, at)), whole, `split at byte ${at}`);
+    assert.deepEqual(normalise(replay(newReader(), cut(bytes, at))), whole, message(at));
   }
-  assert.deepEqual(replay(newReader(), cut(bytes)), whole, 'byte-by-byte');
-  return whole;
+  assert.deepEqual(normalise(replay(newReader(), cut(bytes))), whole, message(undefined));
+  return events;
+}
+
+/** A text writer's whole output for `events`, end included. */
+export function writeText(writer: StreamWriter, events: readonly StreamEvent[]): string {
+  let out = '';
+  for (const e of events) out += writer.write(e) as string;
+  return out + (writer.end() as string);
 }
 
 export interface Folded {
@@ -170,34 +264,55 @@ export function fold(events: readonly StreamEvent[]): Folded {
   return out;
 }
 
-/** The canonical IR event sequence for a response, deltas cut into pieces of `piece` characters. */
-export function eventsOf(res: Response, piece = 7): StreamEvent[] {
+/** How `eventsOf` cuts a response into deltas. */
+export interface EventShape {
+  /** Characters per text (and thinking) delta; default 7. */
+  readonly piece?: number;
+  /** Characters per tool-argument delta; default `piece`. */
+  readonly argsPiece?: number;
+  /** One thinking delta per block rather than pieces. */
+  readonly wholeThinking?: boolean;
+  /** message_start carries the response's usage with no output tokens yet. */
+  readonly startUsage?: boolean;
+}
+
+/** The canonical IR event sequence for a response, deltas cut as `shape` says (a number: `piece`). */
+export function eventsOf(res: Response, shape: number | EventShape = 7): StreamEvent[] {
+  const {
+    piece = 7,
+    argsPiece = piece,
+    wholeThinking = false,
+    startUsage = false,
+  } = typeof shape === 'number' ? { piece: shape } : shape;
   const events: StreamEvent[] = [
     {
       type: 'message_start',
       id: res.id,
       model: res.model,
       ...(res.created !== undefined ? { created: res.created } : {}),
+      ...(startUsage ? { usage: { ...res.usage, outputTokens: 0 } } : {}),
     },
   ];
-  const chunks = (s: string): string[] => {
+  const chunks = (s: string, size: number): string[] => {
     const out: string[] = [];
-    for (let i = 0; i < s.length; i += piece) out.push(s.slice(i, i + piece));
+    for (let i = 0; i < s.length; i += size) out.push(s.slice(i, i + size));
     return out;
   };
   res.content.forEach((b, index) => {
     if (b.type === 'text') {
       events.push({ type: 'block_start', index, block: { type: 'text' } });
-      for (const text of chunks(b.text)) events.push({ type: 'text_delta', index, text });
+      for (const text of chunks(b.text, piece)) events.push({ type: 'text_delta', index, text });
     } else if (b.type === 'thinking') {
       events.push({ type: 'block_start', index, block: { type: 'thinking' } });
-      for (const thinking of chunks(b.thinking)) events.push({ type: 'thinking_delta', index, thinking });
+      const size = wholeThinking ? b.thinking.length : piece;
+      for (const thinking of chunks(b.thinking, size))
+        events.push({ type: 'thinking_delta', index, thinking });
       if (b.signature) events.push({ type: 'signature_delta', index, signature: b.signature });
     } else if (b.type === 'redacted_thinking') {
       events.push({ type: 'block_start', index, block: { type: 'redacted_thinking', data: b.data } });
     } else if (b.type === 'tool_use') {
       events.push({ type: 'block_start', index, block: { type: 'tool_use', id: b.id, name: b.name } });
-      for (const partialJson of chunks(JSON.stringify(b.input)))
+      for (const partialJson of chunks(JSON.stringify(b.input), argsPiece))
         events.push({ type: 'tool_args_delta', index, partialJson });
     }
     events.push({ type: 'block_stop', index });
@@ -210,6 +325,50 @@ export function eventsOf(res: Response, piece = 7): StreamEvent[] {
   });
   events.push({ type: 'message_stop' });
   return events;
+}
+
+/**
+ * Folds stream events back into a response the way a lenient client would: no grammar checks, blocks
+ * ordered by index, error events collected apart.
+ */
+export function foldResponse(events: readonly StreamEvent[]): { res: Response; errors: StreamEvent[] } {
+  const blocks = new Map<number, { kind: string; text: string; sig?: string; id?: string; name?: string }>();
+  let id = '';
+  let model = '';
+  let stopReason: StopReason = 'error';
+  let usage: Usage = { inputTokens: 0, outputTokens: 0 };
+  const errors: StreamEvent[] = [];
+  for (const e of events) {
+    if (e.type === 'message_start') {
+      id = e.id;
+      model = e.model;
+    } else if (e.type === 'block_start') {
+      const b = e.block;
+      blocks.set(e.index, {
+        kind: b.type,
+        text: b.type === 'redacted_thinking' ? b.data : '',
+        ...(b.type === 'tool_use' && { id: b.id, name: b.name }),
+      });
+    } else if (e.type === 'text_delta') blocks.get(e.index)!.text += e.text;
+    else if (e.type === 'thinking_delta') blocks.get(e.index)!.text += e.thinking;
+    else if (e.type === 'tool_args_delta') blocks.get(e.index)!.text += e.partialJson;
+    else if (e.type === 'signature_delta')
+      blocks.get(e.index)!.sig = (blocks.get(e.index)!.sig ?? '') + e.signature;
+    else if (e.type === 'message_delta') {
+      stopReason = e.stopReason;
+      if (e.usage) usage = e.usage;
+    } else if (e.type === 'error') errors.push(e);
+  }
+  const content = [...blocks.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([, b]): ContentBlock => {
+      if (b.kind === 'text') return { type: 'text', text: b.text };
+      if (b.kind === 'thinking')
+        return { type: 'thinking', thinking: b.text, ...(b.sig !== undefined && { signature: b.sig }) };
+      if (b.kind === 'redacted_thinking') return { type: 'redacted_thinking', data: b.text };
+      return { type: 'tool_use', id: b.id!, name: b.name!, input: JSON.parse(b.text || '{}') as JsonObject };
+    });
+  return { res: { id, model, content, stopReason, usage }, errors };
 }
 
 export function sse(text: string): Uint8Array {
@@ -272,6 +431,56 @@ export class Rng {
     }
     return out;
   }
+}
+
+/** The bare mulberry32 stream of `Rng`, as a function. */
+export function rng(seed: number): () => number {
+  const r = new Rng(seed);
+  return () => r.next();
+}
+
+/** A protocol's words for `gen`. */
+export interface Vocabulary {
+  readonly words: readonly string[];
+  /** Tool names (a digit is appended). */
+  readonly idents: readonly string[];
+  /** Items in a generated JSON array; default 1. */
+  readonly arrayItems?: number;
+  /** A tool call id in the protocol's own format. */
+  readonly id: (g: Gen) => string;
+}
+
+export interface Gen {
+  readonly r: () => number;
+  int(n: number): number;
+  pick<T>(xs: readonly T[]): T;
+  sentence(): string;
+  ident(): string;
+  args(): JsonObject;
+  id(): string;
+}
+
+/** Seeded pieces for building IRs: `int(n)` is below n, `args()` a tool input of nested JSON. */
+export function gen(seed: number, vocab: Vocabulary): Gen {
+  const r = rng(seed);
+  const int = (n: number): number => Math.floor(r() * n);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
+  const word = (): string => pick(vocab.words);
+  const sentence = (): string => Array.from({ length: 1 + int(6) }, word).join(' ');
+  const ident = (): string => pick(vocab.idents) + int(9);
+  const value = (depth: number): JsonValue => {
+    const k = int(depth > 1 ? 4 : 6);
+    if (k === 0) return sentence();
+    if (k === 1) return int(1000) - 500;
+    if (k === 2) return r() < 0.5;
+    if (k === 3) return null;
+    if (k === 4) return Array.from({ length: vocab.arrayItems ?? 1 }, () => value(depth + 1));
+    return { [ident()]: value(depth + 1) };
+  };
+  const args = (): JsonObject =>
+    Object.fromEntries(Array.from({ length: int(3) }, () => [ident(), value(0)]));
+  const g: Gen = { r, int, pick, sentence, ident, args, id: () => vocab.id(g) };
+  return g;
 }
 
 /** What a protocol's request can carry; the generator only produces carriable IRs. */
@@ -481,6 +690,16 @@ export function genResponse(rng: Rng, caps: ResponseCaps): Response {
   };
 }
 
+/**
+ * What a Chat Completions or Responses round trip carries: no id, and `stop` after tool calls reads back
+ * as tool use (see stopFromFinish).
+ */
+export function carried(res: Response): Omit<Response, 'id'> {
+  const { id: _, ...rest } = res;
+  const calls = res.content.some((b) => b.type === 'tool_use');
+  return { ...rest, stopReason: calls && res.stopReason === 'end_turn' ? 'tool_use' : res.stopReason };
+}
+
 /** A fetch stub answering every call with `body`, for driving the official SDKs offline. */
 export function fetchReturning(body: string, contentType: string): typeof fetch {
   return async () => new Response(body, { status: 200, headers: { 'content-type': contentType } });
@@ -588,4 +807,28 @@ export function mutate(value: JsonValue, rng: Rng): JsonValue {
     return out;
   }
   return value;
+}
+
+/**
+ * Feeds `codec`'s readers mutated fixtures (of `protocol`) and random JSON, and each of `writers` what
+ * they read: nothing may throw.
+ */
+export function hostileInput(
+  codec: ProtocolCodec,
+  protocol: string,
+  writers: readonly ProtocolCodec[],
+): void {
+  const rng = new Rng(4242);
+  const requests = fixtures(protocol, 'request-', '.json').map((n) => readJson(protocol, n));
+  const responses = fixtures(protocol, 'response-', '.json').map((n) => readJson(protocol, n));
+  for (let i = 0; i < 400; i++) {
+    const raw = rng.bool(0.2) ? randomJson(rng) : mutate(rng.pick(requests), rng);
+    const req = codec.readRequest(isObject(raw) ? raw : {}, { model: 'm', stream: rng.bool() });
+    for (const w of writers) JSON.stringify(w.writeRequest(req, { model: 'up', defaultMaxTokens: 0 }));
+    const body = rng.bool(0.2) ? randomJson(rng) : mutate(rng.pick(responses), rng);
+    const res = codec.readResponse(body);
+    codec.usageFromResponse(body);
+    codec.readError(500, body, {});
+    for (const w of writers) JSON.stringify(w.writeResponse(res));
+  }
 }
