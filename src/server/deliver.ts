@@ -137,12 +137,20 @@ async function translateBuffered(
   d: Delivery,
   upstream: Dispatcher.ResponseData,
 ): Promise<void> {
-  const { bytes, truncated } = await readCapped(upstream.body, MAX_TRANSLATED_BODY);
+  const { bytes, end } = await readCapped(upstream.body, MAX_TRANSLATED_BODY);
   if (ctx.signal.aborted) return;
+  if (end === 'oversize') {
+    // G-FO-12: the gateway's own size cap, not an upstream failure: no refund, no token charge.
+    return sendError(
+      ctx.res,
+      ctx.edge,
+      errorInfo('api_error', 500, 'The upstream response was too large to translate.'),
+    );
+  }
   let out: string;
   let usage: Usage | undefined;
   try {
-    if (truncated) throw new Error('oversize or interrupted');
+    if (end === 'failed') throw new Error('interrupted');
     const parsed = JSON.parse(bytes.toString()) as JsonValue;
     const response = CODECS[d.lane.upstream.protocol].readResponse(parsed);
     usage = response.usage;

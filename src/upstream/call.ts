@@ -53,27 +53,30 @@ export async function callUpstream(
   });
 }
 
+/** How reading a capped body ended: whole, cut at the cap, or failed in transit. */
+export type CappedEnd = 'complete' | 'oversize' | 'failed';
+
 /** Reads at most `cap` bytes of a body, then drops the rest. */
 export async function readCapped(
   body: Dispatcher.ResponseData['body'],
   cap: number,
-): Promise<{ bytes: Buffer; truncated: boolean }> {
+): Promise<{ bytes: Buffer; end: CappedEnd }> {
   const chunks: Buffer[] = [];
   let size = 0;
-  let truncated = false;
+  let end: CappedEnd = 'complete';
   try {
     for await (const chunk of body) {
       const b = chunk as Buffer;
       if (size + b.length > cap) {
-        truncated = true;
+        end = 'oversize';
         break;
       }
       size += b.length;
       chunks.push(b);
     }
   } catch {
-    truncated = true;
+    end = 'failed';
   }
   body.destroy();
-  return { bytes: Buffer.concat(chunks, size), truncated };
+  return { bytes: Buffer.concat(chunks, size), end };
 }
