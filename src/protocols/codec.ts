@@ -64,6 +64,8 @@ export interface ProtocolCodec {
   newStreamWriter(opts?: StreamWriterOptions): StreamWriter;
 
   // usage (P-USE)
+  /** The top-level member of a response body that holds its usage; usageFromResponse reads only it. */
+  readonly usageKey: string;
   usageFromResponse(body: JsonValue): Usage | undefined;
 
   // errors

@@ -20,6 +20,7 @@ export const anthropicCodec: ProtocolCodec = {
   writeResponse: writeAnthropicResponse,
   newStreamReader: () => new AnthropicStreamReader(),
   newStreamWriter: () => new AnthropicStreamWriter(),
+  usageKey: 'usage',
   usageFromResponse: usageFromAnthropicResponse,
   readError: (_status, body) => readAnthropicError(body),
   writeError: writeAnthropicError,

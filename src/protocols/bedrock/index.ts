@@ -15,6 +15,7 @@ export const bedrockCodec: ProtocolCodec = {
   writeResponse: writeBedrockResponse,
   newStreamReader: () => new BedrockStreamReader(),
   newStreamWriter: () => new BedrockStreamWriter(),
+  usageKey: 'usage',
   usageFromResponse: bedrockUsageFromResponse,
   readError: (_status, body, headers) => readBedrockError(body, headers),
   writeError: writeBedrockError,

@@ -15,6 +15,7 @@ export const cohereCodec: ProtocolCodec = {
   writeResponse: writeCohereResponse,
   newStreamReader: () => new CohereStreamReader(),
   newStreamWriter: () => new CohereStreamWriter(),
+  usageKey: 'usage',
   usageFromResponse: cohereUsageFromResponse,
   readError: (_status, body) => readCohereError(body),
   writeError: writeCohereError,

@@ -15,6 +15,7 @@ export const geminiCodec: ProtocolCodec = {
   writeResponse: writeGeminiResponse,
   newStreamReader: () => new GeminiStreamReader(),
   newStreamWriter: (opts) => new GeminiStreamWriter(opts),
+  usageKey: 'usageMetadata',
   usageFromResponse: geminiUsageFromResponse,
   readError: (_status, body) => readGeminiError(body),
   writeError: writeGeminiError,

@@ -20,6 +20,7 @@ export const responsesCodec: ProtocolCodec = {
   writeResponse: writeResponsesResponse,
   newStreamReader: () => new ResponsesStreamReader(),
   newStreamWriter: () => new ResponsesStreamWriter(),
+  usageKey: 'usage',
   usageFromResponse: usageFromResponsesResponse,
   readError: (_status, body) => readResponsesError(body),
   writeError: writeResponsesError,
