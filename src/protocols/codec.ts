@@ -64,8 +64,6 @@ export interface ProtocolCodec {
   newStreamWriter(opts?: StreamWriterOptions): StreamWriter;
 
   // usage (P-USE)
-  /** The top-level member of a response body that holds its usage; usageFromResponse reads only it. */
-  readonly usageKey: string;
   usageFromResponse(body: JsonValue): Usage | undefined;
 
   // errors

@@ -3,27 +3,10 @@
 
 import { CODECS } from './codecs.ts';
 import type { JsonValue, StreamEvent, Usage } from './ir.ts';
-import { KeySet, scanMembers } from './json-scan.ts';
-import { PROTOCOLS, type Protocol } from './names.ts';
+import type { Protocol } from './names.ts';
 
 /** A buffered body is scanned whole up to this size, so usage at its tail is never lost (P-USE-2). */
 const MAX_SCANNED_BODY = 32 * 1024 * 1024;
-
-/** Each protocol's top-level usage member, looked for by one validating scan of the body. */
-const USAGE_KEYS = new Map<Protocol, KeySet>(PROTOCOLS.map((p) => [p, new KeySet([CODECS[p].usageKey])]));
-
-/**
- * Usage from a whole buffered answer: the body is scanned once (validated, depth-bounded) and only
- * its top-level usage member is parsed, however large the rest of the answer is.
- */
-export function usageFromBody(protocol: Protocol, body: Buffer): Usage | undefined {
-  const found = scanMembers(body, USAGE_KEYS.get(protocol)!, false);
-  const span = typeof found === 'string' || !found.isObject ? undefined : found.spans[0];
-  if (span === undefined) return undefined;
-  const codec = CODECS[protocol];
-  const value = JSON.parse(body.toString('utf8', span.start, span.end)) as JsonValue;
-  return codec.usageFromResponse({ [codec.usageKey]: value });
-}
 
 /** Folds stream events into the final usage: input from the start, output (and any totals) from the end. */
 export class UsageAccumulator {
@@ -77,7 +60,11 @@ export class UsageTap {
       return this.#events.result();
     }
     if (this.#size > MAX_SCANNED_BODY) return undefined;
-    const body = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#size);
-    return usageFromBody(this.#protocol, body);
+    try {
+      const body = JSON.parse(Buffer.concat(this.#chunks, this.#size).toString()) as JsonValue;
+      return CODECS[this.#protocol].usageFromResponse(body);
+    } catch {
+      return undefined;
+    }
   }
 }

@@ -8,9 +8,9 @@ import type { ErrorClass } from '../config/types.ts';
 import type { UpstreamErrorFacts } from '../protocols/codec.ts';
 import { CODECS } from '../protocols/codecs.ts';
 import type { JsonValue } from '../protocols/ir.ts';
-import { insertString, spanString, spliceString } from '../protocols/json-scan.ts';
 import type { Lane } from '../routing/lane.ts';
 import type { InferenceContext } from '../server/context.ts';
+import { insertString, spanString, spliceString } from '../server/json-scan.ts';
 import { callUpstream, readCapped } from '../upstream/call.ts';
 import { classifyStatus, type Disposition, dispositionOf, parseRetryAfter } from './disposition.ts';
 

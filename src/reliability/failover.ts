@@ -2,13 +2,13 @@
 // and on a transient failure try the next one, all before the first byte reaches the client.
 
 import { log } from '../observability/log.ts';
-import { spanString } from '../protocols/json-scan.ts';
 import type { Lane } from '../routing/lane.ts';
 import { type Picked, PickRequest, pickLane, pickMember, takePermit } from '../routing/pick.ts';
 import type { Member, RouteTarget, Targets } from '../routing/targets.ts';
 import type { InferenceContext } from '../server/context.ts';
 import { deliver, relayUpstreamError } from '../server/deliver.ts';
 import { answerDemo } from '../server/demo.ts';
+import { spanString } from '../server/json-scan.ts';
 import { errorInfo, sendError } from '../server/respond.ts';
 import { attemptUpstream, type UpstreamError } from './attempt.ts';
 import { recordTransientFailure } from './breaker.ts';

@@ -5,10 +5,10 @@ import type { ProtocolCodec } from '../protocols/codec.ts';
 import { CODECS } from '../protocols/codecs.ts';
 import type { ProtocolEdge } from '../protocols/edge.ts';
 import type { JsonObject, Request } from '../protocols/ir.ts';
-import type { ScanResult } from '../protocols/json-scan.ts';
 import type { Protocol } from '../protocols/names.ts';
 import type { Lane } from '../routing/lane.ts';
 import type { OriginPools } from '../upstream/origins.ts';
+import type { ScanResult } from './json-scan.ts';
 
 export class InferenceContext {
   readonly req: IncomingMessage;

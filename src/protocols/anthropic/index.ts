@@ -20,7 +20,6 @@ export const anthropicCodec: ProtocolCodec = {
   writeResponse: writeAnthropicResponse,
   newStreamReader: () => new AnthropicStreamReader(),
   newStreamWriter: () => new AnthropicStreamWriter(),
-  usageKey: 'usage',
   usageFromResponse: usageFromAnthropicResponse,
   readError: (_status, body) => readAnthropicError(body),
   writeError: writeAnthropicError,

@@ -15,7 +15,6 @@ export const bedrockCodec: ProtocolCodec = {
   writeResponse: writeBedrockResponse,
   newStreamReader: () => new BedrockStreamReader(),
   newStreamWriter: () => new BedrockStreamWriter(),
-  usageKey: 'usage',
   usageFromResponse: bedrockUsageFromResponse,
   readError: (_status, body, headers) => readBedrockError(body, headers),
   writeError: writeBedrockError,

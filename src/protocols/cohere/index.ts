@@ -15,7 +15,6 @@ export const cohereCodec: ProtocolCodec = {
   writeResponse: writeCohereResponse,
   newStreamReader: () => new CohereStreamReader(),
   newStreamWriter: () => new CohereStreamWriter(),
-  usageKey: 'usage',
   usageFromResponse: cohereUsageFromResponse,
   readError: (_status, body) => readCohereError(body),
   writeError: writeCohereError,

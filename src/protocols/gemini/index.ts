@@ -15,7 +15,6 @@ export const geminiCodec: ProtocolCodec = {
   writeResponse: writeGeminiResponse,
   newStreamReader: () => new GeminiStreamReader(),
   newStreamWriter: (opts) => new GeminiStreamWriter(opts),
-  usageKey: 'usageMetadata',
   usageFromResponse: geminiUsageFromResponse,
   readError: (_status, body) => readGeminiError(body),
   writeError: writeGeminiError,

@@ -16,7 +16,6 @@ export const openaiCodec: ProtocolCodec = {
   newStreamReader: () => new OpenAIStreamReader(),
   newStreamWriter: (opts) =>
     new OpenAIStreamWriter(opts?.includeUsage === undefined ? {} : { includeUsage: opts.includeUsage }),
-  usageKey: 'usage',
   usageFromResponse: usageFromOpenAIResponse,
   readError: (_status, body) => readOpenAIError(body),
   writeError: writeOpenAIError,

@@ -20,7 +20,6 @@ export const responsesCodec: ProtocolCodec = {
   writeResponse: writeResponsesResponse,
   newStreamReader: () => new ResponsesStreamReader(),
   newStreamWriter: () => new ResponsesStreamWriter(),
-  usageKey: 'usage',
   usageFromResponse: usageFromResponsesResponse,
   readError: (_status, body) => readResponsesError(body),
   writeError: writeResponsesError,

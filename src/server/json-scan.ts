@@ -1,7 +1,6 @@
-// One validating pass over a JSON body, without building it: checks the syntax, bounds the nesting
-// depth (G-SEC-22), and records where chosen top-level members sit. Requests use it to find the
-// routing fields so the model name can be spliced in place (P-FWD-1); the usage tap uses it to
-// parse only an answer's top-level usage member. Same-protocol requests never need a full parse.
+// One validating pass over a JSON request body, without building it: checks the syntax, bounds
+// the nesting depth (G-SEC-22), and records where the top-level routing fields sit so the model
+// name can be spliced in place (P-FWD-1). Same-protocol requests never need a full JSON.parse.
 
 const MAX_DEPTH = 128;
 
@@ -20,17 +19,9 @@ export interface ScanResult {
 
 export type ScanFailure = 'syntax' | 'depth' | 'duplicate';
 
-/** The top-level member names one scan looks for, prepared once. */
-export class KeySet {
-  readonly names: readonly string[];
-  readonly bytes: readonly Buffer[];
-  constructor(names: readonly string[]) {
-    this.names = names;
-    this.bytes = names.map((k) => Buffer.from(k));
-  }
-}
-
-const REQUEST_KEYS = new KeySet(['model', 'stream', 'system']);
+const TRACKED = ['model', 'stream', 'system'] as const;
+type Tracked = (typeof TRACKED)[number];
+const TRACKED_BYTES = TRACKED.map((k) => Buffer.from(k));
 
 const VALUE = 0;
 const KEY = 1;
@@ -115,8 +106,8 @@ function skipLiteral(b: Uint8Array, i: number, word: string): number {
   return i + word.length;
 }
 
-/** Index in `keys` of the top-level key in `b[start, end)` (quotes excluded), or -1. */
-function trackedKey(b: Uint8Array, start: number, end: number, keys: KeySet): number {
+/** Which tracked key (if any) the top-level key in `b[start, end)` (quotes excluded) names. */
+function trackedKey(b: Uint8Array, start: number, end: number): Tracked | undefined {
   let hasEscape = false;
   for (let i = start; i < end; i++) if (b[i] === 0x5c) hasEscape = true;
   if (hasEscape) {
@@ -124,10 +115,10 @@ function trackedKey(b: Uint8Array, start: number, end: number, keys: KeySet): nu
     const decoded: unknown = JSON.parse(
       Buffer.from(b.buffer, b.byteOffset + start - 1, end - start + 2).toString(),
     );
-    return keys.names.indexOf(decoded as string);
+    return (TRACKED as readonly string[]).includes(decoded as string) ? (decoded as Tracked) : undefined;
   }
-  for (let t = 0; t < keys.bytes.length; t++) {
-    const k = keys.bytes[t]!;
+  for (let t = 0; t < TRACKED_BYTES.length; t++) {
+    const k = TRACKED_BYTES[t]!;
     if (k.length !== end - start) continue;
     let same = true;
     for (let i = 0; i < k.length; i++) {
@@ -136,33 +127,20 @@ function trackedKey(b: Uint8Array, start: number, end: number, keys: KeySet): nu
         break;
       }
     }
-    if (same) return t;
+    if (same) return TRACKED[t];
   }
-  return -1;
+  return undefined;
 }
 
-/** Routing fields of a request body; a duplicated one is refused (the upstream could read the other). */
 export function scanJson(b: Uint8Array): ScanResult | ScanFailure {
-  const found = scanMembers(b, REQUEST_KEYS, true);
-  if (typeof found === 'string') return found;
-  const [model, stream, system] = found.spans;
-  return { isObject: found.isObject, model, stream, system };
-}
-
-/** Where the top-level members named in `keys` sit (by index in `keys`), validating the whole body. */
-export function scanMembers(
-  b: Uint8Array,
-  keys: KeySet,
-  refuseDuplicates: boolean,
-): { isObject: boolean; spans: (Span | undefined)[] } | ScanFailure {
   const n = b.length;
   const stack = new Uint8Array(MAX_DEPTH + 1);
-  const spans: (Span | undefined)[] = new Array(keys.names.length).fill(undefined);
+  const spans: Partial<Record<Tracked, Span>> = {};
   let depth = 0;
   let state = VALUE;
   let i = 0;
   let rootIsObject = false;
-  let current = -1;
+  let current: Tracked | undefined;
   let valueStart = 0;
 
   for (;;) {
@@ -200,8 +178,8 @@ export function scanMembers(
       i = skipString(b, i);
       if (i < 0) return 'syntax';
       if (depth === 1) {
-        current = trackedKey(b, keyStart, i - 1, keys);
-        if (current >= 0 && spans[current] !== undefined && refuseDuplicates) return 'duplicate';
+        current = trackedKey(b, keyStart, i - 1);
+        if (current !== undefined && spans[current] !== undefined) return 'duplicate';
       }
       while (i < n && isWs(b[i])) i++;
       if (b[i] !== 0x3a) return 'syntax';
@@ -210,14 +188,14 @@ export function scanMembers(
       continue;
     }
     // AFTER a complete value at `depth` (closing brackets have already popped).
-    if (depth === 1 && current >= 0) {
+    if (depth === 1 && current !== undefined) {
       spans[current] = { start: valueStart, end: i };
-      current = -1;
+      current = undefined;
     }
     while (i < n && isWs(b[i])) i++;
     if (depth === 0) {
       if (i !== n) return 'syntax';
-      return { isObject: rootIsObject, spans };
+      return { isObject: rootIsObject, model: spans.model, stream: spans.stream, system: spans.system };
     }
     const c = b[i];
     if (c === 0x2c) {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scanJson, spanIsTrue, spanString, spliceString } from '../../src/protocols/json-scan.ts';
-import { usageFromBody } from '../../src/protocols/usage.ts';
+import { scanJson, spanIsTrue, spanString, spliceString } from '../../src/server/json-scan.ts';
 
 function scan(text: string) {
   return scanJson(Buffer.from(text));
@@ -85,38 +84,5 @@ describe('scanJson', () => {
     const numeric = scan('{"model":5}');
     assert.ok(typeof numeric === 'object');
     assert.equal(spanString(Buffer.from('{"model":5}'), numeric.model), undefined);
-  });
-});
-
-describe('usage from a buffered answer', () => {
-  it('P-USE-2 reads only the top-level usage member, wherever it sits and however big the body is', () => {
-    const big = 'x'.repeat(2_000_000);
-    const body = Buffer.from(
-      JSON.stringify({
-        usage: { input_tokens: 3, output_tokens: 4 },
-        content: [
-          { type: 'tool_use', input: { usage: { input_tokens: 999, output_tokens: 999 } } },
-          { type: 'text', text: big },
-        ],
-      }),
-    );
-    assert.deepEqual(usageFromBody('anthropic', body), { inputTokens: 3, outputTokens: 4 });
-    const gemini = Buffer.from(
-      '{"candidates":[],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":6}}',
-    );
-    assert.equal(usageFromBody('gemini', gemini)?.inputTokens, 5);
-  });
-
-  it('a duplicated usage member reads as JSON.parse would (the last one); malformed bodies read as none', () => {
-    const dup = Buffer.from(
-      '{"usage":{"prompt_tokens":1,"completion_tokens":1},"usage":{"prompt_tokens":7,"completion_tokens":8}}',
-    );
-    assert.deepEqual(
-      [usageFromBody('openai', dup)?.inputTokens, usageFromBody('openai', dup)?.outputTokens],
-      [7, 8],
-    );
-    assert.equal(usageFromBody('openai', Buffer.from('{"usage":{"prompt_tokens":1')), undefined);
-    assert.equal(usageFromBody('openai', Buffer.from('[1,2]')), undefined);
-    assert.equal(usageFromBody('openai', Buffer.from(`{"a":${'['.repeat(300)}`)), undefined);
   });
 });
