@@ -32,7 +32,7 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
   assert.fail(`condition not met within ${timeoutMs} ms`);
 }
 
-function gatewayFor(mock: MockUpstream, mode: 'dead' | 'active'): Promise<Gateway> {
+function gatewayFor(mock: MockUpstream, mode: 'dead' | 'active', intervalSecs: number): Promise<Gateway> {
   return startGateway({
     providersYaml: `mock-openai:\n  protocol: openai\n  base_url: ${mock.url}\n`,
     configYaml: [
@@ -41,7 +41,7 @@ function gatewayFor(mock: MockUpstream, mode: 'dead' | 'active'): Promise<Gatewa
       'providers:',
       '  mock-openai:',
       '    api_key_env: PROBE_TEST_KEY',
-      `    health: {mode: ${mode}, interval_secs: 1, timeout_secs: 1}`,
+      `    health: {mode: ${mode}, interval_secs: ${intervalSecs}, timeout_secs: 1}`,
       'models:',
       '  flaky:\n    provider: mock-openai\n    max_concurrent: 2',
     ].join('\n'),
@@ -54,7 +54,7 @@ describe('health probes, dead mode', () => {
   let gw: Gateway;
   before(async () => {
     mock = await startMockUpstream();
-    gw = await gatewayFor(mock, 'dead');
+    gw = await gatewayFor(mock, 'dead', 1);
   });
   after(async () => {
     await gw?.stop();
@@ -100,7 +100,9 @@ describe('health probes, active mode', () => {
   let gw: Gateway;
   before(async () => {
     mock = await startMockUpstream();
-    gw = await gatewayFor(mock, 'active');
+    // Two seconds between probes: the next (healthy) probe recovers the lane, so the benched
+    // state must be observed within one interval.
+    gw = await gatewayFor(mock, 'active', 2);
   });
   after(async () => {
     await gw?.stop();
@@ -108,10 +110,10 @@ describe('health probes, active mode', () => {
   });
 
   it('G-HLT-2/5 probes run on every tick and a failing probe benches a lane before traffic hits it', async () => {
-    await until(async () => mock.requests.length >= 1, 2500);
+    await until(async () => mock.requests.length >= 1, 4500);
     assert.equal((await laneStats(gw, 'flaky')).usable, true);
     mock.enqueue({ status: 503, headers: { 'retry-after': '40' } });
-    await until(async () => (await laneStats(gw, 'flaky')).err === 1, 2500);
+    await until(async () => (await laneStats(gw, 'flaky')).err === 1, 4500);
     const benched = await laneStats(gw, 'flaky');
     assert.equal(benched.usable, false);
     assert.ok(benched.cooldown_remaining_s >= 39, 'Retry-After floors the cooldown');
