@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Gateway, startGateway } from '../support/gateway-process.ts';
-import { type MockUpstream, type RecordedRequest, startMockUpstream } from '../support/mock-upstream.ts';
+import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
 import { rawRequest } from '../support/raw-requests.ts';
 import { SDK_CALLS, type SdkResult } from '../support/sdk-calls.ts';
 import {
@@ -16,6 +16,7 @@ import {
   sixProvidersConfig,
   sixProvidersEnv,
 } from '../support/six-providers.ts';
+import { assertUpstreamAuth } from '../support/upstream-checks.ts';
 
 let mock: MockUpstream;
 let gw: Gateway;
@@ -67,43 +68,6 @@ function expectedUpstreamBody(lane: LaneFixture, name: string, sent: Buffer): Bu
   // Gemini and Bedrock bodies carry no model (it is in the URL); the others carry it in the body.
   if (lane.protocol === 'gemini' || lane.protocol === 'bedrock') return sent;
   return spliceModel(sent, name, lane.model);
-}
-
-const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'x-goog-api-key', 'api-key'];
-
-function assertUpstreamAuth(lane: LaneFixture, req: RecordedRequest): void {
-  const h = req.headers;
-  for (const [name, value] of Object.entries(h)) {
-    assert.ok(!value.includes(CLIENT_TOKEN), `client token leaked upstream in header ${name}`);
-  }
-  const present = CREDENTIAL_HEADERS.filter((name) => h[name] !== undefined);
-  assert.equal(present.length, 1, `exactly one credential header upstream, got ${present.join(', ')}`);
-  switch (lane.protocol) {
-    case 'openai':
-    case 'responses':
-    case 'cohere':
-      assert.equal(h.authorization, `Bearer ${lane.key}`);
-      break;
-    case 'anthropic':
-      assert.equal(h['x-api-key'], lane.key);
-      assert.equal(h['anthropic-version'], '2023-06-01');
-      break;
-    case 'gemini':
-      assert.equal(h['x-goog-api-key'], lane.key);
-      break;
-    case 'bedrock':
-      // Non-AWS host: SigV4 region falls back to us-east-1, service bedrock.
-      assert.match(
-        h.authorization ?? '',
-        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/bedrock\/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$/,
-      );
-      assert.match(h['x-amz-date'] ?? '', /^\d{8}T\d{6}Z$/);
-      break;
-    default: {
-      const never: never = lane.protocol;
-      throw new Error(`unknown protocol ${String(never)}`);
-    }
-  }
 }
 
 function assertAnswer(lane: LaneFixture, r: SdkResult, stream: boolean): void {
