@@ -201,10 +201,17 @@ export function readResponseFormat(value: JsonValue | undefined): ResponseFormat
   };
 }
 
-function readTools(value: JsonValue | undefined): ToolDefinition[] {
+/**
+ * Function tools of a `tools` array. Chat Completions nests name, description and parameters under
+ * `function`; Responses puts them on the tool itself, so `where` picks the node that holds them.
+ */
+export function readFunctionTools(
+  value: JsonValue | undefined,
+  where: (tool: JsonValue) => JsonValue | undefined,
+): ToolDefinition[] {
   const out: ToolDefinition[] = [];
   for (const tool of arr(value)) {
-    const fn = field(tool, 'function');
+    const fn = where(tool);
     const name = str(field(fn, 'name'));
     if (str(field(tool, 'type')) !== 'function' || name === undefined) continue;
     const params = field(fn, 'parameters');
@@ -257,7 +264,7 @@ export function readOpenAIRequest(body: JsonObject, ctx: { model: string; stream
     model: ctx.model,
     system,
     messages,
-    tools: readTools(body.tools),
+    tools: readFunctionTools(body.tools, (tool) => field(tool, 'function')),
     stop: stopList(body.stop),
     stream: ctx.stream,
     // Usage is opt-in on OpenAI streams; a client that did not ask may index choices[0] of every chunk.

@@ -9,7 +9,6 @@ import type {
   Request,
   TextBlock,
   ToolChoice,
-  ToolDefinition,
   ToolResultBlock,
 } from '../ir.ts';
 import { arr, field, isObject, str } from '../json-access.ts';
@@ -22,6 +21,7 @@ import {
   numberOr,
   parseDataUrl,
   parseToolArguments,
+  readFunctionTools,
   readResponseFormat,
   reasoningFromEffort,
   textOnly,
@@ -166,22 +166,6 @@ function readToolChoice(
   return parallel === false ? { type: 'auto', disableParallel: true } : undefined;
 }
 
-function readTools(value: JsonValue | undefined): ToolDefinition[] {
-  const out: ToolDefinition[] = [];
-  for (const t of arr(value)) {
-    const name = str(field(t, 'name'));
-    if (str(field(t, 'type')) !== 'function' || name === undefined) continue;
-    const params = field(t, 'parameters');
-    const description = str(field(t, 'description'));
-    out.push({
-      name,
-      inputSchema: isObject(params) ? params : { type: 'object', properties: {} },
-      ...(description !== undefined ? { description } : {}),
-    });
-  }
-  return out;
-}
-
 export function readResponsesRequest(body: JsonObject, ctx: { model: string; stream: boolean }): Request {
   const system: TextBlock[] = [];
   if (typeof body.instructions === 'string' && body.instructions !== '') {
@@ -199,7 +183,7 @@ export function readResponsesRequest(body: JsonObject, ctx: { model: string; str
     model: ctx.model,
     system,
     messages,
-    tools: readTools(body.tools),
+    tools: readFunctionTools(body.tools, (tool) => tool),
     stop: [],
     stream: ctx.stream,
     extra: extraFields(body, KNOWN),
