@@ -10,7 +10,9 @@ export function sendError(res: ServerResponse, edge: ProtocolEdge, err: GatewayE
     return;
   }
   const wire = edge.writeError(err);
-  res.writeHead(wire.status, { ...wire.headers, 'content-length': Buffer.byteLength(wire.body) });
+  // Retry-After is plain HTTP, the same for every protocol (P-ERR).
+  const retry = err.retryAfter === undefined ? {} : { 'retry-after': String(err.retryAfter) };
+  res.writeHead(wire.status, { ...wire.headers, ...retry, 'content-length': Buffer.byteLength(wire.body) });
   res.end(wire.body);
 }
 

@@ -22,9 +22,7 @@ export function writeAnthropicError(err: GatewayErrorInfo): WireError {
     type: 'error',
     error: { type: TYPE_BY_KIND[err.kind], message: err.message },
   });
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
-  return { status: err.status, headers, body };
+  return { status: err.status, headers: { 'content-type': 'application/json' }, body };
 }
 
 export function anthropicAuthFailure(): GatewayErrorInfo {

@@ -29,7 +29,6 @@ export function writeBedrockError(err: GatewayErrorInfo): WireError {
     'x-amzn-errortype': `${exception}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
     'x-amzn-requestid': randomUUID(),
   };
-  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
   // Budget exhaustion is a 400 ServiceQuotaExceededException on Bedrock (G-GOV-15).
   const status = err.kind === 'insufficient_quota' ? 400 : err.status;
   return { status, headers, body: JSON.stringify({ message: err.message }) };

@@ -5,9 +5,11 @@ import type { GatewayErrorInfo, JsonValue } from '../ir.ts';
 import { field, str } from '../json-access.ts';
 
 export function writeCohereError(err: GatewayErrorInfo): WireError {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
-  return { status: err.status, headers, body: JSON.stringify({ message: err.message }) };
+  return {
+    status: err.status,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ message: err.message }),
+  };
 }
 
 export function cohereAuthFailure(): GatewayErrorInfo {

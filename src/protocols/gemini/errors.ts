@@ -24,9 +24,7 @@ export function writeGeminiError(err: GatewayErrorInfo): WireError {
       ? 'INVALID_ARGUMENT'
       : STATUS_BY_KIND[err.kind];
   const body = JSON.stringify({ error: { code: err.status, message: err.message, status } });
-  const headers: Record<string, string> = { 'content-type': 'application/json; charset=UTF-8' };
-  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
-  return { status: err.status, headers, body };
+  return { status: err.status, headers: { 'content-type': 'application/json; charset=UTF-8' }, body };
 }
 
 export function geminiAuthFailure(): GatewayErrorInfo {

@@ -34,9 +34,7 @@ export function writeOpenAIError(err: GatewayErrorInfo): WireError {
       code: err.code ?? CODE_BY_KIND[err.kind] ?? null,
     },
   });
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
-  return { status: err.status, headers, body };
+  return { status: err.status, headers: { 'content-type': 'application/json' }, body };
 }
 
 export function openAIAuthFailure(): GatewayErrorInfo {
