@@ -3,7 +3,6 @@
 // Nothing reaches the client here, so the caller can still fail over.
 
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { ErrorClass } from '../config/types.ts';
 import type { UpstreamErrorFacts } from '../protocols/codec.ts';
 import { CODECS } from '../protocols/codecs.ts';
@@ -11,7 +10,8 @@ import type { JsonValue } from '../protocols/ir.ts';
 import type { Lane } from '../routing/lane.ts';
 import type { InferenceContext } from '../server/context.ts';
 import { insertString, spanString, spliceString } from '../server/json-scan.ts';
-import { callUpstream, readCapped } from '../upstream/call.ts';
+import { callUpstream } from '../upstream/call.ts';
+import type { UpstreamExchange } from '../upstream/exchange.ts';
 import { classifyStatus, type Disposition, dispositionOf, parseRetryAfter } from './disposition.ts';
 
 /** Upstream error bodies are read up to this size (G-BRK-1, G-SEC-20). */
@@ -30,7 +30,7 @@ export interface UpstreamError {
 }
 
 export type AttemptResult =
-  | { readonly kind: 'ok'; readonly upstream: Dispatcher.ResponseData }
+  | { readonly kind: 'ok'; readonly upstream: UpstreamExchange }
   | UpstreamError
   /** No usable answer: connect failure, reset, timeout (G-FO-6). */
   | { readonly kind: 'transport' }
@@ -72,28 +72,25 @@ export async function attemptUpstream(ctx: InferenceContext, lane: Lane): Promis
   const body = same ? sameProtocolBody(ctx, lane) : translatedBody(ctx, lane);
   if (body === undefined) return { kind: 'unreadable_request' };
   const sentAt = performance.now();
-  let upstream: Dispatcher.ResponseData;
-  try {
-    upstream = await callUpstream(ctx.origins, {
-      lane,
-      body,
-      stream: ctx.stream,
-      // A translated Gemini stream is always read as SSE; a forwarded one keeps the client's framing.
-      sse: same ? ctx.sse : true,
-      passthroughCredential: ctx.passthroughCredential,
-      clientHeaders: same ? ctx.req.headers : undefined,
-      signal: ctx.signal,
-      deadline: ctx.deadline,
-    });
-  } catch {
-    return ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'transport' };
-  }
+  const upstream = callUpstream(ctx.origins, {
+    lane,
+    body,
+    stream: ctx.stream,
+    // A translated Gemini stream is always read as SSE; a forwarded one keeps the client's framing.
+    sse: same ? ctx.sse : true,
+    passthroughCredential: ctx.passthroughCredential,
+    clientHeaders: same ? ctx.req.headers : undefined,
+    deadline: ctx.deadline,
+  });
+  // The client leaving aborts the exchange (InferenceContext.onClose).
+  ctx.watchUpstream(upstream);
+  if (!(await upstream.head)) return ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'transport' };
   const status = upstream.statusCode;
   if (status >= 200 && status < 300) {
     lane.recordLatency(performance.now() - sentAt);
     return { kind: 'ok', upstream };
   }
-  const { bytes } = await readCapped(upstream.body, MAX_ERROR_BODY);
+  const { bytes } = await upstream.readCapped(MAX_ERROR_BODY);
   const headers = upstream.headers;
   const facts = lane.upstream.edge.readError(status, parseJson(bytes), headers as Record<string, string>);
   const cls = classifyStatus(status, facts, lane.model.provider.errorMap);

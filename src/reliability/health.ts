@@ -6,7 +6,7 @@ import { CODECS } from '../protocols/codecs.ts';
 import type { JsonValue } from '../protocols/ir.ts';
 import type { Lane } from '../routing/lane.ts';
 import type { Targets } from '../routing/targets.ts';
-import { callUpstream, readCapped } from '../upstream/call.ts';
+import { callUpstream } from '../upstream/call.ts';
 import { classifyStatus, dispositionOf, parseRetryAfter } from './disposition.ts';
 
 /** Probe error bodies are read up to this size (G-SEC-20). */
@@ -59,23 +59,24 @@ export class HealthProber {
     const lane = this.#lane;
     const timeoutMs = Math.max(1, lane.model.provider.health.timeoutSecs) * 1000;
     const body = Buffer.from(JSON.stringify(CODECS[lane.upstream.protocol].probeBody(lane.name)));
+    const res = callUpstream(this.#targets.origins, {
+      lane,
+      body,
+      stream: false,
+      sse: false,
+      passthroughCredential: false,
+      clientHeaders: undefined,
+      deadline: Date.now() + timeoutMs,
+      bodyTimeoutMs: timeoutMs,
+    });
     try {
-      const res = await callUpstream(this.#targets.origins, {
-        lane,
-        body,
-        stream: false,
-        sse: false,
-        passthroughCredential: false,
-        clientHeaders: undefined,
-        signal: AbortSignal.timeout(timeoutMs),
-        deadline: Date.now() + timeoutMs,
-      });
+      if (!(await res.head)) return { kind: 'transient', retryAfter: undefined };
       const status = res.statusCode;
       if (status >= 200 && status < 300) {
-        res.body.resume();
+        res.discard();
         return { kind: 'ok' };
       }
-      const { bytes } = await readCapped(res.body, MAX_PROBE_ERROR_BODY);
+      const { bytes } = await res.readCapped(MAX_PROBE_ERROR_BODY);
       let parsed: JsonValue | undefined;
       try {
         parsed = JSON.parse(bytes.toString()) as JsonValue;

@@ -7,6 +7,7 @@ import type { ProtocolEdge } from '../protocols/edge.ts';
 import type { JsonObject, Request } from '../protocols/ir.ts';
 import type { Protocol } from '../protocols/names.ts';
 import type { Lane } from '../routing/lane.ts';
+import type { UpstreamExchange } from '../upstream/exchange.ts';
 import type { OriginPools } from '../upstream/origins.ts';
 import type { ScanResult } from './json-scan.ts';
 
@@ -35,6 +36,8 @@ export class InferenceContext {
   readonly #abort = new AbortController();
   /** The lane whose concurrency permit this request holds, if any. */
   #permit: Lane | undefined;
+  /** The upstream exchange in progress, aborted if the client leaves. */
+  #upstream: UpstreamExchange | undefined;
 
   constructor(init: {
     req: IncomingMessage;
@@ -76,9 +79,18 @@ export class InferenceContext {
     lane?.permits.release();
   }
 
+  /** The exchange of the current hop: the client leaving aborts it. */
+  watchUpstream(exchange: UpstreamExchange): void {
+    this.#upstream = exchange;
+    if (this.signal.aborted) exchange.abort();
+  }
+
   /** The response closed: release the permit, and abort upstream work if the client left early. */
   readonly onClose = (): void => {
-    if (!this.res.writableFinished) this.#abort.abort();
+    if (!this.res.writableFinished) {
+      this.#abort.abort();
+      this.#upstream?.abort();
+    }
     this.releasePermit();
   };
 

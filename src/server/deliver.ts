@@ -2,18 +2,17 @@
 // byte on a same-protocol hop, translated frame by frame otherwise. After the first byte there is
 // no failover: a failure in transit is recorded once and ends the response natively.
 
-import type { Dispatcher } from 'undici';
+import type { StreamReader, StreamWriter } from '../protocols/codec.ts';
 import { CODECS } from '../protocols/codecs.ts';
 import type { ErrorKind, JsonValue, StreamEvent, Usage } from '../protocols/ir.ts';
 import { UsageAccumulator, UsageTap } from '../protocols/usage.ts';
 import type { UpstreamError } from '../reliability/attempt.ts';
 import { type BreakerCell, recordTransientFailure } from '../reliability/breaker.ts';
 import type { Lane } from '../routing/lane.ts';
-import { readCapped } from '../upstream/call.ts';
+import type { BodySink, UpstreamExchange } from '../upstream/exchange.ts';
 import { relayHeaders } from '../upstream/relay-headers.ts';
 import type { InferenceContext } from './context.ts';
 import { errorInfo, sendBody, sendError } from './respond.ts';
-import { writeChunk } from './stream-out.ts';
 
 /** Buffered cross-protocol successes are capped (G-SEC-20). */
 const MAX_TRANSLATED_BODY = 32 * 1024 * 1024;
@@ -70,52 +69,63 @@ export function relayUpstreamError(ctx: InferenceContext, lane: Lane, e: Upstrea
   sendError(ctx.res, ctx.edge, errorInfo(kindForStatus(e.status), e.status, message));
 }
 
-export async function deliver(
-  ctx: InferenceContext,
-  d: Delivery,
-  upstream: Dispatcher.ResponseData,
-): Promise<void> {
+export function deliver(ctx: InferenceContext, d: Delivery, upstream: UpstreamExchange): Promise<void> {
   if (d.lane.upstream.protocol === ctx.ingress) return relay(ctx, d, upstream);
   return ctx.stream ? translateStream(ctx, d, upstream) : translateBuffered(ctx, d, upstream);
 }
 
-/** Pipes `body` into `res` with backpressure, leaving `res` open; resolves how the body ended. */
-function pipeOpen(
-  body: Dispatcher.ResponseData['body'],
-  res: InferenceContext['res'],
-  tap: UsageTap,
-): Promise<'end' | 'error' | 'client_gone'> {
-  return new Promise((resolve) => {
-    const settle = (how: 'end' | 'error' | 'client_gone'): void => {
-      body.off('data', tap.push);
-      res.off('close', onClose);
-      resolve(how);
-    };
-    const onClose = (): void => {
-      body.destroy();
-      settle('client_gone');
-    };
-    body.on('data', tap.push);
-    // pipe() never destroys the destination on a source error: the response stays ours to end.
-    body.pipe(res, { end: false });
-    body.once('end', () => settle('end'));
-    body.once('error', () => settle('error'));
-    res.once('close', onClose);
-  });
+/**
+ * Writes the upstream body into the client's response as it arrives, leaving the response open,
+ * and taps a copy for usage. A full client socket pauses the upstream until it drains.
+ */
+class RelaySink implements BodySink {
+  readonly #res: InferenceContext['res'];
+  readonly #upstream: UpstreamExchange;
+  readonly #tap: UsageTap;
+  readonly ended: Promise<'end' | 'error'>;
+  #settle: (how: 'end' | 'error') => void = () => {};
+  readonly #onDrain = (): void => this.#upstream.resume();
+
+  constructor(res: InferenceContext['res'], upstream: UpstreamExchange, tap: UsageTap) {
+    this.#res = res;
+    this.#upstream = upstream;
+    this.#tap = tap;
+    this.ended = new Promise((resolve) => {
+      this.#settle = resolve;
+    });
+  }
+
+  data(chunk: Buffer): boolean {
+    this.#tap.push(chunk);
+    if (this.#res.write(chunk)) return true;
+    this.#res.once('drain', this.#onDrain);
+    return false;
+  }
+
+  end(): void {
+    this.#settle('end');
+  }
+
+  error(): void {
+    this.#res.off('drain', this.#onDrain);
+    this.#settle('error');
+  }
 }
 
-async function relay(ctx: InferenceContext, d: Delivery, upstream: Dispatcher.ResponseData): Promise<void> {
+async function relay(ctx: InferenceContext, d: Delivery, upstream: UpstreamExchange): Promise<void> {
   const { res } = ctx;
   res.writeHead(upstream.statusCode, relayHeaders(upstream.headers));
   const tap = new UsageTap(d.lane.upstream.protocol, ctx.stream);
-  const how = await pipeOpen(upstream.body, res, tap);
+  const sink = new RelaySink(res, upstream, tap);
+  upstream.attach(sink);
+  const how = await sink.ended;
   if (how === 'end') {
     res.end();
     d.lane.recordUsage(tap.finish());
     return;
   }
   // The client leaving is not an upstream failure: the upstream answered, the unit stays spent.
-  if (how === 'client_gone' || res.destroyed) return;
+  if (ctx.signal.aborted || res.destroyed) return;
   failInTransit(d, { done: false });
   if (ctx.stream) {
     // G-FO-16: one terminal error event in the client's own framing, then the end.
@@ -135,9 +145,9 @@ function concat(a: string | Uint8Array, b: string | Uint8Array): Buffer {
 async function translateBuffered(
   ctx: InferenceContext,
   d: Delivery,
-  upstream: Dispatcher.ResponseData,
+  upstream: UpstreamExchange,
 ): Promise<void> {
-  const { bytes, end } = await readCapped(upstream.body, MAX_TRANSLATED_BODY);
+  const { bytes, end } = await upstream.readCapped(MAX_TRANSLATED_BODY);
   if (ctx.signal.aborted) return;
   if (end === 'oversize') {
     // G-FO-12: the gateway's own size cap, not an upstream failure: no refund, no token charge.
@@ -170,44 +180,95 @@ async function translateBuffered(
   d.lane.recordUsage(usage);
 }
 
-async function translateStream(
-  ctx: InferenceContext,
-  d: Delivery,
-  upstream: Dispatcher.ResponseData,
-): Promise<void> {
-  const { res } = ctx;
-  const reader = CODECS[d.lane.upstream.protocol].newStreamReader();
+/**
+ * Translates an upstream stream frame by frame as chunks arrive: each chunk's events are written
+ * at once, and a full client socket pauses the upstream until it drains.
+ */
+class TranslateSink implements BodySink {
+  readonly #ctx: InferenceContext;
+  readonly #d: Delivery;
+  readonly #upstream: UpstreamExchange;
+  readonly #reader: StreamReader;
+  readonly #writer: StreamWriter;
+  readonly #usage = new UsageAccumulator();
+  readonly #recorded = { done: false };
+  readonly ended: Promise<void>;
+  #settle: () => void = () => {};
+  #blocked = false;
+  readonly #onDrain = (): void => {
+    this.#blocked = false;
+    this.#upstream.resume();
+  };
+
+  constructor(ctx: InferenceContext, d: Delivery, upstream: UpstreamExchange, writer: StreamWriter) {
+    this.#ctx = ctx;
+    this.#d = d;
+    this.#upstream = upstream;
+    this.#reader = CODECS[d.lane.upstream.protocol].newStreamReader();
+    this.#writer = writer;
+    this.ended = new Promise((resolve) => {
+      this.#settle = resolve;
+    });
+  }
+
+  #emit(events: readonly StreamEvent[]): void {
+    const res = this.#ctx.res;
+    for (const event of events) {
+      this.#usage.add(event);
+      // G-FO-17: an in-band terminal error (or a translator abort) is one transient failure.
+      if (event.type === 'error') failInTransit(this.#d, this.#recorded);
+      const named =
+        event.type === 'message_start' && event.model === '' ? { ...event, model: this.#d.lane.name } : event;
+      const bytes = this.#writer.write(named);
+      if (bytes.length === 0 || res.destroyed) continue;
+      if (!res.write(bytes) && !this.#blocked) {
+        this.#blocked = true;
+        res.once('drain', this.#onDrain);
+      }
+    }
+  }
+
+  data(chunk: Buffer): boolean {
+    this.#emit(this.#reader.push(chunk));
+    return !this.#blocked;
+  }
+
+  end(): void {
+    try {
+      if (!this.#ctx.res.destroyed) this.#emit(this.#reader.end());
+    } catch {
+      // A writer that cannot render the last events ends the stream as interrupted.
+      this.error();
+      return;
+    }
+    this.#finish();
+  }
+
+  error(): void {
+    if (!this.#ctx.signal.aborted) {
+      failInTransit(this.#d, this.#recorded);
+      this.#emit([{ type: 'error', error: errorInfo('api_error', 502, INTERRUPTED) }]);
+    }
+    this.#finish();
+  }
+
+  #finish(): void {
+    const res = this.#ctx.res;
+    res.off('drain', this.#onDrain);
+    res.end(this.#writer.end());
+    if (!this.#recorded.done && !this.#ctx.signal.aborted) this.#d.lane.recordUsage(this.#usage.result());
+    this.#settle();
+  }
+}
+
+function translateStream(ctx: InferenceContext, d: Delivery, upstream: UpstreamExchange): Promise<void> {
   // OpenAI clients get the trailing usage chunk only when they asked for it.
   const { includeUsage } = ctx.ir();
   const writer = ctx.codec.newStreamWriter(
     includeUsage === undefined ? { sse: ctx.sse } : { sse: ctx.sse, includeUsage },
   );
-  res.writeHead(200, { 'content-type': writer.contentType, 'cache-control': 'no-cache' });
-  const recorded = { done: false };
-  const usage = new UsageAccumulator();
-  const emit = async (events: readonly StreamEvent[]): Promise<void> => {
-    for (const event of events) {
-      usage.add(event);
-      // G-FO-17: an in-band terminal error (or a translator abort) is one transient failure.
-      if (event.type === 'error') failInTransit(d, recorded);
-      const named =
-        event.type === 'message_start' && event.model === '' ? { ...event, model: d.lane.name } : event;
-      await writeChunk(res, writer.write(named));
-    }
-  };
-  try {
-    for await (const chunk of upstream.body) {
-      await emit(reader.push(chunk as Buffer));
-      if (res.destroyed) break;
-    }
-    if (!res.destroyed) await emit(reader.end());
-  } catch {
-    if (!ctx.signal.aborted) {
-      failInTransit(d, recorded);
-      await writeChunk(res, writer.write({ type: 'error', error: errorInfo('api_error', 502, INTERRUPTED) }));
-    }
-  }
-  upstream.body.destroy();
-  res.end(writer.end());
-  if (!recorded.done && !ctx.signal.aborted) d.lane.recordUsage(usage.result());
+  ctx.res.writeHead(200, { 'content-type': writer.contentType, 'cache-control': 'no-cache' });
+  const sink = new TranslateSink(ctx, d, upstream, writer);
+  upstream.attach(sink);
+  return sink.ended;
 }

@@ -1,9 +1,9 @@
 // One upstream call for a lane: path, headers (credential or passthrough, SigV4 when the
-// protocol signs), timeouts and cancellation. Shared by forwarding and translation.
+// protocol signs) and timeouts. Shared by forwarding, translation and health probes.
 
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { Lane } from '../routing/lane.ts';
+import { UpstreamExchange } from './exchange.ts';
 import type { OriginPools } from './origins.ts';
 
 /** A streamed response may take this long between chunks (Appendix A: 300 s for streams). */
@@ -19,15 +19,15 @@ export interface UpstreamCall {
   readonly passthroughCredential: string | undefined | false;
   /** Client headers to keep (same-protocol hops only), e.g. `anthropic-beta`. */
   readonly clientHeaders: IncomingHttpHeaders | undefined;
-  readonly signal: AbortSignal;
   /** Epoch ms by which the upstream must have answered (headers). */
   readonly deadline: number;
+  /** Longest silence between body chunks; default 300 s. */
+  readonly bodyTimeoutMs?: number;
 }
 
-export async function callUpstream(
-  origins: OriginPools,
-  call: UpstreamCall,
-): Promise<Dispatcher.ResponseData> {
+/** Sends the request; the exchange's `head` settles when the upstream answers or fails. */
+export function callUpstream(origins: OriginPools, call: UpstreamCall): UpstreamExchange {
+  const exchange = new UpstreamExchange();
   const target = call.lane.upstream;
   const own = call.passthroughCredential === false;
   let headers = own
@@ -39,44 +39,27 @@ export async function callUpstream(
     if (typeof value === 'string') headers = { ...headers, [name]: value };
   }
   const path = target.path(call.stream, call.sse);
+  const send = (sent: Record<string, string>): void => {
+    origins.get(target.origin).dispatch(
+      {
+        path,
+        method: 'POST',
+        headers: sent,
+        body: call.body,
+        headersTimeout: Math.max(1000, call.deadline - Date.now()),
+        bodyTimeout: call.bodyTimeoutMs ?? STREAM_TIMEOUT_MS,
+      },
+      exchange,
+    );
+  };
   if (target.signer !== undefined && own) {
-    headers = { ...headers, ...(await target.signer.sign(path, { ...headers }, call.body)) };
+    target.signer.sign(path, { ...headers }, call.body).then(
+      (signed) => send({ ...headers, ...signed }),
+      (err: unknown) =>
+        exchange.onResponseError(undefined, err instanceof Error ? err : new Error(String(err))),
+    );
+  } else {
+    send(headers);
   }
-  return origins.get(target.origin).request({
-    path,
-    method: 'POST',
-    headers,
-    body: call.body,
-    signal: call.signal,
-    headersTimeout: Math.max(1000, call.deadline - Date.now()),
-    bodyTimeout: STREAM_TIMEOUT_MS,
-  });
-}
-
-/** How reading a capped body ended: whole, cut at the cap, or failed in transit. */
-export type CappedEnd = 'complete' | 'oversize' | 'failed';
-
-/** Reads at most `cap` bytes of a body, then drops the rest. */
-export async function readCapped(
-  body: Dispatcher.ResponseData['body'],
-  cap: number,
-): Promise<{ bytes: Buffer; end: CappedEnd }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let end: CappedEnd = 'complete';
-  try {
-    for await (const chunk of body) {
-      const b = chunk as Buffer;
-      if (size + b.length > cap) {
-        end = 'oversize';
-        break;
-      }
-      size += b.length;
-      chunks.push(b);
-    }
-  } catch {
-    end = 'failed';
-  }
-  body.destroy();
-  return { bytes: Buffer.concat(chunks, size), end };
+  return exchange;
 }

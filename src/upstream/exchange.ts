@@ -1,0 +1,137 @@
+// One upstream HTTP exchange, driven through undici's dispatch handler interface. Body chunks go
+// from the HTTP parser straight to a sink (the client's socket, a capped buffer, a stream
+// translator): no Readable, no async iterator and no extra tick per chunk, and backpressure is
+// the parser's own pause and resume.
+
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+
+/** Receives the body once the head has been looked at. `data` returning false pauses the upstream. */
+export interface BodySink {
+  data(chunk: Buffer): boolean;
+  end(): void;
+  /** Transport failure, timeout or abort after the head. */
+  error(): void;
+}
+
+/** Why the exchange was aborted from our side (the client left, the body was not wanted). */
+const ABORTED = new Error('upstream exchange aborted by the gateway');
+
+export class UpstreamExchange implements Dispatcher.DispatchHandler {
+  statusCode = 0;
+  headers: IncomingHttpHeaders = {};
+  /** Resolves true when the response head arrived, false when the exchange failed before it. */
+  readonly head: Promise<boolean>;
+  #settleHead: ((ok: boolean) => void) | undefined;
+  #controller: Dispatcher.DispatchController | undefined;
+  #sink: BodySink | undefined;
+  /** Chunks that arrived between the head and `attach` (the head settles through a microtask). */
+  #early: Buffer[] | undefined;
+  #state: 'open' | 'end' | 'error' = 'open';
+  #abortRequested = false;
+
+  constructor() {
+    this.head = new Promise<boolean>((resolve) => {
+      this.#settleHead = resolve;
+    });
+  }
+
+  get settled(): boolean {
+    return this.#state !== 'open';
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#abortRequested) controller.abort(ABORTED);
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return; // 1xx informational heads are not the answer
+    this.statusCode = statusCode;
+    this.headers = headers;
+    this.#settleHead?.(true);
+    this.#settleHead = undefined;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#sink === undefined) {
+      this.#early ??= [];
+      this.#early.push(chunk);
+    } else if (!this.#sink.data(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.#state = 'end';
+    if (this.#sink !== undefined) this.#sink.end();
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController | undefined, _err: Error): void {
+    if (this.#state !== 'open') return;
+    this.#state = 'error';
+    if (this.#settleHead !== undefined) {
+      this.#settleHead(false);
+      this.#settleHead = undefined;
+      return;
+    }
+    if (this.#sink !== undefined) this.#sink.error();
+  }
+
+  /** Starts delivering the body to `sink`, first what arrived before it was attached. */
+  attach(sink: BodySink): void {
+    this.#sink = sink;
+    const early = this.#early;
+    this.#early = undefined;
+    if (early !== undefined)
+      for (const chunk of early) if (!this.#sink.data(chunk)) this.#controller?.pause();
+    if (this.#state === 'end') sink.end();
+    else if (this.#state === 'error') sink.error();
+  }
+
+  /** Lets a paused body flow again (the sink's destination drained). */
+  resume(): void {
+    this.#controller?.resume();
+  }
+
+  /** Drops the exchange: nothing more is wanted from the upstream. A no-op once it has ended. */
+  abort(): void {
+    if (this.#state !== 'open') return;
+    this.#abortRequested = true;
+    if (this.#controller !== undefined) this.#controller.abort(ABORTED);
+    // Still queued for a connection: fail now; the request is dropped once a connection takes it.
+    else this.onResponseError(undefined, ABORTED);
+  }
+
+  /** The whole body up to `cap` bytes; past the cap the exchange is dropped. */
+  readCapped(cap: number): Promise<{ bytes: Buffer; end: CappedEnd }> {
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = (end: CappedEnd): void => resolve({ bytes: Buffer.concat(chunks, size), end });
+      this.attach({
+        data: (chunk) => {
+          if (size + chunk.length > cap) {
+            this.#sink = IGNORE;
+            this.abort();
+            done('oversize');
+            return true;
+          }
+          size += chunk.length;
+          chunks.push(chunk);
+          return true;
+        },
+        end: () => done('complete'),
+        error: () => done('failed'),
+      });
+    });
+  }
+
+  /** Reads and discards the body (keeps the connection reusable when the body is small). */
+  discard(): void {
+    this.attach(IGNORE);
+  }
+}
+
+/** How reading a capped body ended: whole, cut at the cap, or failed in transit. */
+export type CappedEnd = 'complete' | 'oversize' | 'failed';
+
+const IGNORE: BodySink = { data: () => true, end: () => {}, error: () => {} };
