@@ -87,9 +87,6 @@ export async function startGateway(
       resolve();
     });
   });
-  // The request path's heavier modules and the probers load after the bind (G-CFG-31).
-  startRuntime();
-  dual?.enableHttp2().catch(() => line('error', 'HTTP/2 support failed to load'));
   const address = listening.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.listen.port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
@@ -98,6 +95,12 @@ export async function startGateway(
     line('info', `busbar listening on ${url}${config.tls?.clientCaFile !== undefined ? ' (mtls)' : ''}`);
   if (config.embeddedDefault && !opts.quiet)
     for (const text of embeddedDefaultBanner(config, url)) process.stderr.write(`${text}\n`);
+  // The request path's heavier modules, the probers and HTTP/2 load once the bind is announced
+  // (G-CFG-31), in steps that let early requests through (server/runtime.ts).
+  setImmediate(() => {
+    startRuntime();
+    dual?.enableHttp2().catch(() => line('error', 'HTTP/2 support failed to load'));
+  });
 
   const close = async (): Promise<void> => {
     for (const prober of (await runtime).probers) prober.stop();
