@@ -38,6 +38,7 @@ import {
   sleep,
   startMinimalProxy,
   startMock,
+  startNodeFloor,
 } from './lib/processes.ts';
 import { profileMarkdown, summarize } from './lib/profile.ts';
 import { machineLine, markdown, soakMarkdown, targetsTable } from './lib/report.ts';
@@ -324,6 +325,7 @@ async function fullRun(settings: Settings, warm: (typeof WARMUP)['full']): Promi
     // Cold start first, while nothing else is running (G-PERF-3: busbar with its 20-model config).
     log(`cold start: ${settings.coldStartRuns} spawns each (+1 discarded)`);
     const starters: Record<string, () => Promise<Running>> = {
+      'node-floor': startNodeFloor,
       mock: () => startMock(mockArgs),
       'minimal-proxy': () => startMinimalProxy(mock.port),
       busbar: () => startBusbar('busbar', mock.port),
@@ -358,8 +360,11 @@ async function fullRun(settings: Settings, warm: (typeof WARMUP)['full']): Promi
       }
       live.set(v.key, { running, token: ready.token });
     }
+    const floor = await startNodeFloor();
     await sleep(1000);
     for (const [key, l] of live) proc(key).idleRssMiB = toMiB(rssBytesOf(processTree(l.running.pid)));
+    proc('node-floor').idleRssMiB = toMiB(rssBytesOf([floor.pid]));
+    await floor.stop();
 
     const rows: Array<{ row: Row; result: RowResult; live: Live }> = [];
     for (const row of ROWS) {

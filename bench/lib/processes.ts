@@ -174,6 +174,19 @@ export function startMinimalProxy(upstreamPort: number): Promise<Running> {
   });
 }
 
+/**
+ * The floor of any Node server on this machine: a bare `node:http` server in plain JavaScript
+ * (no TypeScript, no packages), answering 200 to everything. Cold start and idle RSS only.
+ */
+const NODE_FLOOR_SERVER =
+  "require('node:http').createServer((q, r) => r.end('ok')).listen(0, '127.0.0.1', function () {" +
+  " process.stdout.write(JSON.stringify({ port: this.address().port }) + '\\n'); });" +
+  " process.on('SIGTERM', () => process.exit(0));";
+
+export function startNodeFloor(): Promise<Running> {
+  return spawnServer({ name: 'node-floor', args: ['-e', NODE_FLOOR_SERVER], announce: 'stdout-json' });
+}
+
 export interface GatewayFiles {
   readonly configYaml: string;
   readonly providersYaml: string;

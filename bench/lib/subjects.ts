@@ -98,6 +98,13 @@ export const VARIANTS: readonly Variant[] = [
   { key: 'minimal-proxy', start: (mockPort) => startMinimalProxy(mockPort), ready: tokenReady },
   { key: 'busbar', start: (mockPort) => startBusbar('busbar', mockPort), ready: tokenReady },
   {
+    // The cross-protocol row has a process of its own, so every process measured under load has
+    // served one row, as the minimal proxy has (V8 sizes the young generation by what it served).
+    key: 'busbar-xproto',
+    start: (mockPort) => startBusbar('busbar-xproto', mockPort),
+    ready: tokenReady,
+  },
+  {
     // Governance on: every inference request needs a virtual key minted through the admin API
     // (G-GOV-1, G-ADM-7). Until the gateway implements it, the mint fails and the row is skipped.
     key: 'busbar-governance',
@@ -186,7 +193,7 @@ export const ROWS: readonly Row[] = [
   {
     id: 'busbar-xproto',
     label: 'Busbar, OpenAI → Anthropic',
-    process: 'busbar',
+    process: 'busbar-xproto',
     shape: 'openai',
     model: 'xp',
     baseline: 'direct-anthropic',
