@@ -57,6 +57,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.#sink === undefined) {
       this.#early ??= [];
       this.#early.push(chunk);
+      // Nothing reads yet: hold the upstream rather than buffer without bound.
+      controller.pause();
     } else if (!this.#sink.data(chunk)) controller.pause();
   }
 
@@ -81,10 +83,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#sink = sink;
     const early = this.#early;
     this.#early = undefined;
-    if (early !== undefined)
-      for (const chunk of early) if (!this.#sink.data(chunk)) this.#controller?.pause();
+    let flowing = true;
+    if (early !== undefined) for (const chunk of early) flowing = this.#sink.data(chunk) && flowing;
     if (this.#state === 'end') sink.end();
     else if (this.#state === 'error') sink.error();
+    else if (flowing) this.#controller?.resume();
   }
 
   /** Lets a paused body flow again (the sink's destination drained). */
