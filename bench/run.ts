@@ -82,7 +82,7 @@ const FULL: Settings = {
   latencyMs: 2000,
   ttfbMs: 1500,
   throughputRequests: 8000,
-  loadMs: 6000,
+  loadMs: 20_000,
   slowMs: 3000,
   slowConcurrency: 32,
   coldStartRuns: 7,
