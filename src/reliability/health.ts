@@ -69,6 +69,8 @@ export class HealthProber {
       deadline: Date.now() + timeoutMs,
       bodyTimeoutMs: timeoutMs,
     });
+    // The whole probe, error body included, ends by the timeout (a slow drip cannot hold it).
+    const timer = setTimeout(() => res.abort(), timeoutMs);
     try {
       if (!(await res.head)) return { kind: 'transient', retryAfter: undefined };
       const status = res.statusCode;
@@ -95,6 +97,8 @@ export class HealthProber {
       }
     } catch {
       return { kind: 'transient', retryAfter: undefined };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
