@@ -81,7 +81,9 @@ describe('reliability: concurrency', () => {
   it('500 parallel requests with a tripping lane: none lost, none answered twice, single-flight probe, permits back', async () => {
     const trippy = f.mock('trippy');
     const healthy = f.mock('healthy');
-    failRepeatedly(trippy, N, { status: 500, delayMs: 20 });
+    // The failures come back slowly enough that at least three requests reach the lane before the
+    // first one lands (the burst's connections can take tens of ms to arrive on a loaded machine).
+    failRepeatedly(trippy, N, { status: 500, delayMs: 150 });
     healthy.configure({});
 
     // Wave 1: the lane trips under load; every request is still answered once.
