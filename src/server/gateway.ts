@@ -2,7 +2,6 @@
 // banner, and drains in-flight requests on SIGINT/SIGTERM (G-CLI-8).
 
 import type { Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { Server as NetServer, Socket } from 'node:net';
 import { embeddedDefaultBanner } from '../config/default.ts';
 import type { GatewayConfig } from '../config/types.ts';
@@ -57,7 +56,9 @@ export async function startGateway(
   // Plain HTTP listens through a TCP front that also admits cleartext HTTP/2 (the Bedrock SDK's
   // default); TLS keeps ALPN at http/1.1 (G-TLS-2).
   const dual = tlsOptions === undefined ? createDualListener(handler.handle) : undefined;
-  const server: Server = dual?.http1 ?? createHttpsServer(tlsOptions!, handler.handle);
+  // node:https (and with it node:tls) is loaded only when TLS is configured.
+  const server: Server =
+    dual?.http1 ?? process.getBuiltinModule('node:https').createServer(tlsOptions!, handler.handle);
   const listening: NetServer = dual?.tcp ?? server;
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
