@@ -1,7 +1,7 @@
 // Client credential extraction (G-SEC-2) and constant-time token checks (G-SEC-3, G-SEC-5).
 
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { crypto } from '../builtins.ts';
 
 function headerText(value: string | string[] | undefined): string | undefined {
   if (typeof value !== 'string') return undefined;
@@ -49,7 +49,7 @@ export class TokenSet {
     for (const token of this.#tokens) {
       // Same work per entry whether or not the length matches: compare with itself when it does not.
       const same = token.length === candidate.length;
-      ok = (timingSafeEqual(same ? candidate : token, token) && same) || ok;
+      ok = (crypto.timingSafeEqual(same ? candidate : token, token) && same) || ok;
     }
     return ok;
   }

@@ -1,7 +1,7 @@
 // Locating and reading the two files (G-CFG-2a, G-VAL-2).
 
-import { existsSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { fs } from '../builtins.ts';
 import { ConfigError, describeFsError } from './errors.ts';
 
 /** The catalog shipped in the package root, used when no other catalog is found. */
@@ -34,7 +34,7 @@ function locate(
   }
   for (const candidate of fallbacks) {
     const path = resolve(cwd, candidate);
-    if (existsSync(path)) return { path, display: candidate, explicit: false };
+    if (fs.existsSync(path)) return { path, display: candidate, explicit: false };
   }
   return undefined;
 }
@@ -70,7 +70,7 @@ export type FileKind = 'config' | 'providers';
 /** Reads a located file; any failure is G-VAL-2. */
 export function readConfigText(kind: FileKind, location: FileLocation): string {
   try {
-    return readFileSync(location.path, 'utf8');
+    return fs.readFileSync(location.path, 'utf8');
   } catch (err) {
     const hint = kind === 'config' ? 'BUSBAR_CONFIG' : 'BUSBAR_PROVIDERS';
     throw new ConfigError(

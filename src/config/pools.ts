@@ -1,8 +1,8 @@
 // Pool resolution and validation (§1.9, G-VAL-21…35): members, breaker, failover, on_exhausted,
 // affinity and routing policy, and the frozen PoolConfig built from them.
 
-import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
+import { fs } from '../builtins.ts';
 import { checkSinkUrl, maskUrlUserinfo } from '../upstream/ssrf.ts';
 import { describeFsError } from './errors.ts';
 import type { RawModel, RawPool } from './raw.ts';
@@ -125,7 +125,7 @@ export function resolvePolicy(poolName: string, pool: RawPool, cwd: string): Pol
       } else if (hasFile) {
         const file = raw!.scriptFile!;
         try {
-          source = readFileSync(resolvePath(cwd, file), 'utf8');
+          source = fs.readFileSync(resolvePath(cwd, file), 'utf8');
         } catch (err) {
           errors.push(`${who} cannot read policy.script_file '${file}': ${describeFsError(err)}`);
         }

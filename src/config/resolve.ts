@@ -1,9 +1,9 @@
 // Turns the parsed catalog + deployment into the frozen GatewayConfig, following the startup
 // sequence of G-CFG-28 steps 7–16 and the error batching of §1.15 / G-CFG-29.
 
-import { accessSync, constants, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve as resolvePath } from 'node:path';
+import { fs } from '../builtins.ts';
 import {
   BUILTIN_METADATA_HOSTS,
   canonicalHostKey,
@@ -405,8 +405,8 @@ function checkDbDirectory(dbPath: string, cwd: string): void {
   const dir = dirname(resolvePath(cwd, dbPath));
   let problem: string | undefined;
   try {
-    if (!statSync(dir).isDirectory()) problem = `'${dir}' is not a directory`;
-    else accessSync(dir, constants.W_OK | constants.X_OK);
+    if (!fs.statSync(dir).isDirectory()) problem = `'${dir}' is not a directory`;
+    else fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
   } catch (err) {
     problem = `directory '${dir}': ${describeFsError(err)}`;
   }

@@ -1,8 +1,8 @@
 // TLS material checks (G-TLS-4) without binding anything: used by `--validate` and reusable by the
 // listener, which loads the same files once at startup.
 
-import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import { crypto, fs } from '../builtins.ts';
 import { describeFsError } from './errors.ts';
 import type { TlsConfig } from './types.ts';
 
@@ -14,7 +14,7 @@ function pemBlocks(text: string, label: (l: string) => boolean): string[] {
 
 function read(kind: string, path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return fs.readFileSync(path, 'utf8');
   } catch (err) {
     throw new Error(`cannot read TLS ${kind} '${path}': ${describeFsError(err)}`);
   }
@@ -31,7 +31,7 @@ export function checkTlsMaterial(tls: TlsConfig): string | undefined {
     if (certs.length === 0) return `TLS cert_file '${tls.certFile}' contains no certificates (expected PEM)`;
     let leaf: X509Certificate;
     try {
-      leaf = new X509Certificate(certs[0]!);
+      leaf = new crypto.X509Certificate(certs[0]!);
     } catch (err) {
       return `TLS cert_file '${tls.certFile}' contains no certificates that parse: ${errorText(err)}`;
     }
@@ -39,7 +39,7 @@ export function checkTlsMaterial(tls: TlsConfig): string | undefined {
     let key: KeyObject;
     try {
       if (keys.length === 0) throw new Error('no PEM private key block');
-      key = createPrivateKey(keys[0]!);
+      key = crypto.createPrivateKey(keys[0]!);
     } catch {
       // Never echo key parser output: it could quote key bytes.
       return `TLS key_file '${tls.keyFile}' contains no private key (expected PEM PKCS#8, PKCS#1 or SEC1)`;
@@ -52,7 +52,7 @@ export function checkTlsMaterial(tls: TlsConfig): string | undefined {
       if (cas.length === 0) return `TLS client_ca_file '${tls.clientCaFile}' contains no CA certificates`;
       for (const ca of cas) {
         try {
-          new X509Certificate(ca);
+          new crypto.X509Certificate(ca);
         } catch (err) {
           return `invalid CA certificate in TLS client_ca_file '${tls.clientCaFile}': ${errorText(err)}`;
         }

@@ -1,7 +1,7 @@
 // Unbiased random identifiers (G-SEC-52): base62 from the OS CSPRNG with rejection sampling.
 // Random bytes are drawn in blocks, so minting an id does not cost a system call each time.
 
-import { randomFillSync } from 'node:crypto';
+import { crypto } from '../builtins.ts';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const POOL = Buffer.alloc(4096);
@@ -9,7 +9,7 @@ let next = POOL.length;
 
 function randomByte(): number {
   if (next === POOL.length) {
-    randomFillSync(POOL);
+    crypto.randomFillSync(POOL);
     next = 0;
   }
   return POOL[next++]!;

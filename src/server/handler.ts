@@ -1,9 +1,9 @@
 // The request walk, top to bottom: route → auth → body → target → lane permit → dispatch
 // (in-process demo, same-protocol forward, or translation). Nothing walks back up.
 
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extractCredential, TokenSet } from '../auth/credentials.ts';
+import { crypto } from '../builtins.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { log } from '../observability/log.ts';
 import type { ProtocolEdge } from '../protocols/edge.ts';
@@ -52,7 +52,7 @@ export class RequestHandler {
     const incomingId = req.headers['x-request-id'];
     res.setHeader(
       'x-request-id',
-      typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID(),
+      typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : crypto.randomUUID(),
     );
     this.#dispatch(req, res, route, query).catch((err: unknown) => {
       log.error({ err: err instanceof Error ? err.message : String(err), path }, 'request failed');

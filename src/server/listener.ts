@@ -5,18 +5,15 @@
 
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Http2Server, Http2Session } from 'node:http2';
-import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
-import { Duplex } from 'node:stream';
-
-// An ESM import of node:http reads every export, and its lazy WebSocket getters load Node's bundled
-// fetch stack: +13 MiB RSS and tens of ms at startup. The CommonJS object reads nothing.
-const { createServer: createHttpServer } = process.getBuiltinModule('node:http');
+import type { Socket, Server as TcpServer } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { http, net, stream } from '../builtins.ts';
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
 /** A socket with `head` put back in front: http2 reads the raw handle, so unshift would be lost. */
 export function replaying(socket: Socket, head: Buffer): Duplex {
-  const duplex = new Duplex({
+  const duplex = new stream.Duplex({
     read() {
       socket.resume();
     },
@@ -90,7 +87,7 @@ class ConnectionTracker {
 }
 
 export function createDualListener(handle: RequestListener): DualListener {
-  const http1 = createHttpServer(handle);
+  const http1 = http.createServer(handle);
   const tracker = new ConnectionTracker();
   tracker.watch(http1);
   let http2: Promise<Http2Server> | undefined;
@@ -103,7 +100,7 @@ export function createDualListener(handle: RequestListener): DualListener {
     });
     return http2;
   };
-  const tcp = createTcpServer({ noDelay: true, keepAlive: true }, (socket) => {
+  const tcp = net.createServer({ noDelay: true, keepAlive: true }, (socket) => {
     let head: Buffer = Buffer.alloc(0);
     const onData = (data: Buffer): void => {
       head = head.length === 0 ? data : Buffer.concat([head, data]);

@@ -1,16 +1,15 @@
 // TLS material, loaded once at startup (§8). Every problem is one clean fatal line naming the
 // file (G-TLS-4); key bytes never appear in a message.
 
-import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { TlsOptions } from 'node:tls';
+import { crypto, fs } from '../builtins.ts';
 import type { TlsConfig } from '../config/types.ts';
 
 export class TlsConfigError extends Error {}
 
 function read(kind: string, path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return fs.readFileSync(path, 'utf8');
   } catch (err) {
     const reason = err instanceof Error && 'code' in err ? String(err.code) : 'unreadable';
     throw new TlsConfigError(`cannot read TLS ${kind} '${path}': ${reason}`);
@@ -30,8 +29,8 @@ export function loadTls(tls: TlsConfig): TlsOptions {
   if (keyPem === undefined)
     throw new TlsConfigError(`TLS key_file '${tls.keyFile}' contains no private key (expected PEM)`);
   try {
-    const leaf = new X509Certificate(certs[0]!);
-    if (!leaf.checkPrivateKey(createPrivateKey(keyPem)))
+    const leaf = new crypto.X509Certificate(certs[0]!);
+    if (!leaf.checkPrivateKey(crypto.createPrivateKey(keyPem)))
       throw new Error('private key does not match the certificate');
   } catch (err) {
     const reason = err instanceof Error ? err.message : 'invalid';
@@ -52,7 +51,7 @@ export function loadTls(tls: TlsConfig): TlsOptions {
       throw new TlsConfigError(`TLS client_ca_file '${tls.clientCaFile}' contains no CA certificates`);
     for (const ca of cas) {
       try {
-        new X509Certificate(ca);
+        new crypto.X509Certificate(ca);
       } catch (err) {
         throw new TlsConfigError(
           `invalid CA certificate in TLS client_ca_file '${tls.clientCaFile}': ${err instanceof Error ? err.message : ''}`,

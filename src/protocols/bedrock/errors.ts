@@ -1,6 +1,6 @@
 // Bedrock error answers: `{"message": …}` with the exception name in `x-amzn-errortype`.
 
-import { randomUUID } from 'node:crypto';
+import { crypto } from '../../builtins.ts';
 import type { UpstreamErrorFacts, WireError } from '../codec.ts';
 import type { ErrorKind, GatewayErrorInfo, JsonValue } from '../ir.ts';
 import { field, str } from '../json-access.ts';
@@ -27,7 +27,7 @@ export function writeBedrockError(err: GatewayErrorInfo): WireError {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'x-amzn-errortype': `${exception}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
-    'x-amzn-requestid': randomUUID(),
+    'x-amzn-requestid': crypto.randomUUID(),
   };
   // Budget exhaustion is a 400 ServiceQuotaExceededException on Bedrock (G-GOV-15).
   const status = err.kind === 'insufficient_quota' ? 400 : err.status;

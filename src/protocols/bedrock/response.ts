@@ -1,7 +1,7 @@
 // Bedrock Converse responses ↔ IR, plus the stop-reason and usage mappings the stream side shares.
 // Converse answers carry no id or model; the reader mints an id and leaves the model to the lane.
 
-import { randomUUID } from 'node:crypto';
+import { crypto } from '../../builtins.ts';
 import type { JsonObject, JsonValue, Response, StopReason, Usage } from '../ir.ts';
 import { count, field, isObject, str } from '../json-access.ts';
 import { newDocumentNames, readBlocks, writeBlocks } from './request.ts';
@@ -78,7 +78,7 @@ export function bedrockUsage(usage: Usage): JsonObject {
 export function readBedrockResponse(body: JsonValue): Response {
   const message = field(field(body, 'output'), 'message');
   return {
-    id: randomUUID(),
+    id: crypto.randomUUID(),
     model: '',
     content: readBlocks(field(message, 'content')),
     stopReason: stopFromBedrock(str(field(body, 'stopReason'))),

@@ -1,6 +1,6 @@
 // Cohere v2 chat responses ↔ IR, plus the finish-reason and usage mappings the stream side shares.
 
-import { randomUUID } from 'node:crypto';
+import { crypto } from '../../builtins.ts';
 import type { ContentBlock, JsonObject, JsonValue, Response, StopReason, Usage } from '../ir.ts';
 import { count, field, isObject, str } from '../json-access.ts';
 import { assistantContent } from './request.ts';
@@ -64,7 +64,7 @@ export function cohereUsage(usage: Usage): JsonObject {
 export function readCohereResponse(body: JsonValue): Response {
   const content: ContentBlock[] = assistantContent(field(body, 'message') ?? {});
   return {
-    id: str(field(body, 'id')) || randomUUID(),
+    id: str(field(body, 'id')) || crypto.randomUUID(),
     model: '',
     content,
     stopReason: stopFromFinish(
@@ -99,7 +99,7 @@ export function writeCohereResponse(res: Response): JsonObject {
   }
   if (content.length > 0) message.content = content;
   return {
-    id: randomUUID(),
+    id: crypto.randomUUID(),
     finish_reason: finishFromStop(res.stopReason),
     message,
     usage: cohereUsage(res.usage),

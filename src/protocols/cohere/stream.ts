@@ -1,7 +1,7 @@
 // Cohere v2 chat streams ↔ IR stream events. The streamed content delta is an OBJECT,
 // `delta.message.content = {type?, text}` (P-XLT-10), and tool-call fragments carry one call each.
 
-import { randomUUID } from 'node:crypto';
+import { crypto } from '../../builtins.ts';
 import type { StreamReader, StreamWriter } from '../codec.ts';
 import type { JsonObject, JsonValue, StopReason, StreamEvent, Usage } from '../ir.ts';
 import { count, field, isObject, str } from '../json-access.ts';
@@ -54,7 +54,7 @@ export class CohereStreamReader implements StreamReader {
   #start(id: string | undefined, out: StreamEvent[]): void {
     if (this.#started) return;
     this.#started = true;
-    out.push({ type: 'message_start', id: id || randomUUID(), model: '' });
+    out.push({ type: 'message_start', id: id || crypto.randomUUID(), model: '' });
   }
 
   #openBlock(key: string, out: StreamEvent[], start: StreamEvent & { type: 'block_start' }): number {
@@ -149,7 +149,7 @@ export class CohereStreamReader implements StreamReader {
           index: this.#next++,
           block: {
             type: 'tool_use',
-            id: str(field(call, 'id')) || randomUUID(),
+            id: str(field(call, 'id')) || crypto.randomUUID(),
             name: str(field(fn, 'name')) ?? '',
           },
         });
@@ -214,7 +214,7 @@ interface WireBlock {
 
 export class CohereStreamWriter implements StreamWriter {
   readonly contentType = 'text/event-stream';
-  #id = randomUUID();
+  #id = crypto.randomUUID();
   #started = false;
   #finished = false;
   #blocks = new Map<number, WireBlock>();
