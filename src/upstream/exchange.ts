@@ -36,10 +36,6 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     });
   }
 
-  get settled(): boolean {
-    return this.#state !== 'open';
-  }
-
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
     if (this.#abortRequested) controller.abort(ABORTED);
@@ -84,9 +80,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     const early = this.#early;
     this.#early = undefined;
     let flowing = true;
+    // `this.#sink`, not `sink`: a sink may hand over to another one (readCapped past its cap).
     if (early !== undefined) for (const chunk of early) flowing = this.#sink.data(chunk) && flowing;
-    if (this.#state === 'end') sink.end();
-    else if (this.#state === 'error') sink.error();
+    if (this.#state === 'end') this.#sink.end();
+    else if (this.#state === 'error') this.#sink.error();
     else if (flowing) this.#controller?.resume();
   }
 
