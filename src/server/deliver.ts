@@ -84,7 +84,11 @@ class RelaySink implements BodySink {
   readonly #tap: UsageTap;
   readonly ended: Promise<'end' | 'error'>;
   #settle: (how: 'end' | 'error') => void = () => {};
-  readonly #onDrain = (): void => this.#upstream.resume();
+  #waiting = false;
+  readonly #onDrain = (): void => {
+    this.#waiting = false;
+    this.#upstream.resume();
+  };
 
   constructor(res: InferenceContext['res'], upstream: UpstreamExchange, tap: UsageTap) {
     this.#res = res;
@@ -97,8 +101,11 @@ class RelaySink implements BodySink {
 
   data(chunk: Buffer): boolean {
     this.#tap.push(chunk);
-    if (this.#res.write(chunk)) return true;
-    this.#res.once('drain', this.#onDrain);
+    if (this.#res.write(chunk) && !this.#waiting) return true;
+    if (!this.#waiting) {
+      this.#waiting = true;
+      this.#res.once('drain', this.#onDrain);
+    }
     return false;
   }
 

@@ -117,6 +117,15 @@ describe('a client that leaves mid-request', () => {
   const chat = (model: string, stream: boolean): string =>
     JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'hi' }] });
 
+  /** The upstream saw its request dropped, the permit is back, and no upstream failure was counted. */
+  async function leftCleanly(model: string, closedBefore: number): Promise<void> {
+    await until(() => upstream.closedEarly() > closedBefore, `upstream sees the ${model} request closed`);
+    await until(async () => (await lane(model)).inflight === 0, `${model} permit released`);
+    const stats = await lane(model);
+    assert.equal(stats.err, 0);
+    assert.equal(stats.streak, 0);
+  }
+
   /** With max_concurrent 1, a served follow-up proves the permit came back. */
   async function servedAfterwards(): Promise<void> {
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
@@ -134,21 +143,13 @@ describe('a client that leaves mid-request', () => {
   it('while the upstream has not answered: the upstream request is dropped, the permit returns', async () => {
     const closed = upstream.closedEarly();
     await leave(gw.url, '/v1/chat/completions', openai, chat('hold', false), { afterMs: 300 });
-    await until(() => upstream.closedEarly() > closed, 'upstream sees the held request closed');
-    await until(async () => (await lane('hold')).inflight === 0, 'hold permit released');
-    const stats = await lane('hold');
-    assert.equal(stats.err, 0);
-    assert.equal(stats.streak, 0);
+    await leftCleanly('hold', closed);
   });
 
   it('during a relayed stream: the upstream stream is cut, nothing is counted as an upstream failure', async () => {
     const closed = upstream.closedEarly();
     await leave(gw.url, '/v1/chat/completions', openai, chat('live', true), { firstBytes: true });
-    await until(() => upstream.closedEarly() > closed, 'upstream sees its stream closed');
-    await until(async () => (await lane('live')).inflight === 0, 'live permit released');
-    const stats = await lane('live');
-    assert.equal(stats.err, 0);
-    assert.equal(stats.streak, 0);
+    await leftCleanly('live', closed);
     await servedAfterwards();
   });
 
@@ -166,11 +167,7 @@ describe('a client that leaves mid-request', () => {
       }),
       { firstBytes: true },
     );
-    await until(() => upstream.closedEarly() > closed, 'upstream sees its stream closed');
-    await until(async () => (await lane('live')).inflight === 0, 'live permit released');
-    const stats = await lane('live');
-    assert.equal(stats.err, 0);
-    assert.equal(stats.streak, 0);
+    await leftCleanly('live', closed);
     await servedAfterwards();
   });
 });
