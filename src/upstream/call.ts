@@ -39,27 +39,34 @@ export function callUpstream(origins: OriginPools, call: UpstreamCall): Upstream
     if (typeof value === 'string') headers = { ...headers, [name]: value };
   }
   const path = target.path(call.stream, call.sse);
-  const send = (sent: Record<string, string>): void => {
-    origins.get(target.origin).dispatch(
-      {
-        path,
-        method: 'POST',
-        headers: sent,
-        body: call.body,
-        headersTimeout: Math.max(1000, call.deadline - Date.now()),
-        bodyTimeout: call.bodyTimeoutMs ?? STREAM_TIMEOUT_MS,
-      },
-      exchange,
-    );
-  };
   if (target.signer !== undefined && own) {
     target.signer.sign(path, { ...headers }, call.body).then(
-      (signed) => send({ ...headers, ...signed }),
+      (signed) => send(origins, call, path, { ...headers, ...signed }, exchange),
       (err: unknown) =>
         exchange.onResponseError(undefined, err instanceof Error ? err : new Error(String(err))),
     );
   } else {
-    send(headers);
+    send(origins, call, path, headers, exchange);
   }
   return exchange;
+}
+
+function send(
+  origins: OriginPools,
+  call: UpstreamCall,
+  path: string,
+  headers: Record<string, string>,
+  exchange: UpstreamExchange,
+): void {
+  origins.get(call.lane.upstream.origin).dispatch(
+    {
+      path,
+      method: 'POST',
+      headers,
+      body: call.body,
+      headersTimeout: Math.max(1000, call.deadline - Date.now()),
+      bodyTimeout: call.bodyTimeoutMs ?? STREAM_TIMEOUT_MS,
+    },
+    exchange,
+  );
 }
