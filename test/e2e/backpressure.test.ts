@@ -4,9 +4,8 @@
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { type Gateway, startGateway } from '../support/gateway-process.ts';
+import { type Gateway, gatewayInFrontOf } from '../support/gateway-process.ts';
 
 const MiB = 1024 * 1024;
 /** What the upstream offers: far more than the socket buffers between it and the client can hold. */
@@ -75,18 +74,7 @@ describe('backpressure from a slow client', () => {
   const upstream = floodingUpstream();
   let gw: Gateway;
   before(async () => {
-    await new Promise<void>((r) => upstream.server.listen(0, '127.0.0.1', r));
-    const { port } = upstream.server.address() as AddressInfo;
-    gw = await startGateway({
-      providersYaml: `flood:\n  protocol: openai\n  base_url: http://127.0.0.1:${port}\n`,
-      configYaml: [
-        'listen: 127.0.0.1:0',
-        'auth:\n  mode: token\n  client_tokens: [bp-token]',
-        'providers:\n  flood:\n    api_key_env: BP_TEST_KEY',
-        'models:\n  flood-model:\n    provider: flood\n    max_concurrent: 4',
-      ].join('\n'),
-      env: { BP_TEST_KEY: 'sk-bp' },
-    });
+    gw = await gatewayInFrontOf(upstream.server, { token: 'bp-token', models: { 'flood-model': 4 } });
   });
   after(async () => {
     await gw?.stop();

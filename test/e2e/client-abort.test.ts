@@ -5,9 +5,8 @@
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { type Gateway, startGateway } from '../support/gateway-process.ts';
+import { type Gateway, gatewayInFrontOf } from '../support/gateway-process.ts';
 
 const TOKEN = 'abort-token';
 
@@ -86,20 +85,7 @@ describe('a client that leaves mid-request', () => {
   const upstream = upstreamServer();
   let gw: Gateway;
   before(async () => {
-    await new Promise<void>((r) => upstream.server.listen(0, '127.0.0.1', r));
-    const { port } = upstream.server.address() as AddressInfo;
-    gw = await startGateway({
-      providersYaml: `up:\n  protocol: openai\n  base_url: http://127.0.0.1:${port}\n`,
-      configYaml: [
-        'listen: 127.0.0.1:0',
-        `auth:\n  mode: token\n  client_tokens: [${TOKEN}]`,
-        'providers:\n  up:\n    api_key_env: ABORT_TEST_KEY',
-        'models:',
-        '  live: { provider: up, max_concurrent: 1 }',
-        '  hold: { provider: up, max_concurrent: 1 }',
-      ].join('\n'),
-      env: { ABORT_TEST_KEY: 'sk-abort' },
-    });
+    gw = await gatewayInFrontOf(upstream.server, { token: TOKEN, models: { live: 1, hold: 1 } });
   });
   after(async () => {
     await gw?.stop();

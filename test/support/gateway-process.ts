@@ -2,6 +2,8 @@
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -185,4 +187,29 @@ export function runCli(args: string[], files: GatewayFiles = {}): CliResult {
   } finally {
     run.cleanup();
   }
+}
+
+/**
+ * A test's own OpenAI-shaped upstream `server`, bound on loopback, behind a gateway with token
+ * auth: one provider `up` and the given models with their `max_concurrent`.
+ */
+export async function gatewayInFrontOf(
+  server: Server,
+  opts: { token: string; models: Readonly<Record<string, number>> },
+): Promise<Gateway> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return startGateway({
+    providersYaml: `up:\n  protocol: openai\n  base_url: http://127.0.0.1:${port}\n`,
+    configYaml: [
+      'listen: 127.0.0.1:0',
+      `auth:\n  mode: token\n  client_tokens: [${opts.token}]`,
+      'providers:\n  up:\n    api_key_env: UPSTREAM_TEST_KEY',
+      'models:',
+      ...Object.entries(opts.models).map(
+        ([name, max]) => `  ${name}: { provider: up, max_concurrent: ${max} }`,
+      ),
+    ].join('\n'),
+    env: { UPSTREAM_TEST_KEY: 'sk-test' },
+  });
 }
