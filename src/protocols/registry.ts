@@ -17,3 +17,16 @@ export const EDGES: Readonly<Record<Protocol, ProtocolEdge>> = {
   cohere: cohereEdge,
   bedrock: bedrockEdge,
 };
+
+/**
+ * Each protocol's codec module, for loading the codecs one at a time after the bind (each import
+ * compiles its modules synchronously; server/runtime.ts yields between them).
+ */
+export const CODEC_MODULES: readonly string[] = [
+  './openai/index.ts',
+  './responses/index.ts',
+  './anthropic/index.ts',
+  './gemini/index.ts',
+  './cohere/index.ts',
+  './bedrock/index.ts',
+].map((file) => new URL(file, import.meta.url).href);

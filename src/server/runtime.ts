@@ -6,6 +6,7 @@
 
 import type { Pool } from 'undici';
 import { line, loadStructuredLogger } from '../observability/log.ts';
+import { CODEC_MODULES } from '../protocols/registry.ts';
 import type { Failover } from '../reliability/failover.ts';
 import type { HealthProber } from '../reliability/health.ts';
 import type { Targets } from '../routing/targets.ts';
@@ -25,20 +26,6 @@ export interface Runtime {
  */
 const UNDICI_POOL = 'undici/lib/dispatcher/pool.js';
 
-/**
- * The request path's module graph, loaded a piece at a time (one protocol's codec, then the core
- * that needs them all): each import compiles its modules synchronously, and one import of the
- * whole graph measured a 45–65 ms block of the event loop.
- */
-const REQUEST_PATH_PIECES = [
-  '../protocols/openai/index.ts',
-  '../protocols/responses/index.ts',
-  '../protocols/anthropic/index.ts',
-  '../protocols/gemini/index.ts',
-  '../protocols/cohere/index.ts',
-  '../protocols/bedrock/index.ts',
-] as const;
-
 /** Lets requests that already arrived be answered between two synchronous module loads. */
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -46,7 +33,9 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 export async function loadRuntime(targets: Targets): Promise<Runtime> {
   const { default: PoolClass } = (await import(UNDICI_POOL)) as { default: typeof Pool };
   targets.origins.use(PoolClass);
-  for (const piece of REQUEST_PATH_PIECES) {
+  // One codec at a time, then the core that needs them all: one import of the whole graph measured
+  // a 45–65 ms block of the event loop.
+  for (const piece of CODEC_MODULES) {
     await yieldToLoop();
     await import(piece);
   }
