@@ -3,7 +3,7 @@
 import cluster from 'node:cluster';
 import { parseCli, USAGE, versionLine } from './cli.ts';
 import { ConfigError, loadGatewayConfig, printMetadataBlocklist } from './config/index.ts';
-import { line } from './observability/log.ts';
+import { line } from './log.ts';
 
 async function main(): Promise<number | undefined> {
   const cli = parseCli(process.argv.slice(2));

@@ -2,8 +2,8 @@
 // `--print-metadata-blocklist` helper. Fatal problems are thrown as ConfigError (G-CFG-29).
 
 import pkg from '../../package.json' with { type: 'json' };
-import { line } from '../observability/log.ts';
-import { BUILTIN_METADATA_HOSTS } from '../upstream/ssrf.ts';
+import { line } from '../log.ts';
+import { BUILTIN_METADATA_HOSTS } from '../net/ssrf.ts';
 import { embeddedDefault } from './default.ts';
 import { fileLabel, locateCatalog, locateDeployment, readConfigText } from './files.ts';
 import { interpolate } from './interpolate.ts';

@@ -1,6 +1,6 @@
 // `listen` parsing (G-CFG-15): `host:port`, `[ipv6]:port`, or a bare host (port 8080).
 
-import { parseIPv6 } from '../upstream/ssrf.ts';
+import { parseIPv6 } from '../net/ssrf.ts';
 import type { ListenAddress } from './types.ts';
 
 export const DEFAULT_LISTEN = '0.0.0.0:8080';

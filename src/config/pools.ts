@@ -3,7 +3,7 @@
 
 import { resolve as resolvePath } from 'node:path';
 import { fs } from '../builtins.ts';
-import { checkSinkUrl, maskUrlUserinfo } from '../upstream/ssrf.ts';
+import { checkSinkUrl, maskUrlUserinfo } from '../net/ssrf.ts';
 import { describeFsError } from './errors.ts';
 import type { RawModel, RawPool } from './raw.ts';
 import type {

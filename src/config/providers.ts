@@ -8,7 +8,7 @@ import {
   isMetadataHostBlocked,
   type MetadataPolicy,
   maskUrlUserinfo,
-} from '../upstream/ssrf.ts';
+} from '../net/ssrf.ts';
 import type { RawActivation, RawCatalogEntry, RawHealth } from './raw.ts';
 import { redactSecrets } from './redact.ts';
 import { ERROR_CLASSES, type ErrorClass, type HealthConfig, type ProviderConfig } from './types.ts';

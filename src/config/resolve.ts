@@ -10,7 +10,7 @@ import {
   checkSinkUrl,
   type MetadataPolicy,
   maskUrlUserinfo,
-} from '../upstream/ssrf.ts';
+} from '../net/ssrf.ts';
 import { ConfigError, describeFsError } from './errors.ts';
 import { DEFAULT_LISTEN, parseListen } from './listen.ts';
 import {

@@ -1,7 +1,7 @@
 // The in-flight failover loop (G-FO-1…15) and exhaustion (G-FO-20…23): pick a lane, attempt it,
 // and on a transient failure try the next one, all before the first byte reaches the client.
 
-import { log } from '../observability/log.ts';
+import { log } from '../log.ts';
 import type { Lane } from '../routing/lane.ts';
 import { type Picked, PickRequest, pickLane, pickMember, takePermit } from '../routing/pick.ts';
 import type { Member, RouteTarget, Targets } from '../routing/targets.ts';

@@ -1,7 +1,7 @@
 // Active health probing (G-HLT-1…6): one background loop per probing lane sends the protocol's
 // one-token request with the lane's own key and feeds the outcome to every cell of the lane.
 
-import { line } from '../observability/log.ts';
+import { line } from '../log.ts';
 import { CODECS } from '../protocols/codecs.ts';
 import type { JsonValue } from '../protocols/ir.ts';
 import type { Lane } from '../routing/lane.ts';

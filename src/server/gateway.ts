@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
 import { embeddedDefaultBanner } from '../config/default.ts';
 import type { GatewayConfig } from '../config/types.ts';
-import { line, log } from '../observability/log.ts';
+import { line, log } from '../log.ts';
 import { Targets } from '../routing/targets.ts';
 import { RequestHandler } from './handler.ts';
 import { createDualListener } from './listener.ts';

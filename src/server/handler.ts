@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extractCredential, TokenSet } from '../auth/credentials.ts';
 import { crypto } from '../builtins.ts';
 import type { GatewayConfig } from '../config/types.ts';
-import { log } from '../observability/log.ts';
+import { log } from '../log.ts';
 import type { ProtocolEdge } from '../protocols/edge.ts';
 import { EDGES } from '../protocols/registry.ts';
 import type { Resolution, Targets } from '../routing/targets.ts';

@@ -5,7 +5,7 @@
 // request path only.
 
 import type { Pool } from 'undici';
-import { line, loadStructuredLogger } from '../observability/log.ts';
+import { line, loadStructuredLogger } from '../log.ts';
 import { CODEC_MODULES } from '../protocols/registry.ts';
 import type { Failover } from '../reliability/failover.ts';
 import type { HealthProber } from '../reliability/health.ts';

@@ -2,7 +2,7 @@
 // Breaker, round-robin, permit and budget state is per process; each worker is a full gateway.
 
 import cluster, { type Worker } from 'node:cluster';
-import { line } from '../observability/log.ts';
+import { line } from '../log.ts';
 
 /** Runs in the primary: forks the workers, reports once all listen, replaces crashed ones. */
 export function superviseWorkers(count: number): void {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import pkg from '../../package.json' with { type: 'json' };
 import { parseCli, USAGE, versionLine } from '../../src/cli.ts';
-import { BUILTIN_METADATA_HOSTS } from '../../src/upstream/ssrf.ts';
+import { BUILTIN_METADATA_HOSTS } from '../../src/net/ssrf.ts';
 import { BASE, CONCURRENT, run } from './helpers.ts';
 
 /** A config that would fail to load: proves a flag never touched files or the environment. */

@@ -17,7 +17,7 @@ import {
   parseHostAddress,
   parseIPv4Loose,
   parseIPv6,
-} from '../../src/upstream/ssrf.ts';
+} from '../../src/net/ssrf.ts';
 
 const DEFAULT_POLICY: MetadataPolicy = { blocked: [], allow: [], allowAll: false };
 const IMDS = 0xa9fea9fe;
