@@ -1,7 +1,6 @@
 // Provider activation: merge a catalog entry with its deployment block (§1.7), validate the result
 // (G-VAL-7, 14–20) and build the frozen ProviderConfig with its key read once (G-CFG-21).
 
-import { isProtocol, PROTOCOLS, type Protocol } from '../protocols/names.ts';
 import {
   checkProviderUrl,
   extractHost,
@@ -9,6 +8,7 @@ import {
   type MetadataPolicy,
   maskUrlUserinfo,
 } from '../net/ssrf.ts';
+import { isProtocol, PROTOCOLS, type Protocol } from '../protocols/names.ts';
 import type { RawActivation, RawCatalogEntry, RawHealth } from './raw.ts';
 import { redactSecrets } from './redact.ts';
 import { ERROR_CLASSES, type ErrorClass, type HealthConfig, type ProviderConfig } from './types.ts';
