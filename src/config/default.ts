@@ -2,9 +2,10 @@
 // only, no auth, one model per shipped provider whose conventional key variable is set, and the
 // in-process `demo` model so the first request works offline.
 
+import { DEMO_PROTOCOL } from '../protocols/names.ts';
 import type { RawActivation, RawCatalogEntry, RawDeployment, RawModel } from './raw.ts';
 import type { BuiltinModel } from './resolve.ts';
-import type { GatewayConfig, ProviderConfig } from './types.ts';
+import type { GatewayConfig, InProcessUpstream, ProviderConfig } from './types.ts';
 
 export const EMBEDDED_DEFAULT_LISTEN = '127.0.0.1:8080';
 export const DEMO_MODEL = 'demo';
@@ -47,7 +48,7 @@ function awsRegion(env: NodeJS.ProcessEnv): string {
 /** The in-process demo provider: no upstream is ever contacted for it. */
 export const DEMO_PROVIDER: ProviderConfig = Object.freeze({
   name: 'demo',
-  protocol: 'openai',
+  protocol: DEMO_PROTOCOL,
   baseUrl: 'http://127.0.0.1',
   path: undefined,
   auth: 'bearer',
@@ -56,7 +57,11 @@ export const DEMO_PROVIDER: ProviderConfig = Object.freeze({
   allowMetadataHosts: Object.freeze([]),
   apiKeyEnv: '',
   apiKey: '',
-  builtin: 'demo',
+  inProcess: Object.freeze({
+    // The echo code and the codecs it writes with load on the first demo request, not at startup.
+    answer: async (call: Parameters<InProcessUpstream['answer']>[0]) =>
+      (await import('../protocols/demo.ts')).answerDemoCall(DEMO_PROTOCOL, call),
+  }),
 });
 
 export interface EmbeddedDefault {
@@ -139,7 +144,7 @@ export function embeddedDefaultBanner(config: GatewayConfig, baseUrl: string): s
     'live models:',
   ];
   for (const m of config.models.values()) {
-    const where = m.provider.builtin
+    const where = m.provider.inProcess
       ? 'built-in, answered in-process (no upstream, no key)'
       : `${m.provider.name} (${m.provider.baseUrl})`;
     lines.push(`  ${m.name.padEnd(width)}${where}`);

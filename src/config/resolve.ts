@@ -263,7 +263,7 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
         contextMax: contextMax.get(name),
       }),
     );
-    const where = provider.builtin ? 'in-process' : provider.baseUrl;
+    const where = provider.inProcess ? 'in-process' : provider.baseUrl;
     emit('info', `  model ${name} via ${provider.name} (${where}) max ${maxConcurrent}`);
   };
   for (const [name, m] of d.models) {

@@ -41,8 +41,24 @@ export interface ProviderConfig {
   readonly apiKeyEnv: string;
   /** The key variable's value, read once at startup ('' when unset). Never logged. */
   readonly apiKey: string;
-  /** Set only for the embedded default's in-process demo provider: no upstream is contacted. */
-  readonly builtin?: 'demo';
+  /** An upstream answered inside the process (the embedded default's demo): no network is used. */
+  readonly inProcess?: InProcessUpstream;
+}
+
+/** One upstream answer produced in-process, in the provider's own wire protocol. */
+export interface InProcessAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly chunks: readonly (string | Uint8Array)[];
+}
+
+export interface InProcessUpstream {
+  /** Answers one upstream call for `model`, with the body as the gateway would send it. */
+  answer(call: {
+    readonly model: string;
+    readonly stream: boolean;
+    readonly body: Uint8Array;
+  }): Promise<InProcessAnswer>;
 }
 
 export interface ModelConfig {

@@ -21,8 +21,8 @@ export interface UpstreamErrorFacts {
 }
 
 export interface StreamWriterOptions {
-  /** Gemini only: SSE (`alt=sse`) versus one incrementally written JSON array. */
-  readonly sse?: boolean;
+  /** A stream framing the protocol declares (its edge's `streamFramings`); undefined = its default. */
+  readonly framing?: string;
   /**
    * OpenAI Chat only: end with the usage chunk (empty `choices`) that `stream_options.include_usage`
    * asks for. Default true; pass false when the client did not ask, for clients that index choices[0].

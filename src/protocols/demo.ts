@@ -1,8 +1,11 @@
-// The built-in `demo` model: a deterministic echo answered in-process, expressed in the IR so
-// every protocol's own writer renders it (streaming and not). It lets a first request work offline.
+// The built-in `demo` model: a deterministic echo answered in-process, as an upstream speaking one
+// protocol's own wire format. The gateway reaches it like any other upstream (relay or translation),
+// so every ingress protocol gets it natively. It lets a first request work offline.
 
+import { CODECS } from './codecs.ts';
 import { mintId } from './ids.ts';
-import type { Request, Response, StreamEvent, Usage } from './ir.ts';
+import type { JsonObject, Request, Response, StreamEvent, Usage } from './ir.ts';
+import type { Protocol } from './names.ts';
 
 const GREETING = "Hello from Busbar's demo model.";
 
@@ -74,4 +77,42 @@ export function demoStream(req: Request, model: string): StreamEvent[] {
     { type: 'message_stop' },
   );
   return events;
+}
+
+/** One in-process upstream answer: status, headers and the body's chunks. */
+export interface DemoAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly chunks: readonly (string | Uint8Array)[];
+}
+
+/** The demo model answering one upstream call written in `protocol`. */
+export function answerDemoCall(
+  protocol: Protocol,
+  call: { readonly model: string; readonly stream: boolean; readonly body: Uint8Array },
+): DemoAnswer {
+  const codec = CODECS[protocol];
+  let request: Request;
+  try {
+    const body = JSON.parse(Buffer.from(call.body).toString()) as JsonObject;
+    request = codec.readRequest(body, { model: call.model, stream: call.stream });
+  } catch {
+    const wire = codec.writeError({
+      kind: 'invalid_request_error',
+      status: 400,
+      message: 'The request body is not a valid request for this API.',
+    });
+    return { status: wire.status, headers: wire.headers, chunks: [wire.body] };
+  }
+  if (!call.stream) {
+    const body = JSON.stringify(codec.writeResponse(demoResponse(request, call.model)));
+    return { status: 200, headers: { 'content-type': 'application/json' }, chunks: [body] };
+  }
+  // Usage rides at the end only where the caller asked for it, as a real upstream does.
+  const writer = codec.newStreamWriter(
+    request.includeUsage === undefined ? {} : { includeUsage: request.includeUsage },
+  );
+  const chunks = demoStream(request, call.model).map((event) => writer.write(event));
+  chunks.push(writer.end());
+  return { status: 200, headers: { 'content-type': writer.contentType }, chunks };
 }

@@ -15,8 +15,11 @@ export interface ProtocolEdge {
   readonly modelIn: 'body' | 'path';
   /** Whether the upstream body names the model (Anthropic does although its ingress is path-model). */
   readonly bodyNamesModel: boolean;
-  /** Upstream path (appended to base_url) for `model`; `sse` selects Gemini's SSE framing. */
-  egressPath(model: string, stream: boolean, sse: boolean): string;
+  /**
+   * Upstream path (appended to base_url) for `model`; `framing` is one of `streamFramings`, or
+   * undefined for the protocol's default.
+   */
+  egressPath(model: string, stream: boolean, framing: string | undefined): string;
   /** The one native credential header set for `key` (P-GEN-4); `apiKeyStyle` is `auth: api-key`. */
   credentialHeaders(key: string, apiKeyStyle: boolean): Readonly<Record<string, string>>;
   /** Headers sent on every upstream call regardless of credential (e.g. `anthropic-version`). */
@@ -26,6 +29,10 @@ export interface ProtocolEdge {
   readonly usesSigV4: boolean;
   /** `Accept` for a streamed upstream answer. */
   readonly streamAccept: string;
+  /** Stream framings a client may choose besides the default (opaque to the core). */
+  readonly streamFramings: readonly string[];
+  /** The framing asked of this protocol's upstream on a translated hop; undefined = the default. */
+  readonly translatedStreamFraming: string | undefined;
   writeError(err: GatewayErrorInfo): WireError;
   readError(
     status: number,

@@ -195,13 +195,3 @@ export class BreakerCell {
     this.probeInFlight = false;
   }
 }
-
-/** A transient failure of an organic attempt: the cell's breaker and the lane's `err` (G-BRK-8). */
-export function recordTransientFailure(
-  lane: { err: number },
-  cell: BreakerCell,
-  retryAfter?: number,
-): boolean {
-  lane.err++;
-  return cell.recordFailure(retryAfter);
-}

@@ -1,13 +1,29 @@
 // Active health probing (G-HLT-1…6): one background loop per probing lane sends the protocol's
-// one-token request with the lane's own key and feeds the outcome to every cell of the lane.
+// one-token request with the lane's own key and feeds the outcome to every cell of the lane and
+// to its ledger account (probes are not requests: they never pass the request finish).
 
+import type { ModelConfig } from '../config/types.ts';
+import type { LaneAccount } from '../ledger/ledger.ts';
 import { line } from '../log.ts';
 import { CODECS } from '../protocols/codecs.ts';
 import type { JsonValue } from '../protocols/ir.ts';
-import type { Lane } from '../routing/lane.ts';
-import type { Targets } from '../routing/targets.ts';
 import { callUpstream } from '../upstream/call.ts';
+import type { UpstreamEndpoint } from '../upstream/endpoint.ts';
+import type { OriginPools } from '../upstream/origins.ts';
+import type { BreakerCell } from './breaker.ts';
+import type { Clock } from './clock.ts';
 import { classifyStatus, dispositionOf, parseRetryAfter } from './disposition.ts';
+
+/** What a prober needs of a lane (routing's Lane has it all). */
+export interface ProbedLane {
+  readonly name: string;
+  readonly model: ModelConfig;
+  readonly upstream: UpstreamEndpoint;
+  readonly clock: Clock;
+  readonly account: LaneAccount;
+  cells(): BreakerCell[];
+  hardDown(reason: string): void;
+}
 
 /** Probe error bodies are read up to this size (G-SEC-20). */
 const MAX_PROBE_ERROR_BODY = 64 * 1024;
@@ -19,14 +35,14 @@ type ProbeOutcome =
   | { kind: 'ignored' };
 
 export class HealthProber {
-  readonly #lane: Lane;
-  readonly #targets: Targets;
+  readonly #lane: ProbedLane;
+  readonly #origins: OriginPools;
   readonly #timer: NodeJS.Timeout;
   #running = false;
 
-  constructor(lane: Lane, targets: Targets) {
+  constructor(lane: ProbedLane, origins: OriginPools) {
     this.#lane = lane;
-    this.#targets = targets;
+    this.#origins = origins;
     const health = lane.model.provider.health;
     // The first tick is one interval after startup; a tick that finds a probe running is skipped.
     this.#timer = setInterval(() => void this.tick(), Math.max(1, health.intervalSecs) * 1000);
@@ -59,14 +75,13 @@ export class HealthProber {
     const lane = this.#lane;
     const timeoutMs = Math.max(1, lane.model.provider.health.timeoutSecs) * 1000;
     const body = Buffer.from(JSON.stringify(CODECS[lane.upstream.protocol].probeBody(lane.name)));
-    const res = callUpstream(this.#targets.origins, {
-      lane,
+    const res = callUpstream(this.#origins, lane.upstream, {
       body,
       stream: false,
-      sse: false,
+      framing: undefined,
       passthroughCredential: false,
       clientHeaders: undefined,
-      deadline: Date.now() + timeoutMs,
+      headersTimeoutMs: timeoutMs,
       bodyTimeoutMs: timeoutMs,
     });
     // The whole probe, error body included, ends by the timeout (a slow drip cannot hold it).
@@ -111,12 +126,12 @@ export class HealthProber {
           line('info', `lane ${lane.name} recovered via health probe`);
         }
         for (const cell of lane.cells()) cell.recordSuccess();
-        lane.ok++;
+        lane.account.count('ok');
         return;
       }
       case 'transient':
         for (const cell of lane.cells()) cell.recordFailure(outcome.retryAfter);
-        lane.err++;
+        lane.account.count('err');
         return;
       case 'hard_down':
         lane.hardDown('health-probe hard-down (auth/billing)');
@@ -128,12 +143,12 @@ export class HealthProber {
 }
 
 /** One prober per lane whose provider asks for it and has a key (G-HLT-1). */
-export function startHealthProbers(targets: Targets): HealthProber[] {
+export function startHealthProbers(lanes: Iterable<ProbedLane>, origins: OriginPools): HealthProber[] {
   const probers: HealthProber[] = [];
-  for (const lane of targets.lanes.values()) {
+  for (const lane of lanes) {
     const provider = lane.model.provider;
-    if (provider.health.mode === 'none' || provider.builtin !== undefined || provider.apiKey === '') continue;
-    probers.push(new HealthProber(lane, targets));
+    if (provider.health.mode === 'none' || provider.apiKey === '') continue;
+    probers.push(new HealthProber(lane, origins));
   }
   return probers;
 }

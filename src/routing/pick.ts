@@ -5,7 +5,7 @@ import type { BreakerCell } from '../reliability/breaker.ts';
 import { stickyIndex } from './affinity.ts';
 import type { Lane } from './lane.ts';
 import { pickSwrr } from './swrr.ts';
-import type { Member, RouteTarget } from './targets.ts';
+import type { Member, RouteTarget } from './table.ts';
 
 export interface Picked {
   readonly member: Member;
@@ -65,7 +65,7 @@ function stickyPick(target: RouteTarget, req: PickRequest, now: number): Picked 
 /** The member for this hop with its cell claimed, or undefined when none is usable. */
 export function pickMember(target: RouteTarget, req: PickRequest): Picked | undefined {
   const clock = target.members[0]?.lane.clock;
-  if (clock === undefined || Date.now() >= req.deadline) return undefined;
+  if (clock === undefined || clock.nowMs() >= req.deadline) return undefined;
   const now = clock.nowSecs();
   const sticky = stickyPick(target, req, now);
   if (sticky !== undefined) return sticky;
@@ -86,7 +86,8 @@ export function pickMember(target: RouteTarget, req: PickRequest): Picked | unde
 /** A permit for the picked lane, waiting in line until the deadline (G-POOL-3). */
 export async function takePermit(picked: Picked, req: PickRequest): Promise<boolean> {
   if (picked.permitHeld || picked.lane.permits.tryAcquire()) return true;
-  if (await picked.lane.permits.acquire(req.deadline - Date.now(), req.signal)) return true;
+  const left = req.deadline - picked.lane.clock.nowMs();
+  if (await picked.lane.permits.acquire(left, req.signal)) return true;
   picked.cell.releaseProbe();
   return false;
 }

@@ -1,8 +1,11 @@
-// A counting semaphore with a FIFO wait queue and per-waiter deadlines (G-POOL-2, G-POOL-3).
+// A counting semaphore with a FIFO wait queue and per-waiter deadlines (G-POOL-2, G-POOL-3). Waits
+// run on the lane's clock, so tests move time instead of sleeping.
+
+import { type Clock, systemClock } from '../reliability/clock.ts';
 
 interface Waiter {
   resolve(granted: boolean): void;
-  timer: NodeJS.Timeout | undefined;
+  cancel: (() => void) | undefined;
   done: boolean;
 }
 
@@ -10,10 +13,12 @@ export class Semaphore {
   #free: number;
   readonly #waiters: Waiter[] = [];
   readonly capacity: number;
+  readonly #clock: Clock;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, clock: Clock = systemClock) {
     this.capacity = capacity;
     this.#free = capacity;
+    this.#clock = clock;
   }
 
   get inFlight(): number {
@@ -33,15 +38,17 @@ export class Semaphore {
     if (this.tryAcquire()) return Promise.resolve(true);
     if (timeoutMs <= 0 || signal?.aborted) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
-      const waiter: Waiter = { resolve, timer: undefined, done: false };
+      const waiter: Waiter = { resolve, cancel: undefined, done: false };
       const giveUp = (): void => {
         if (waiter.done) return;
         waiter.done = true;
+        waiter.cancel?.();
+        signal?.removeEventListener('abort', giveUp);
         const at = this.#waiters.indexOf(waiter);
         if (at >= 0) this.#waiters.splice(at, 1);
         resolve(false);
       };
-      waiter.timer = setTimeout(giveUp, timeoutMs);
+      waiter.cancel = this.#clock.after(timeoutMs, giveUp);
       signal?.addEventListener('abort', giveUp, { once: true });
       this.#waiters.push(waiter);
     });
@@ -53,7 +60,7 @@ export class Semaphore {
       if (next === undefined) break;
       if (next.done) continue;
       next.done = true;
-      clearTimeout(next.timer);
+      next.cancel?.();
       next.resolve(true);
       return;
     }

@@ -3,10 +3,12 @@
 
 import type { Server } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
+import { authenticatorFor } from '../auth/principal.ts';
 import { embeddedDefaultBanner } from '../config/default.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { line, log } from '../log.ts';
-import { Targets } from '../routing/targets.ts';
+import { RoutingTable } from '../routing/table.ts';
+import { OriginPools } from '../upstream/origins.ts';
 import { RequestHandler } from './handler.ts';
 import { createDualListener } from './listener.ts';
 import { loadRuntime, type Runtime } from './runtime.ts';
@@ -34,15 +36,21 @@ export async function startGateway(
   // One request's unexpected failure must never take the process down (G-SEC-53).
   process.on('uncaughtException', (err) => log.error({ err: err.message }, 'uncaught exception contained'));
   process.on('unhandledRejection', (err) => log.error({ err: String(err) }, 'unhandled rejection contained'));
-  const targets = new Targets(config);
+  const table = new RoutingTable(config);
+  const origins = new OriginPools();
+  const authenticator = authenticatorFor(config.auth);
   let startRuntime: () => void = () => {};
   const runtime = new Promise<Runtime>((resolve, reject) => {
-    startRuntime = () => loadRuntime(targets).then(resolve, reject);
+    startRuntime = () => loadRuntime(table, origins, authenticator).then(resolve, reject);
   });
   runtime.catch((err: unknown) =>
     line('error', `request path failed to load: ${err instanceof Error ? err.message : String(err)}`),
   );
-  const handler = new RequestHandler(config, targets, runtime);
+  const handler = new RequestHandler(
+    table,
+    authenticator,
+    runtime.then((r) => r.pipeline),
+  );
 
   let tlsOptions: ReturnType<typeof loadTls> | undefined;
   if (config.tls !== undefined) {
@@ -110,7 +118,7 @@ export async function startGateway(
       if (dual === undefined) server.closeIdleConnections();
       else dual.drain();
     });
-    await targets.origins.close();
+    await origins.close();
   };
   const onSignal = (): void => {
     line('info', 'shutdown signal received; draining in-flight requests');

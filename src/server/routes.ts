@@ -13,8 +13,8 @@ export type Route =
       readonly adhoc: boolean;
       /** Stream intent fixed by the route (Gemini action, Bedrock converse-stream). */
       readonly routeStream: boolean | undefined;
-      /** Gemini streaming framing: SSE when the client asked `alt=sse`. */
-      readonly sse: boolean;
+      /** The stream framing the client asked for (the protocol's own name), undefined = default. */
+      readonly framing: string | undefined;
     }
   | { readonly kind: 'healthz' | 'stats' | 'metrics' }
   | { readonly kind: 'admin'; readonly path: string }
@@ -45,7 +45,7 @@ function inference(
   protocol: Protocol,
   pathName?: string,
   routeStream?: boolean,
-  extra?: { adhoc?: boolean; sse?: boolean },
+  extra?: { adhoc?: boolean; framing?: string },
 ): Route {
   return {
     kind: 'inference',
@@ -53,7 +53,7 @@ function inference(
     pathName,
     routeStream,
     adhoc: extra?.adhoc ?? false,
-    sse: extra?.sse ?? false,
+    framing: extra?.framing,
   };
 }
 
@@ -98,7 +98,7 @@ export function matchRoute(method: string, path: string, query: string): Route {
     }
     const stream = action === 'streamGenerateContent';
     const sse = stream && /(?:^|&)alt=sse(?:&|$)/.test(query);
-    return post(method, inference('gemini', model, stream, { sse }), protocol);
+    return post(method, inference('gemini', model, stream, { framing: sse ? 'sse' : 'array' }), protocol);
   }
   if (protocol === 'bedrock') {
     const parts = path.split('/');

@@ -1,20 +1,20 @@
-// The request path's heavier modules (the upstream HTTP client, the six codecs, the SigV4 signer)
-// load after the listener is bound, then the health probers and the structured logger. Each step
-// yields to the event loop, so a readiness probe that arrives meanwhile is answered at once
-// instead of waiting for the whole load (G-PERF-3, G-CFG-31). Inference requests await the
-// request path only.
+// The request path's heavier modules (the upstream HTTP client, the six codecs, the SigV4 signer,
+// the lifecycle) load after the listener is bound, then the health probers and the structured
+// logger. Each step yields to the event loop, so a readiness probe that arrives meanwhile is
+// answered at once instead of waiting for the whole load (G-PERF-3, G-CFG-31). Inference requests
+// await the pipeline only.
 
 import type { Pool } from 'undici';
+import type { Authenticator } from '../auth/principal.ts';
+import type { InferencePipeline } from '../lifecycle/pipeline.ts';
 import { line, loadStructuredLogger } from '../log.ts';
 import { CODEC_MODULES } from '../protocols/registry.ts';
-import type { Failover } from '../reliability/failover.ts';
 import type { HealthProber } from '../reliability/health.ts';
-import type { Targets } from '../routing/targets.ts';
-import type { InferenceContext } from './context.ts';
+import type { RoutingTable } from '../routing/table.ts';
+import type { OriginPools } from '../upstream/origins.ts';
 
 export interface Runtime {
-  readonly failover: Failover;
-  readonly Context: typeof InferenceContext;
+  readonly pipeline: InferencePipeline;
   /** Filled once the probers have started, after the request path is ready. */
   readonly probers: HealthProber[];
 }
@@ -30,9 +30,13 @@ const UNDICI_POOL = 'undici/lib/dispatcher/pool.js';
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Resolves when inference requests can be served; probers and the logger follow in the background. */
-export async function loadRuntime(targets: Targets): Promise<Runtime> {
+export async function loadRuntime(
+  table: RoutingTable,
+  origins: OriginPools,
+  authenticator: Authenticator,
+): Promise<Runtime> {
   const { default: PoolClass } = (await import(UNDICI_POOL)) as { default: typeof Pool };
-  targets.origins.use(PoolClass);
+  origins.use(PoolClass);
   // One codec at a time, then the core that needs them all: one import of the whole graph measured
   // a 45–65 ms block of the event loop.
   for (const piece of CODEC_MODULES) {
@@ -40,11 +44,12 @@ export async function loadRuntime(targets: Targets): Promise<Runtime> {
     await import(piece);
   }
   await yieldToLoop();
-  const [failover, context] = await Promise.all([
-    import('../reliability/failover.ts'),
-    import('./context.ts'),
+  const [pipeline, finish, count] = await Promise.all([
+    import('../lifecycle/pipeline.ts'),
+    import('../lifecycle/finish.ts'),
+    import('../lifecycle/count.ts'),
   ]);
-  const signed = [...targets.lanes.values()].filter((lane) => lane.upstream.needsSigner);
+  const signed = [...table.lanes.values()].filter((lane) => lane.upstream.needsSigner);
   if (signed.length > 0) {
     await yieldToLoop();
     const { BedrockSigner } = await import('../upstream/sigv4.ts');
@@ -54,12 +59,13 @@ export async function loadRuntime(targets: Targets): Promise<Runtime> {
         new URL(lane.model.provider.baseUrl),
       );
   }
+  const done = new finish.Finish();
+  done.subscribe(count.countHops);
   const runtime: Runtime = {
-    failover: new failover.Failover(targets),
-    Context: context.InferenceContext,
+    pipeline: new pipeline.InferencePipeline({ table, authenticator, finish: done, origins }),
     probers: [],
   };
-  startBackground(targets, runtime).catch((err: unknown) =>
+  startBackground(table, origins, runtime).catch((err: unknown) =>
     line(
       'error',
       `health probers or logger failed to load: ${err instanceof Error ? err.message : String(err)}`,
@@ -68,10 +74,10 @@ export async function loadRuntime(targets: Targets): Promise<Runtime> {
   return runtime;
 }
 
-async function startBackground(targets: Targets, runtime: Runtime): Promise<void> {
+async function startBackground(table: RoutingTable, origins: OriginPools, runtime: Runtime): Promise<void> {
   await yieldToLoop();
   const health = await import('../reliability/health.ts');
-  runtime.probers.push(...health.startHealthProbers(targets));
+  runtime.probers.push(...health.startHealthProbers(table.lanes.values(), origins));
   await yieldToLoop();
   await loadStructuredLogger();
 }

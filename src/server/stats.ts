@@ -1,33 +1,36 @@
-// GET /stats body (G-OBS-2, G-OBS-3): pools and per-lane counters, read without side effects.
+// GET /stats body (G-OBS-2, G-OBS-3): pools, per-lane counters from the ledger and breaker cells,
+// read without side effects.
 
-import type { Targets } from '../routing/targets.ts';
+import type { RoutingTable } from '../routing/table.ts';
 
-export function statsBody(targets: Targets): string {
+export function statsBody(table: RoutingTable): string {
   const pools: Record<string, string[]> = {};
-  for (const pool of targets.pools.values()) pools[pool.name] = pool.members.map((m) => m.lane.name);
-  const now = targets.clock.nowSecs();
-  const lanes = [...targets.lanes.values()].map((lane) => {
+  for (const pool of table.pools.values()) pools[pool.name] = pool.members.map((m) => m.lane.name);
+  const now = table.clock.nowSecs();
+  const lanes = [...table.lanes.values()].map((lane) => {
     const cells = lane.cells();
+    const totals = lane.account.totals();
     return {
       model: lane.name,
       provider: lane.model.provider.name,
       max_concurrent: lane.permits.capacity,
       inflight: lane.permits.inFlight,
       free_slots: lane.permits.capacity - lane.permits.inFlight,
-      ok: lane.ok,
-      err: lane.err,
-      client_fault: lane.clientFault,
+      ok: totals.ok,
+      err: totals.err,
+      client_fault: totals.clientFault,
       usable: lane.usable(now),
+      // G-POOL-5: no lane is ever administratively dead; hard-downs show in the cells.
       dead: false,
-      dead_reason: lane.deadReason,
+      dead_reason: lane.state.deadReason,
       cooldown_remaining_s: Math.max(...cells.map((c) => c.cooldownRemaining(now))),
       streak: Math.max(...cells.map((c) => c.streak)),
-      budget: lane.budget,
-      input_tokens: lane.inputTokens,
-      output_tokens: lane.outputTokens,
+      budget: totals.budget,
+      input_tokens: totals.inputTokens,
+      output_tokens: totals.outputTokens,
       // Per (pool, lane) breaker cells; "" is the default cell of direct routes.
       cells: Object.fromEntries(
-        lane.namedCells().map(([pool, cell]) => [
+        lane.state.namedCells().map(([pool, cell]) => [
           pool,
           {
             state: cell.state,

@@ -1,8 +1,8 @@
-// One upstream call for a lane: path, headers (credential or passthrough, SigV4 when the
+// One upstream call to an endpoint: path, headers (credential or passthrough, SigV4 when the
 // protocol signs) and timeouts. Shared by forwarding, translation and health probes.
 
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Lane } from '../routing/lane.ts';
+import type { UpstreamEndpoint } from './endpoint.ts';
 import { UpstreamExchange } from './exchange.ts';
 import type { OriginPools } from './origins.ts';
 
@@ -10,61 +10,64 @@ import type { OriginPools } from './origins.ts';
 const STREAM_TIMEOUT_MS = 300_000;
 
 export interface UpstreamCall {
-  readonly lane: Lane;
   readonly body: Uint8Array;
   readonly stream: boolean;
-  /** Gemini: SSE framing upstream. */
-  readonly sse: boolean;
+  /** A stream framing of the endpoint's protocol; undefined = its default. */
+  readonly framing: string | undefined;
   /** The caller's credential in passthrough mode; `false` when the configured key is used. */
   readonly passthroughCredential: string | undefined | false;
   /** Client headers to keep (same-protocol hops only), e.g. `anthropic-beta`. */
   readonly clientHeaders: IncomingHttpHeaders | undefined;
-  /** Epoch ms by which the upstream must have answered (headers). */
-  readonly deadline: number;
+  /** Milliseconds the upstream has to answer (headers). */
+  readonly headersTimeoutMs: number;
   /** Longest silence between body chunks; default 300 s. */
   readonly bodyTimeoutMs?: number;
 }
 
 /** Sends the request; the exchange's `head` settles when the upstream answers or fails. */
-export function callUpstream(origins: OriginPools, call: UpstreamCall): UpstreamExchange {
+export function callUpstream(
+  origins: OriginPools,
+  endpoint: UpstreamEndpoint,
+  call: UpstreamCall,
+): UpstreamExchange {
   const exchange = new UpstreamExchange();
-  const target = call.lane.upstream;
   const own = call.passthroughCredential === false;
   let headers = own
-    ? target.headers(call.stream)
-    : target.passthroughHeaders(call.passthroughCredential, call.stream);
-  const forwarded = call.clientHeaders === undefined ? [] : target.edge.forwardedClientHeaders;
+    ? endpoint.headers(call.stream)
+    : endpoint.passthroughHeaders(call.passthroughCredential, call.stream);
+  const forwarded = call.clientHeaders === undefined ? [] : endpoint.edge.forwardedClientHeaders;
   for (const name of forwarded) {
     const value = call.clientHeaders?.[name];
     if (typeof value === 'string') headers = { ...headers, [name]: value };
   }
-  const path = target.path(call.stream, call.sse);
-  if (target.signer !== undefined && own) {
-    target.signer.sign(path, { ...headers }, call.body).then(
-      (signed) => send(origins, call, path, { ...headers, ...signed }, exchange),
+  const path = endpoint.path(call.stream, call.framing);
+  if (endpoint.signer !== undefined && own) {
+    endpoint.signer.sign(path, { ...headers }, call.body).then(
+      (signed) => send(origins, endpoint, call, path, { ...headers, ...signed }, exchange),
       (err: unknown) =>
         exchange.onResponseError(undefined, err instanceof Error ? err : new Error(String(err))),
     );
   } else {
-    send(origins, call, path, headers, exchange);
+    send(origins, endpoint, call, path, headers, exchange);
   }
   return exchange;
 }
 
 function send(
   origins: OriginPools,
+  endpoint: UpstreamEndpoint,
   call: UpstreamCall,
   path: string,
   headers: Record<string, string>,
   exchange: UpstreamExchange,
 ): void {
-  origins.get(call.lane.upstream.origin).dispatch(
+  (endpoint.inProcess ?? origins.get(endpoint.origin)).dispatch(
     {
       path,
       method: 'POST',
       headers,
       body: call.body,
-      headersTimeout: Math.max(1000, call.deadline - Date.now()),
+      headersTimeout: Math.max(1000, call.headersTimeoutMs),
       bodyTimeout: call.bodyTimeoutMs ?? STREAM_TIMEOUT_MS,
     },
     exchange,

@@ -52,7 +52,7 @@ const readAll = (bytes: Uint8Array, cuts: number[] = []): StreamEvent[] =>
   replay(geminiCodec.newStreamReader(), cut(bytes, cuts));
 
 const writeAll = (events: readonly StreamEvent[], sse: boolean): string =>
-  writeText(geminiCodec.newStreamWriter({ sse }), events);
+  writeText(geminiCodec.newStreamWriter({ framing: sse ? 'sse' : 'array' }), events);
 
 /** The IR event sequence a reader would produce: text in pieces of 5, arguments of 7, thinking whole. */
 const EVENTS: EventShape = { piece: 5, argsPiece: 7, wholeThinking: true, startUsage: true };

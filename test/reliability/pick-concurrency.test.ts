@@ -12,7 +12,7 @@ import { ManualClock } from '../../src/reliability/clock.ts';
 import { stickyIndex } from '../../src/routing/affinity.ts';
 import { type Picked, PickRequest, pickLane } from '../../src/routing/pick.ts';
 import { Semaphore } from '../../src/routing/semaphore.ts';
-import { type RouteTarget, Targets } from '../../src/routing/targets.ts';
+import { newLaneMemory, type RouteTarget, RoutingTable } from '../../src/routing/table.ts';
 
 const CATALOG = 'local:\n  protocol: openai\n  base_url: http://127.0.0.1:9\n';
 const BREAKER = { trip: { mode: 'consecutive', n: 2 }, base_cooldown_secs: 1, max_cooldown_secs: 2 };
@@ -42,8 +42,11 @@ const CONFIG = JSON.stringify({
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+let clock: ManualClock;
+
+/** A pick request whose deadline is `deadlineMs` from now on the test's clock. */
 function request(deadlineMs: number, affinityKey?: string): PickRequest {
-  return new PickRequest(affinityKey, Date.now() + deadlineMs, new AbortController().signal);
+  return new PickRequest(affinityKey, clock.nowMs() + deadlineMs, new AbortController().signal);
 }
 
 /** Trips the member's cell (consecutive, n = 2) and moves the clock past its cooldown. */
@@ -57,8 +60,7 @@ function tripAndExpire(target: RouteTarget, lane: string, clock: ManualClock): v
 
 describe('pick under concurrency (in process)', () => {
   let dir: string;
-  let clock: ManualClock;
-  let targets: Targets;
+  let targets: RoutingTable;
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'busbar-pick-'));
     writeFileSync(path.join(dir, 'config.yaml'), CONFIG);
@@ -72,10 +74,12 @@ describe('pick under concurrency (in process)', () => {
       emit: () => {},
     });
     clock = new ManualClock(2_000_000);
-    targets = new Targets(config, clock, () => 0);
+    targets = new RoutingTable(
+      config,
+      newLaneMemory(clock, () => 0),
+    );
   });
   after(async () => {
-    await targets.origins.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -115,10 +119,15 @@ describe('pick under concurrency (in process)', () => {
     const solo = pool.members[0]!;
     tripAndExpire(pool, 'solo', clock);
     assert.ok(solo.lane.permits.tryAcquire(), 'another request holds the only permit');
-    const t0 = Date.now();
-    const picked = await pickLane(pool, request(80));
+    let settled = false;
+    const waiting = pickLane(pool, request(80)).finally(() => {
+      settled = true;
+    });
+    await sleep(5);
+    assert.equal(settled, false, 'waits for a permit until the deadline');
+    clock.advanceMs(80);
+    const picked = await waiting;
     assert.equal(picked, undefined, 'deadline passed while waiting: no lane');
-    assert.ok(Date.now() - t0 >= 70);
     assert.deepEqual([solo.cell.state, solo.cell.probeInFlight], ['open', false], 'probe released');
     solo.lane.permits.release();
     // The next request can probe at once (the cooldown already expired).

@@ -22,6 +22,8 @@ export const anthropicEdge: ProtocolEdge = {
   forwardedClientHeaders: ['anthropic-beta'],
   usesSigV4: false,
   streamAccept: 'text/event-stream',
+  streamFramings: [],
+  translatedStreamFraming: undefined,
   writeError: writeAnthropicError,
   readError: (_status, body) => readAnthropicError(body),
   authFailure: anthropicAuthFailure,

@@ -13,6 +13,8 @@ export const bedrockEdge: ProtocolEdge = {
   forwardedClientHeaders: [],
   usesSigV4: true,
   streamAccept: 'application/vnd.amazon.eventstream',
+  streamFramings: [],
+  translatedStreamFraming: undefined,
   writeError: writeBedrockError,
   readError: (_status, body, headers) => readBedrockError(body, headers),
   authFailure: bedrockAuthFailure,

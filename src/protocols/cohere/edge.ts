@@ -11,6 +11,8 @@ export const cohereEdge: ProtocolEdge = {
   forwardedClientHeaders: [],
   usesSigV4: false,
   streamAccept: 'text/event-stream',
+  streamFramings: [],
+  translatedStreamFraming: undefined,
   writeError: writeCohereError,
   readError: (_status, body) => readCohereError(body),
   authFailure: cohereAuthFailure,

@@ -1,13 +1,14 @@
 import type { ProtocolEdge } from '../edge.ts';
 import { geminiAuthFailure, geminiModelNotFound, readGeminiError, writeGeminiError } from './errors.ts';
+import { ARRAY, SSE } from './framing.ts';
 
 export const geminiEdge: ProtocolEdge = {
   protocol: 'gemini',
   modelIn: 'path',
   bodyNamesModel: false,
-  egressPath: (model, stream, sse) =>
+  egressPath: (model, stream, framing) =>
     stream
-      ? `/v1beta/models/${encodeURIComponent(model)}:streamGenerateContent${sse ? '?alt=sse' : ''}`
+      ? `/v1beta/models/${encodeURIComponent(model)}:streamGenerateContent${framing === SSE ? '?alt=sse' : ''}`
       : `/v1beta/models/${encodeURIComponent(model)}:generateContent`,
   credentialHeaders: (key, apiKeyStyle): Record<string, string> =>
     apiKeyStyle ? { 'api-key': key } : { 'x-goog-api-key': key },
@@ -15,6 +16,9 @@ export const geminiEdge: ProtocolEdge = {
   forwardedClientHeaders: [],
   usesSigV4: false,
   streamAccept: 'text/event-stream',
+  streamFramings: [SSE, ARRAY],
+  // A translated stream is always asked for as SSE; a forwarded one keeps the client's framing.
+  translatedStreamFraming: SSE,
   writeError: writeGeminiError,
   readError: (_status, body) => readGeminiError(body),
   authFailure: geminiAuthFailure,

@@ -16,6 +16,7 @@ import { arr, count, field, isObject, str } from '../json-access.ts';
 import { encodeSse, SseParser } from '../sse.ts';
 import { nativeToolId } from '../tool-ids.ts';
 import { writeGeminiError } from './errors.ts';
+import { SSE } from './framing.ts';
 import { gf } from './request.ts';
 import { finishFromStop, metadataFromUsage, stopFromFinish, usageFromMetadata } from './response.ts';
 
@@ -323,7 +324,7 @@ export class GeminiStreamWriter implements StreamWriter {
   #finished = false;
 
   constructor(opts?: StreamWriterOptions) {
-    this.#sse = opts?.sse ?? true;
+    this.#sse = (opts?.framing ?? SSE) === SSE;
     this.contentType = this.#sse ? 'text/event-stream' : 'application/json';
   }
 

@@ -11,6 +11,8 @@ export const openaiEdge: ProtocolEdge = {
   forwardedClientHeaders: [],
   usesSigV4: false,
   streamAccept: 'text/event-stream',
+  streamFramings: [],
+  translatedStreamFraming: undefined,
   writeError: writeOpenAIError,
   readError: (_status, body) => readOpenAIError(body),
   authFailure: openAIAuthFailure,

@@ -16,6 +16,8 @@ export const responsesEdge: ProtocolEdge = {
   forwardedClientHeaders: ['openai-beta'],
   usesSigV4: false,
   streamAccept: 'text/event-stream',
+  streamFramings: [],
+  translatedStreamFraming: undefined,
   writeError: writeOpenAIError,
   readError: (_status, body) => readOpenAIError(body),
   authFailure: openAIAuthFailure,

@@ -1,13 +1,16 @@
-// What a requested name routes to (G-RTE-6…9): a pool, or a model's direct route, which is a
-// single-member pool on the lane's default cell with the default failover settings. All of it is
-// built once at startup.
+// The routing table: what a requested name routes to (G-RTE-6…9) — a pool, or a model's direct
+// route, which is a single-member pool on the lane's default cell with the default failover
+// settings. Built from one configuration; what the lanes learn (states, ledger accounts) is passed
+// in, so a table built from a changed configuration carries it over.
 
 import type { BreakerConfig, FailoverConfig, GatewayConfig, OnExhausted } from '../config/types.ts';
+import { type Ledger, laneKey } from '../ledger/ledger.ts';
+import { MemoryLedger } from '../ledger/memory.ts';
 import { type BreakerCell, DEFAULT_BREAKER, type RandomInt } from '../reliability/breaker.ts';
 import { type Clock, systemClock } from '../reliability/clock.ts';
-import { OriginPools } from '../upstream/origins.ts';
-import { UpstreamTarget } from '../upstream/target.ts';
+import { UpstreamEndpoint } from '../upstream/endpoint.ts';
 import { Lane } from './lane.ts';
+import { LaneStates } from './lane-state.ts';
 
 /** Failover defaults of direct and ad-hoc routes (G-RTE-8). */
 const DIRECT_FAILOVER: FailoverConfig = Object.freeze({ deadlineSecs: 120, cap: 3, exclusions: [] });
@@ -85,19 +88,38 @@ export type Resolution =
   /** Ad-hoc route naming a real model on another provider (G-RTE-7). */
   | { readonly kind: 'provider_mismatch' };
 
-export class Targets {
+/** What lanes learn at run time, kept across routing tables: states and the ledger. */
+export interface LaneMemory {
+  readonly states: LaneStates;
+  readonly ledger: Ledger;
+}
+
+/** Fresh lane memory on `clock` (the wall clock unless a test moves time). */
+export function newLaneMemory(clock: Clock = systemClock, rand?: RandomInt): LaneMemory {
+  return { states: new LaneStates(clock, rand), ledger: new MemoryLedger() };
+}
+
+export class RoutingTable {
   readonly lanes: ReadonlyMap<string, Lane>;
   readonly pools: ReadonlyMap<string, RouteTarget>;
   readonly #direct: ReadonlyMap<string, RouteTarget>;
-  readonly origins = new OriginPools();
   readonly clock: Clock;
 
-  constructor(config: GatewayConfig, clock: Clock = systemClock, rand?: RandomInt) {
+  constructor(config: GatewayConfig, memory: LaneMemory = newLaneMemory()) {
+    const clock = memory.states.clock;
     this.clock = clock;
     const lanes = new Map<string, Lane>();
     const direct = new Map<string, RouteTarget>();
     for (const model of config.models.values()) {
-      const lane = new Lane(model, new UpstreamTarget(model), clock, rand);
+      const key = laneKey(model);
+      const lane = new Lane(
+        model,
+        key,
+        new UpstreamEndpoint(model),
+        clock,
+        memory.states.stateFor(key, model.maxConcurrent),
+        memory.ledger.account(key, model.maxRequests),
+      );
       lanes.set(model.name, lane);
       const only = new Member(lane, 1, model.contextMax, undefined, DEFAULT_BREAKER);
       direct.set(model.name, new RouteTarget(model.name, [only], DIRECT_FAILOVER, REJECT, undefined));

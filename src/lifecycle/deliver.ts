@@ -2,16 +2,18 @@
 // byte on a same-protocol hop, translated frame by frame otherwise. After the first byte there is
 // no failover: a failure in transit is recorded once and ends the response natively.
 
+import { log } from '../log.ts';
 import type { StreamReader, StreamWriter } from '../protocols/codec.ts';
 import { CODECS } from '../protocols/codecs.ts';
 import type { ErrorKind, JsonValue, StreamEvent, Usage } from '../protocols/ir.ts';
 import { UsageAccumulator, UsageTap } from '../protocols/usage.ts';
-import type { UpstreamError } from '../reliability/attempt.ts';
-import { type BreakerCell, recordTransientFailure } from '../reliability/breaker.ts';
+import type { BreakerCell } from '../reliability/breaker.ts';
 import type { Lane } from '../routing/lane.ts';
 import type { BodySink, UpstreamExchange } from '../upstream/exchange.ts';
 import { relayHeaders } from '../upstream/relay-headers.ts';
-import type { InferenceContext } from './context.ts';
+import type { UpstreamError } from './attempt.ts';
+import type { Hop, RequestContext } from './context.ts';
+import type { OutcomeCode } from './finish.ts';
 import { errorInfo, sendBody, sendError } from './respond.ts';
 
 /** Buffered cross-protocol successes are capped (G-SEC-20). */
@@ -21,16 +23,18 @@ const INTERRUPTED = 'The upstream response was interrupted.';
 export interface Delivery {
   readonly lane: Lane;
   readonly cell: BreakerCell;
-  /** Whether a max_requests unit was taken for this 2xx (refunded if the body then fails). */
-  readonly spent: boolean;
+  /** The 2xx hop being delivered; a failure in transit marks it interrupted. */
+  readonly hop: Hop;
 }
 
-/** One transit failure per response (G-FO-19): breaker failure, lane error, budget refund. */
-function failInTransit(d: Delivery, recorded: { done: boolean }): void {
-  if (recorded.done) return;
-  recorded.done = true;
-  recordTransientFailure(d.lane, d.cell);
-  if (d.spent) d.lane.refundBudget();
+/**
+ * One transit failure per response (G-FO-19): the breaker now; the lane's error count and the
+ * budget refund at finish, from the hop marked interrupted.
+ */
+function failInTransit(d: Delivery): void {
+  if (d.hop.result === 'interrupted') return;
+  d.hop.result = 'interrupted';
+  d.cell.recordFailure();
 }
 
 /** P-XLT-9 / G-FO-8: the ingress error kind for an upstream status. */
@@ -57,7 +61,7 @@ export function kindForStatus(status: number): ErrorKind {
 }
 
 /** G-FO-8: an upstream error answer the client should see. */
-export function relayUpstreamError(ctx: InferenceContext, lane: Lane, e: UpstreamError): void {
+export function relayUpstreamError(ctx: RequestContext, lane: Lane, e: UpstreamError): void {
   if (lane.upstream.protocol === ctx.ingress) {
     const headers = relayHeaders(e.headers);
     delete headers['content-length'];
@@ -69,9 +73,19 @@ export function relayUpstreamError(ctx: InferenceContext, lane: Lane, e: Upstrea
   sendError(ctx.res, ctx.edge, errorInfo(kindForStatus(e.status), e.status, message));
 }
 
-export function deliver(ctx: InferenceContext, d: Delivery, upstream: UpstreamExchange): Promise<void> {
+export function deliver(ctx: RequestContext, d: Delivery, upstream: UpstreamExchange): Promise<OutcomeCode> {
   if (d.lane.upstream.protocol === ctx.ingress) return relay(ctx, d, upstream);
   return ctx.stream ? translateStream(ctx, d, upstream) : translateBuffered(ctx, d, upstream);
+}
+
+/** The response head goes out: the first byte's time is what the client waited for. */
+function writeHead(
+  ctx: RequestContext,
+  status: number,
+  headers: Record<string, string | string[] | number>,
+): void {
+  ctx.firstByteAt = performance.now();
+  ctx.res.writeHead(status, headers);
 }
 
 /**
@@ -79,7 +93,7 @@ export function deliver(ctx: InferenceContext, d: Delivery, upstream: UpstreamEx
  * and taps a copy for usage. A full client socket pauses the upstream until it drains.
  */
 class RelaySink implements BodySink {
-  readonly #res: InferenceContext['res'];
+  readonly #res: RequestContext['res'];
   readonly #upstream: UpstreamExchange;
   readonly #tap: UsageTap;
   readonly ended: Promise<'end' | 'error'>;
@@ -90,7 +104,7 @@ class RelaySink implements BodySink {
     this.#upstream.resume();
   };
 
-  constructor(res: InferenceContext['res'], upstream: UpstreamExchange, tap: UsageTap) {
+  constructor(res: RequestContext['res'], upstream: UpstreamExchange, tap: UsageTap) {
     this.#res = res;
     this.#upstream = upstream;
     this.#tap = tap;
@@ -119,30 +133,31 @@ class RelaySink implements BodySink {
   }
 }
 
-async function relay(ctx: InferenceContext, d: Delivery, upstream: UpstreamExchange): Promise<void> {
+async function relay(ctx: RequestContext, d: Delivery, upstream: UpstreamExchange): Promise<OutcomeCode> {
   const { res } = ctx;
-  res.writeHead(upstream.statusCode, relayHeaders(upstream.headers));
+  writeHead(ctx, upstream.statusCode, relayHeaders(upstream.headers));
   const tap = new UsageTap(d.lane.upstream.protocol, ctx.stream);
   const sink = new RelaySink(res, upstream, tap);
   upstream.attach(sink);
   const how = await sink.ended;
   if (how === 'end') {
     res.end();
-    d.lane.recordUsage(tap.finish());
-    return;
+    ctx.usage = tap.finish();
+    return 'delivered';
   }
   // The client leaving is not an upstream failure: the upstream answered, the unit stays spent.
-  if (ctx.signal.aborted || res.destroyed) return;
-  failInTransit(d, { done: false });
+  if (ctx.signal.aborted || res.destroyed) return 'client_gone';
+  failInTransit(d);
   if (ctx.stream) {
     // G-FO-16: one terminal error event in the client's own framing, then the end.
-    const writer = ctx.codec.newStreamWriter({ sse: ctx.sse });
+    const writer = ctx.codec.newStreamWriter({ framing: ctx.framing });
     res.end(
       concat(writer.write({ type: 'error', error: errorInfo('api_error', 502, INTERRUPTED) }), writer.end()),
     );
   } else {
     res.destroy();
   }
+  return 'upstream_interrupted';
 }
 
 function concat(a: string | Uint8Array, b: string | Uint8Array): Buffer {
@@ -150,24 +165,25 @@ function concat(a: string | Uint8Array, b: string | Uint8Array): Buffer {
 }
 
 async function translateBuffered(
-  ctx: InferenceContext,
+  ctx: RequestContext,
   d: Delivery,
   upstream: UpstreamExchange,
-): Promise<void> {
+): Promise<OutcomeCode> {
   const { bytes, end } = await upstream.readCapped(MAX_TRANSLATED_BODY);
-  if (ctx.signal.aborted) return;
+  if (ctx.signal.aborted) return 'client_gone';
   if (end === 'oversize') {
     // G-FO-12: the gateway's own size cap, not an upstream failure: no refund, no token charge.
-    return sendError(
+    sendError(
       ctx.res,
       ctx.edge,
       errorInfo('api_error', 500, 'The upstream response was too large to translate.'),
     );
+    return 'response_too_large';
   }
   let out: string;
   let usage: Usage | undefined;
   try {
-    if (end === 'failed') throw new Error('interrupted');
+    if (end === 'failed') throw new Error('the upstream body was interrupted');
     const parsed = JSON.parse(bytes.toString()) as JsonValue;
     const response = CODECS[d.lane.upstream.protocol].readResponse(parsed);
     usage = response.usage;
@@ -175,16 +191,23 @@ async function translateBuffered(
     out = JSON.stringify(
       ctx.codec.writeResponse(response.model === '' ? { ...response, model: d.lane.name } : response),
     );
-  } catch {
-    failInTransit(d, { done: false });
-    return sendError(
+  } catch (err) {
+    log.debug(
+      { lane: d.lane.name, err: err instanceof Error ? err.message : String(err) },
+      'upstream answer unreadable',
+    );
+    failInTransit(d);
+    sendError(
       ctx.res,
       ctx.edge,
       errorInfo('api_error', 502, 'The upstream service returned a response that could not be read.'),
     );
+    return 'upstream_interrupted';
   }
+  ctx.firstByteAt = performance.now();
   sendBody(ctx.res, 200, 'application/json', out);
-  d.lane.recordUsage(usage);
+  ctx.usage = usage;
+  return 'delivered';
 }
 
 /**
@@ -192,22 +215,21 @@ async function translateBuffered(
  * at once, and a full client socket pauses the upstream until it drains.
  */
 class TranslateSink implements BodySink {
-  readonly #ctx: InferenceContext;
+  readonly #ctx: RequestContext;
   readonly #d: Delivery;
   readonly #upstream: UpstreamExchange;
   readonly #reader: StreamReader;
   readonly #writer: StreamWriter;
   readonly #usage = new UsageAccumulator();
-  readonly #recorded = { done: false };
-  readonly ended: Promise<void>;
-  #settle: () => void = () => {};
+  readonly ended: Promise<OutcomeCode>;
+  #settle: (outcome: OutcomeCode) => void = () => {};
   #blocked = false;
   readonly #onDrain = (): void => {
     this.#blocked = false;
     this.#upstream.resume();
   };
 
-  constructor(ctx: InferenceContext, d: Delivery, upstream: UpstreamExchange, writer: StreamWriter) {
+  constructor(ctx: RequestContext, d: Delivery, upstream: UpstreamExchange, writer: StreamWriter) {
     this.#ctx = ctx;
     this.#d = d;
     this.#upstream = upstream;
@@ -223,7 +245,7 @@ class TranslateSink implements BodySink {
     for (const event of events) {
       this.#usage.add(event);
       // G-FO-17: an in-band terminal error (or a translator abort) is one transient failure.
-      if (event.type === 'error') failInTransit(this.#d, this.#recorded);
+      if (event.type === 'error') failInTransit(this.#d);
       const named =
         event.type === 'message_start' && event.model === '' ? { ...event, model: this.#d.lane.name } : event;
       const bytes = this.#writer.write(named);
@@ -243,8 +265,9 @@ class TranslateSink implements BodySink {
   end(): void {
     try {
       if (!this.#ctx.res.destroyed) this.#emit(this.#reader.end());
-    } catch {
+    } catch (err) {
       // A writer that cannot render the last events ends the stream as interrupted.
+      log.debug({ err: err instanceof Error ? err.message : String(err) }, 'stream translation failed');
       this.error();
       return;
     }
@@ -253,28 +276,32 @@ class TranslateSink implements BodySink {
 
   error(): void {
     if (!this.#ctx.signal.aborted) {
-      failInTransit(this.#d, this.#recorded);
+      failInTransit(this.#d);
       this.#emit([{ type: 'error', error: errorInfo('api_error', 502, INTERRUPTED) }]);
     }
     this.#finish();
   }
 
   #finish(): void {
-    const res = this.#ctx.res;
-    res.off('drain', this.#onDrain);
-    res.end(this.#writer.end());
-    if (!this.#recorded.done && !this.#ctx.signal.aborted) this.#d.lane.recordUsage(this.#usage.result());
-    this.#settle();
+    const ctx = this.#ctx;
+    ctx.res.off('drain', this.#onDrain);
+    ctx.res.end(this.#writer.end());
+    if (ctx.signal.aborted) this.#settle('client_gone');
+    else if (this.#d.hop.result === 'interrupted') this.#settle('upstream_interrupted');
+    else {
+      ctx.usage = this.#usage.result();
+      this.#settle('delivered');
+    }
   }
 }
 
-function translateStream(ctx: InferenceContext, d: Delivery, upstream: UpstreamExchange): Promise<void> {
+function translateStream(ctx: RequestContext, d: Delivery, upstream: UpstreamExchange): Promise<OutcomeCode> {
   // OpenAI clients get the trailing usage chunk only when they asked for it.
   const { includeUsage } = ctx.ir();
   const writer = ctx.codec.newStreamWriter(
-    includeUsage === undefined ? { sse: ctx.sse } : { sse: ctx.sse, includeUsage },
+    includeUsage === undefined ? { framing: ctx.framing } : { framing: ctx.framing, includeUsage },
   );
-  ctx.res.writeHead(200, { 'content-type': writer.contentType, 'cache-control': 'no-cache' });
+  writeHead(ctx, 200, { 'content-type': writer.contentType, 'cache-control': 'no-cache' });
   const sink = new TranslateSink(ctx, d, upstream, writer);
   upstream.attach(sink);
   return sink.ended;

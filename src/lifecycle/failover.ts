@@ -1,25 +1,26 @@
-// The in-flight failover loop (G-FO-1…15) and exhaustion (G-FO-20…23): pick a lane, attempt it,
-// and on a transient failure try the next one, all before the first byte reaches the client.
+// The attempt stage: the in-flight failover loop (G-FO-1…15) and exhaustion (G-FO-20…23). Pick a
+// member, attempt it, and on a transient failure try the next one, all before the first byte
+// reaches the client. Every path returns the request's outcome code; nothing here counts.
 
 import { log } from '../log.ts';
 import type { Lane } from '../routing/lane.ts';
 import { type Picked, PickRequest, pickLane, pickMember, takePermit } from '../routing/pick.ts';
-import type { Member, RouteTarget, Targets } from '../routing/targets.ts';
-import type { InferenceContext } from '../server/context.ts';
-import { deliver, relayUpstreamError } from '../server/deliver.ts';
-import { answerDemo } from '../server/demo.ts';
-import { spanString } from '../server/json-scan.ts';
-import { errorInfo, sendError } from '../server/respond.ts';
+import type { Member, RouteTarget, RoutingTable } from '../routing/table.ts';
 import { attemptUpstream, type UpstreamError } from './attempt.ts';
-import { recordTransientFailure } from './breaker.ts';
+import type { RequestContext } from './context.ts';
+import { deliver, relayUpstreamError } from './deliver.ts';
+import type { OutcomeCode } from './finish.ts';
+import { spanString } from './json-scan.ts';
+import { errorInfo, sendError } from './respond.ts';
 
-type HopEnd = 'done' | 'next';
+/** A hop either ended the request with an outcome or lets the loop try the next member. */
+type HopEnd = OutcomeCode | 'next';
 type FailedAttempt = UpstreamError | { readonly kind: 'transport' };
 
 const UNREADABLE = 'The request body is not a valid request for this API.';
 
 /** G-POOL-14: the affinity header, else a non-empty string `system`, else none. */
-function affinityKey(ctx: InferenceContext, target: RouteTarget): string | undefined {
+function affinityKey(ctx: RequestContext, target: RouteTarget): string | undefined {
   if (target.affinityHeader === undefined) return undefined;
   const header = ctx.req.headers[target.affinityHeader];
   if (typeof header === 'string' && header !== '') return header;
@@ -27,12 +28,12 @@ function affinityKey(ctx: InferenceContext, target: RouteTarget): string | undef
   return system ? system : undefined;
 }
 
-function timedOut(ctx: InferenceContext): void {
+function timedOut(ctx: RequestContext): OutcomeCode {
   sendError(ctx.res, ctx.edge, errorInfo('overloaded', 503, 'The request timed out. Please retry shortly.'));
+  return 'deadline';
 }
 
-function reject(ctx: InferenceContext, target: RouteTarget, lanesClock: Lane | undefined): void {
-  const now = lanesClock?.clock.nowSecs() ?? Math.floor(Date.now() / 1000);
+function reject(ctx: RequestContext, target: RouteTarget): OutcomeCode {
   sendError(
     ctx.res,
     ctx.edge,
@@ -40,9 +41,10 @@ function reject(ctx: InferenceContext, target: RouteTarget, lanesClock: Lane | u
       'overloaded',
       503,
       'The service is temporarily overloaded. Please retry shortly.',
-      target.retryAfterSecs(now),
+      target.retryAfterSecs(ctx.clock.nowSecs()),
     ),
   );
+  return 'exhausted';
 }
 
 /** G-FO-15: after a context-length error, members no larger than the failing lane are out too. */
@@ -54,24 +56,25 @@ function excludeSmaller(target: RouteTarget, failed: Member, excluded: Set<Lane>
 }
 
 export class Failover {
-  readonly #targets: Targets;
+  readonly #table: RoutingTable;
 
-  constructor(targets: Targets) {
-    this.#targets = targets;
+  constructor(table: RoutingTable) {
+    this.#table = table;
   }
 
-  async serve(ctx: InferenceContext, target: RouteTarget): Promise<void> {
+  async serve(ctx: RequestContext, target: RouteTarget): Promise<OutcomeCode> {
     const req = new PickRequest(affinityKey(ctx, target), ctx.deadline, ctx.signal);
     for (let hop = 0; hop <= target.cap; hop++) {
-      if (Date.now() >= ctx.deadline) return timedOut(ctx);
+      if (ctx.clock.nowMs() >= ctx.deadline) return timedOut(ctx);
       const picked = pickMember(target, req);
       if (picked === undefined) break;
       if (!(await takePermit(picked, req))) {
-        if (ctx.signal.aborted) return;
+        if (ctx.signal.aborted) return 'client_gone';
         break;
       }
       req.excluded.add(picked.lane);
-      if ((await this.#hop(ctx, target, picked, req.excluded)) === 'done') return;
+      const end = await this.#hop(ctx, target, picked, req.excluded);
+      if (end !== 'next') return end;
     }
     return this.#exhaust(ctx, target, req, new Set());
   }
@@ -79,36 +82,32 @@ export class Failover {
   /**
    * Sends one attempt on a picked lane and settles what both paths settle alike: a success is
    * delivered, a client that left or an unreadable body ends the request. Failures come back for
-   * the caller's own policy, with the permit already released.
+   * the caller's own policy, with the permit already released and the hop marked failed.
    */
-  async #attempt(ctx: InferenceContext, picked: Picked): Promise<'done' | FailedAttempt> {
+  async #attempt(ctx: RequestContext, picked: Picked): Promise<OutcomeCode | FailedAttempt> {
     const { lane, cell } = picked;
     // The permit stays held through delivery; failures give it back at once.
     ctx.holdPermit(lane);
-    if (lane.model.provider.builtin === 'demo') {
-      cell.recordSuccess();
-      await answerDemo(ctx, lane);
-      return 'done';
-    }
+    const hop = ctx.beginHop(lane);
     const result = await attemptUpstream(ctx, lane);
     switch (result.kind) {
-      case 'ok': {
-        // G-FO-10: success is recorded when headers arrive, before the body streams.
+      case 'ok':
+        // G-FO-10: success is recorded when headers arrive, before the body streams; the budget
+        // unit is taken now, so concurrent requests never pass the limit (G-POOL-4).
         cell.recordSuccess();
-        lane.ok++;
-        const spent = lane.spendBudget();
-        await deliver(ctx, { lane, cell, spent }, result.upstream);
-        return 'done';
-      }
+        hop.result = 'ok';
+        hop.latencyMs = result.latencyMs;
+        hop.spent = lane.account.spend();
+        return deliver(ctx, { lane, cell, hop }, result.upstream);
       case 'aborted':
         cell.releaseProbe();
         ctx.releasePermit();
-        return 'done';
+        return 'client_gone';
       case 'unreadable_request':
         cell.releaseProbe();
         ctx.releasePermit();
         sendError(ctx.res, ctx.edge, errorInfo('invalid_request_error', 400, UNREADABLE));
-        return 'done';
+        return 'unreadable_request';
       case 'transport':
       case 'http_error':
         ctx.releasePermit();
@@ -121,44 +120,42 @@ export class Failover {
   }
 
   /** One main-path hop: any outcome either ends the request or lets the loop try the next lane. */
-  async #hop(
-    ctx: InferenceContext,
-    target: RouteTarget,
-    picked: Picked,
-    excluded: Set<Lane>,
-  ): Promise<HopEnd> {
+  async #hop(ctx: RequestContext, target: RouteTarget, picked: Picked, excluded: Set<Lane>): Promise<HopEnd> {
     const failed = await this.#attempt(ctx, picked);
-    if (failed === 'done') return 'done';
+    if (typeof failed === 'string') return failed;
     if (failed.kind === 'http_error') return this.#onHttpError(ctx, target, picked, failed, excluded);
-    recordTransientFailure(picked.lane, picked.cell);
+    picked.cell.recordFailure();
+    ctx.hops.at(-1)!.result = 'failed';
     return 'next';
   }
 
   #onHttpError(
-    ctx: InferenceContext,
+    ctx: RequestContext,
     target: RouteTarget,
     picked: Picked,
     e: UpstreamError,
     excluded: Set<Lane>,
   ): HopEnd {
     const { lane, cell } = picked;
+    const hop = ctx.hops.at(-1)!;
     // G-BRK-5: in passthrough a 401/403 is the caller's own credential failing.
-    if (ctx.passthroughCredential !== false && (e.status === 401 || e.status === 403)) {
+    if (ctx.principal?.kind === 'passthrough' && (e.status === 401 || e.status === 403)) {
       cell.releaseProbe();
       relayUpstreamError(ctx, lane, e);
-      return 'done';
+      return 'upstream_error';
     }
     switch (e.disposition) {
       case 'client_fault':
-        lane.clientFault++;
+        hop.result = 'client_fault';
         cell.releaseProbe();
         relayUpstreamError(ctx, lane, e);
-        return 'done';
+        return 'upstream_error';
       case 'transient':
-        recordTransientFailure(lane, cell, e.retryAfter);
+        hop.result = 'failed';
+        cell.recordFailure(e.retryAfter);
         return 'next';
       case 'hard_down':
-        lane.err++;
+        hop.result = 'failed';
         lane.hardDown(
           e.cls === 'auth' ? `auth rejected (HTTP ${e.status})` : 'billing / insufficient balance',
         );
@@ -166,7 +163,7 @@ export class Failover {
         if (e.cls !== 'auth') return 'next';
         // G-FO-9: the upstream body concerns the gateway's own key and is never relayed.
         sendError(ctx.res, ctx.edge, ctx.edge.authFailure());
-        return 'done';
+        return 'upstream_auth';
       case 'context_length':
         cell.releaseProbe();
         excludeSmaller(target, picked.member, excluded);
@@ -179,15 +176,15 @@ export class Failover {
   }
 
   async #exhaust(
-    ctx: InferenceContext,
+    ctx: RequestContext,
     target: RouteTarget,
     req: PickRequest,
     visited: Set<string>,
-  ): Promise<void> {
+  ): Promise<OutcomeCode> {
     const action = target.onExhausted;
     switch (action.action) {
       case 'reject':
-        return reject(ctx, target, target.members[0]?.lane);
+        return reject(ctx, target);
       case 'least_bad':
         return this.#leastBad(ctx, target);
       case 'fallback_pool':
@@ -200,13 +197,13 @@ export class Failover {
   }
 
   /** G-FO-21: one attempt on the member with the least remaining cooldown, readiness bypassed. */
-  async #leastBad(ctx: InferenceContext, target: RouteTarget): Promise<void> {
+  async #leastBad(ctx: RequestContext, target: RouteTarget): Promise<OutcomeCode> {
     let best: Member | undefined;
     for (const m of target.members) {
       if (m.weight <= 0 || !m.lane.admissible) continue;
       if (best === undefined || m.cell.cooldownRemaining() < best.cell.cooldownRemaining()) best = m;
     }
-    if (best === undefined || !best.lane.permits.tryAcquire()) return reject(ctx, target, best?.lane);
+    if (best === undefined || !best.lane.permits.tryAcquire()) return reject(ctx, target);
     log.warn({ pool: target.name, lane: best.lane.name }, 'least-bad mode: routing to a degraded member');
     const end = await this.#degradedHop(ctx, {
       member: best,
@@ -214,44 +211,46 @@ export class Failover {
       cell: best.cell,
       permitHeld: true,
     });
-    if (end === 'next') reject(ctx, target, best.lane);
+    return end === 'next' ? reject(ctx, target) : end;
   }
 
   /** G-FO-22: SWRR over the fallback pool's members on the degraded path, then its own on_exhausted. */
   async #fallback(
-    ctx: InferenceContext,
+    ctx: RequestContext,
     from: RouteTarget,
     poolName: string,
     main: PickRequest,
     visited: Set<string>,
-  ): Promise<void> {
+  ): Promise<OutcomeCode> {
     visited.add(from.name);
-    if (Date.now() >= ctx.deadline) return timedOut(ctx);
-    const pool = this.#targets.pools.get(poolName);
-    if (pool === undefined || visited.has(pool.name)) return reject(ctx, from, from.members[0]?.lane);
+    if (ctx.clock.nowMs() >= ctx.deadline) return timedOut(ctx);
+    const pool = this.#table.pools.get(poolName);
+    if (pool === undefined || visited.has(pool.name)) return reject(ctx, from);
     visited.add(pool.name);
     // Fallback pools never use affinity; lanes already tried stay excluded.
     const req = new PickRequest(undefined, ctx.deadline, ctx.signal, main.excluded);
     for (;;) {
-      if (Date.now() >= ctx.deadline) return timedOut(ctx);
+      if (ctx.clock.nowMs() >= ctx.deadline) return timedOut(ctx);
       const picked = await pickLane(pool, req);
-      if (picked === undefined && ctx.signal.aborted) return;
+      if (picked === undefined && ctx.signal.aborted) return 'client_gone';
       if (picked === undefined) return this.#exhaust(ctx, pool, req, visited);
       req.excluded.add(picked.lane);
-      if ((await this.#degradedHop(ctx, picked)) === 'done') return;
+      const end = await this.#degradedHop(ctx, picked);
+      if (end !== 'next') return end;
     }
   }
 
   /** G-FO-23: any HTTP answer goes to the client; only a transport failure moves on. */
-  async #degradedHop(ctx: InferenceContext, picked: Picked): Promise<HopEnd> {
+  async #degradedHop(ctx: RequestContext, picked: Picked): Promise<HopEnd> {
     const failed = await this.#attempt(ctx, picked);
-    if (failed === 'done') return 'done';
+    if (typeof failed === 'string') return failed;
     if (failed.kind === 'http_error') {
       picked.cell.releaseProbe();
       relayUpstreamError(ctx, picked.lane, failed);
-      return 'done';
+      return 'upstream_error';
     }
-    recordTransientFailure(picked.lane, picked.cell);
+    picked.cell.recordFailure();
+    ctx.hops.at(-1)!.result = 'failed';
     return 'next';
   }
 }

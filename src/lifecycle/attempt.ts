@@ -3,16 +3,22 @@
 // Nothing reaches the client here, so the caller can still fail over.
 
 import type { IncomingHttpHeaders } from 'node:http';
+import { upstreamCredential } from '../auth/principal.ts';
 import type { ErrorClass } from '../config/types.ts';
 import type { UpstreamErrorFacts } from '../protocols/codec.ts';
 import { CODECS } from '../protocols/codecs.ts';
 import type { JsonValue } from '../protocols/ir.ts';
+import {
+  classifyStatus,
+  type Disposition,
+  dispositionOf,
+  parseRetryAfter,
+} from '../reliability/disposition.ts';
 import type { Lane } from '../routing/lane.ts';
-import type { InferenceContext } from '../server/context.ts';
-import { insertString, spanString, spliceString } from '../server/json-scan.ts';
 import { callUpstream } from '../upstream/call.ts';
 import type { UpstreamExchange } from '../upstream/exchange.ts';
-import { classifyStatus, type Disposition, dispositionOf, parseRetryAfter } from './disposition.ts';
+import type { RequestContext } from './context.ts';
+import { insertString, spanString, spliceString } from './json-scan.ts';
 
 /** Upstream error bodies are read up to this size (G-BRK-1, G-SEC-20). */
 export const MAX_ERROR_BODY = 256 * 1024;
@@ -30,7 +36,7 @@ export interface UpstreamError {
 }
 
 export type AttemptResult =
-  | { readonly kind: 'ok'; readonly upstream: UpstreamExchange }
+  | { readonly kind: 'ok'; readonly upstream: UpstreamExchange; readonly latencyMs: number }
   | UpstreamError
   /** No usable answer: connect failure, reset, timeout (G-FO-6). */
   | { readonly kind: 'transport' }
@@ -40,14 +46,14 @@ export type AttemptResult =
   | { readonly kind: 'unreadable_request' };
 
 /** The client's bytes with the lane's model named where the upstream protocol expects it (P-FWD-1). */
-function sameProtocolBody(ctx: InferenceContext, lane: Lane): Buffer {
+function sameProtocolBody(ctx: RequestContext, lane: Lane): Buffer {
   if (!lane.upstream.edge.bodyNamesModel) return ctx.body;
   const span = ctx.scan.model;
   if (span === undefined) return insertString(ctx.body, 'model', lane.name);
   return spanString(ctx.body, span) === lane.name ? ctx.body : spliceString(ctx.body, span, lane.name);
 }
 
-function translatedBody(ctx: InferenceContext, lane: Lane): Buffer | undefined {
+function translatedBody(ctx: RequestContext, lane: Lane): Buffer | undefined {
   try {
     const written = CODECS[lane.upstream.protocol].writeRequest(ctx.ir(), {
       model: lane.name,
@@ -67,29 +73,25 @@ function parseJson(bytes: Buffer): JsonValue | undefined {
   }
 }
 
-export async function attemptUpstream(ctx: InferenceContext, lane: Lane): Promise<AttemptResult> {
+export async function attemptUpstream(ctx: RequestContext, lane: Lane): Promise<AttemptResult> {
   const same = lane.upstream.protocol === ctx.ingress;
   const body = same ? sameProtocolBody(ctx, lane) : translatedBody(ctx, lane);
   if (body === undefined) return { kind: 'unreadable_request' };
   const sentAt = performance.now();
-  const upstream = callUpstream(ctx.origins, {
-    lane,
+  const upstream = callUpstream(ctx.origins, lane.upstream, {
     body,
     stream: ctx.stream,
-    // A translated Gemini stream is always read as SSE; a forwarded one keeps the client's framing.
-    sse: same ? ctx.sse : true,
-    passthroughCredential: ctx.passthroughCredential,
+    // A forwarded stream keeps the client's framing; a translated one uses the upstream's choice.
+    framing: same ? ctx.framing : lane.upstream.edge.translatedStreamFraming,
+    passthroughCredential: upstreamCredential(ctx.principal!),
     clientHeaders: same ? ctx.req.headers : undefined,
-    deadline: ctx.deadline,
+    headersTimeoutMs: ctx.deadline - ctx.clock.nowMs(),
   });
-  // The client leaving aborts the exchange (InferenceContext.onClose).
+  // The client leaving aborts the exchange (RequestContext.onClose).
   ctx.watchUpstream(upstream);
   if (!(await upstream.head)) return ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'transport' };
   const status = upstream.statusCode;
-  if (status >= 200 && status < 300) {
-    lane.recordLatency(performance.now() - sentAt);
-    return { kind: 'ok', upstream };
-  }
+  if (status >= 200 && status < 300) return { kind: 'ok', upstream, latencyMs: performance.now() - sentAt };
   const { bytes } = await upstream.readCapped(MAX_ERROR_BODY);
   const headers = upstream.headers;
   const facts = lane.upstream.edge.readError(status, parseJson(bytes), headers as Record<string, string>);

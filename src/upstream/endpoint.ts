@@ -1,10 +1,11 @@
-// Everything needed to call one lane's upstream, computed once at startup (URLs, static headers,
-// credential headers, the signer): the hot path only reads these.
+// Everything needed to call one lane's upstream, computed once at startup (paths, static headers,
+// credential headers, the signer, an in-process dispatcher): the hot path only reads these.
 
 import type { ModelConfig, ProviderConfig } from '../config/types.ts';
 import type { ProtocolEdge } from '../protocols/edge.ts';
 import type { Protocol } from '../protocols/names.ts';
 import { EDGES } from '../protocols/registry.ts';
+import { InProcessDispatcher, type UpstreamDispatcher } from './in-process.ts';
 import type { BedrockSigner } from './sigv4.ts';
 
 /** Header values must be encodable and free of control characters (G-SEC-21). */
@@ -12,19 +13,23 @@ export function isHeaderSafe(value: string): boolean {
   return value !== '' && /^[\x20-\x7e\x80-\xff]+$/.test(value) && value.trim() === value;
 }
 
-export class UpstreamTarget {
+export class UpstreamEndpoint {
   readonly protocol: Protocol;
   readonly edge: ProtocolEdge;
   readonly origin: string;
   readonly provider: ProviderConfig;
   /** Path prefix of base_url (may be ''). */
   readonly #basePath: string;
-  readonly #paths: { readonly plain: string; readonly stream: string; readonly streamSse: string };
+  readonly #plainPath: string;
+  /** Streamed-call paths by framing ('' = the protocol's default). */
+  readonly #streamPaths: ReadonlyMap<string, string>;
   /** Static headers (fixed protocol headers, the configured credential, Accept) per stream mode. */
   readonly #plainHeaders: Readonly<Record<string, string>>;
   readonly #streamHeaders: Readonly<Record<string, string>>;
   /** Set by the runtime loader for SigV4 protocols with a key (server/runtime.ts). */
   signer: BedrockSigner | undefined;
+  /** Set for an upstream answered in-process; calls to it never touch the network. */
+  readonly inProcess: UpstreamDispatcher | undefined;
 
   constructor(model: ModelConfig) {
     const provider = model.provider;
@@ -34,9 +39,15 @@ export class UpstreamTarget {
     const url = new URL(provider.baseUrl);
     this.origin = url.origin;
     this.#basePath = url.pathname.replace(/\/+$/, '');
-    const path = (stream: boolean, sse: boolean): string =>
-      this.#basePath + (provider.path ?? this.edge.egressPath(model.name, stream, sse));
-    this.#paths = { plain: path(false, false), stream: path(true, false), streamSse: path(true, true) };
+    const path = (stream: boolean, framing: string | undefined): string =>
+      this.#basePath + (provider.path ?? this.edge.egressPath(model.name, stream, framing));
+    this.#plainPath = path(false, undefined);
+    this.#streamPaths = new Map([
+      ['', path(true, undefined)],
+      ...this.edge.streamFramings.map((f): [string, string] => [f, path(true, f)]),
+    ]);
+    this.inProcess =
+      provider.inProcess === undefined ? undefined : new InProcessDispatcher(provider.inProcess, model.name);
     const credential =
       this.edge.usesSigV4 || !isHeaderSafe(provider.apiKey)
         ? {}
@@ -56,8 +67,10 @@ export class UpstreamTarget {
     return this.edge.usesSigV4 && this.provider.apiKey !== '';
   }
 
-  path(stream: boolean, sse: boolean): string {
-    return stream ? (sse ? this.#paths.streamSse : this.#paths.stream) : this.#paths.plain;
+  /** The upstream path; `framing` is one of the protocol's stream framings, undefined its default. */
+  path(stream: boolean, framing: string | undefined): string {
+    if (!stream) return this.#plainPath;
+    return this.#streamPaths.get(framing ?? '') ?? this.#streamPaths.get('')!;
   }
 
   /** Headers for a call with the configured credential; frozen, copy before changing. */

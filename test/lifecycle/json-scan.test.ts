@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scanJson, spanIsTrue, spanString, spliceString } from '../../src/server/json-scan.ts';
+import { scanJson, spanIsTrue, spanString, spliceString } from '../../src/lifecycle/json-scan.ts';
 
 function scan(text: string) {
   return scanJson(Buffer.from(text));

@@ -1,0 +1,53 @@
+// Who is calling: the authenticate stage turns a request's credential into a principal, or refuses
+// it (G-SEC-1…5). Later stages read the principal, never the raw credential check.
+
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AuthConfig } from '../config/types.ts';
+import { extractCredential, TokenSet } from './credentials.ts';
+
+export type Principal =
+  /** `auth.mode: none`: anyone who can reach the listener. */
+  | { readonly kind: 'anonymous' }
+  /** A listed client token (`auth.mode: token`). */
+  | { readonly kind: 'client_token' }
+  /** `auth.mode: passthrough`: the caller's own credential goes upstream instead of the configured key. */
+  | { readonly kind: 'passthrough'; readonly credential: string | undefined };
+
+const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous' });
+const CLIENT_TOKEN: Principal = Object.freeze({ kind: 'client_token' });
+
+export interface Authenticator {
+  /** The caller's principal, or undefined when the credential is refused. */
+  authenticate(headers: IncomingHttpHeaders, query: string): Principal | undefined;
+}
+
+/** The authenticator for the configured client auth mode, built once at startup. */
+export function authenticatorFor(auth: AuthConfig): Authenticator {
+  switch (auth.mode) {
+    case 'none':
+      return { authenticate: () => ANONYMOUS };
+    case 'passthrough':
+      return {
+        authenticate: (headers, query) => ({
+          kind: 'passthrough',
+          credential: extractCredential(headers, query),
+        }),
+      };
+    case 'token': {
+      const tokens = new TokenSet(auth.clientTokens);
+      return {
+        authenticate: (headers, query) =>
+          tokens.check(extractCredential(headers, query)) ? CLIENT_TOKEN : undefined,
+      };
+    }
+    default: {
+      const never: never = auth.mode;
+      throw new Error(`unknown auth mode ${String(never)}`);
+    }
+  }
+}
+
+/** The credential to send upstream instead of the configured key; `false` to use the key. */
+export function upstreamCredential(principal: Principal): string | undefined | false {
+  return principal.kind === 'passthrough' ? principal.credential : false;
+}

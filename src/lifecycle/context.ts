@@ -1,0 +1,165 @@
+// The one context object carried through an inference request, from authentication to finish.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Principal } from '../auth/principal.ts';
+import type { ProtocolCodec } from '../protocols/codec.ts';
+import { CODECS } from '../protocols/codecs.ts';
+import type { ProtocolEdge } from '../protocols/edge.ts';
+import type { JsonObject, Request, Usage } from '../protocols/ir.ts';
+import type { Protocol } from '../protocols/names.ts';
+import type { Clock } from '../reliability/clock.ts';
+import type { Lane } from '../routing/lane.ts';
+import type { RouteTarget } from '../routing/table.ts';
+import type { UpstreamExchange } from '../upstream/exchange.ts';
+import type { OriginPools } from '../upstream/origins.ts';
+import type { OutcomeCode } from './finish.ts';
+import type { ScanResult } from './json-scan.ts';
+
+/**
+ * What one upstream attempt came to, for the lane's counters: a 2xx (`ok`), a recorded failure
+ * (`failed`), the caller's fault (`client_fault`), nothing to count (`no_outcome`), or a 2xx whose
+ * body then failed in transit (`interrupted`, counted as both).
+ */
+export type HopResult = 'ok' | 'failed' | 'client_fault' | 'no_outcome' | 'interrupted';
+
+export interface Hop {
+  readonly lane: Lane;
+  result: HopResult;
+  /** Upstream header latency of a 2xx, ms (G-POL-8); 0 otherwise. */
+  latencyMs: number;
+  /** Whether a lifetime-budget unit was taken for this hop's 2xx. */
+  spent: boolean;
+}
+
+/** What the route table fixed about an inference request before its body was read. */
+export interface IngressRoute {
+  readonly protocol: Protocol;
+  /** Target name from the path (path-model protocols); undefined → the body's `model`. */
+  readonly pathName: string | undefined;
+  /** The path name may also be `{provider}/{model}` (the ad-hoc route, G-RTE-7). */
+  readonly adhoc: boolean;
+  /** Stream intent fixed by the route; undefined → the body's `stream`. */
+  readonly routeStream: boolean | undefined;
+  /** The stream framing the client asked for (opaque; the protocol's own), undefined = default. */
+  readonly framing: string | undefined;
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
+const EMPTY_SCAN: ScanResult = Object.freeze({
+  isObject: false,
+  model: undefined,
+  stream: undefined,
+  system: undefined,
+});
+
+export class RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly route: IngressRoute;
+  readonly ingress: Protocol;
+  readonly edge: ProtocolEdge;
+  readonly codec: ProtocolCodec;
+  /** The raw query string, without `?`. */
+  readonly query: string;
+  readonly origins: OriginPools;
+  readonly clock: Clock;
+  /** performance.now() at arrival, at the first response byte, and at finish. */
+  readonly startedAt = performance.now();
+  firstByteAt = 0;
+  endedAt = 0;
+  /** Set by the authenticate stage. */
+  principal: Principal | undefined;
+  /** The client's body, exactly as received. */
+  body: Buffer = EMPTY_BODY;
+  scan: ScanResult = EMPTY_SCAN;
+  /** The name the client asked for (pool or model). */
+  name = '';
+  stream = false;
+  /** What the name resolved to. */
+  target: RouteTarget | undefined;
+  /** Epoch ms (on `clock`) by which the request must be answered, all hops included. */
+  deadline = 0;
+  /** Upstream attempts in order. */
+  readonly hops: Hop[] = [];
+  /** Token usage of the delivered answer (P-USE), when it reported one. */
+  usage: Usage | undefined;
+  /** Set once, by Finish.emit. */
+  outcome: OutcomeCode | undefined;
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal;
+  #ir: Request | undefined;
+  readonly #abort = new AbortController();
+  /** The lane whose concurrency permit this request holds, if any. */
+  #permit: Lane | undefined;
+  /** The upstream exchange in progress, aborted if the client leaves. */
+  #upstream: UpstreamExchange | undefined;
+
+  constructor(init: {
+    req: IncomingMessage;
+    res: ServerResponse;
+    route: IngressRoute;
+    query: string;
+    edge: ProtocolEdge;
+    origins: OriginPools;
+    clock: Clock;
+  }) {
+    this.req = init.req;
+    this.res = init.res;
+    this.route = init.route;
+    this.ingress = init.route.protocol;
+    this.edge = init.edge;
+    this.codec = CODECS[init.route.protocol];
+    this.query = init.query;
+    this.origins = init.origins;
+    this.clock = init.clock;
+    this.signal = this.#abort.signal;
+  }
+
+  /** The stream framing the client asked for (opaque to the core). */
+  get framing(): string | undefined {
+    return this.route.framing;
+  }
+
+  /** Starts recording one upstream attempt on `lane`. */
+  beginHop(lane: Lane): Hop {
+    const hop: Hop = { lane, result: 'no_outcome', latencyMs: 0, spent: false };
+    this.hops.push(hop);
+    return hop;
+  }
+
+  /** Records the permit taken for `lane`; it is given back by releasePermit or when the response closes. */
+  holdPermit(lane: Lane): void {
+    this.#permit = lane;
+  }
+
+  /** Gives the held permit back (idempotent): at once when a hop fails, else when the response closes. */
+  releasePermit(): void {
+    const lane = this.#permit;
+    this.#permit = undefined;
+    lane?.permits.release();
+  }
+
+  /** The exchange of the current hop: the client leaving aborts it. */
+  watchUpstream(exchange: UpstreamExchange): void {
+    this.#upstream = exchange;
+    if (this.signal.aborted) exchange.abort();
+  }
+
+  /** The response closed: release the permit, and abort upstream work if the client left early. */
+  readonly onClose = (): void => {
+    if (!this.res.writableFinished) {
+      this.#abort.abort();
+      this.#upstream?.abort();
+    }
+    this.releasePermit();
+  };
+
+  /** The request in the IR, read once on the first cross-protocol hop (throws on an unreadable body). */
+  ir(): Request {
+    this.#ir ??= this.codec.readRequest(JSON.parse(this.body.toString()) as JsonObject, {
+      model: this.name,
+      stream: this.stream,
+    });
+    return this.#ir;
+  }
+}

@@ -1,0 +1,183 @@
+// The inference request lifecycle as explicit, ordered stages over one RequestContext:
+//   authenticate → read → resolve → admit → order members + attempt hops + deliver → finish.
+// Each stage either passes the context on or ends the request with an outcome code; whatever the
+// path, Finish.emit runs exactly once. A later feature adds an admission stage or a finish
+// listener; it does not edit this file's flow. With no admission stages configured, the loop over
+// them costs nothing.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Authenticator } from '../auth/principal.ts';
+import { log } from '../log.ts';
+import { EDGES } from '../protocols/registry.ts';
+import type { Resolution, RoutingTable } from '../routing/table.ts';
+import type { OriginPools } from '../upstream/origins.ts';
+import { declaredTooLarge, readBody } from './body.ts';
+import { type IngressRoute, RequestContext } from './context.ts';
+import { Failover } from './failover.ts';
+import type { Finish, OutcomeCode } from './finish.ts';
+import { scanJson, spanIsTrue, spanString } from './json-scan.ts';
+import { errorInfo, sendError } from './respond.ts';
+
+const TOO_LARGE = 'request body exceeds the maximum allowed size';
+const BAD_JSON = 'We could not parse the JSON body of your request.';
+/** How much of an oversized body is read and discarded so the client sees the 413. */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * A stage between resolution and the first upstream attempt (governance admission, policies).
+ * It returns undefined to let the request on, or ends it: writes the client's answer itself and
+ * returns the outcome code.
+ */
+export interface AdmissionStage {
+  admit(ctx: RequestContext): OutcomeCode | undefined | Promise<OutcomeCode | undefined>;
+}
+
+export interface PipelineParts {
+  readonly table: RoutingTable;
+  readonly authenticator: Authenticator;
+  readonly finish: Finish;
+  readonly origins: OriginPools;
+  readonly admission?: readonly AdmissionStage[];
+}
+
+export class InferencePipeline {
+  readonly #table: RoutingTable;
+  readonly #authenticator: Authenticator;
+  readonly #finish: Finish;
+  readonly #origins: OriginPools;
+  readonly #admission: readonly AdmissionStage[];
+  readonly #failover: Failover;
+
+  constructor(parts: PipelineParts) {
+    this.#table = parts.table;
+    this.#authenticator = parts.authenticator;
+    this.#finish = parts.finish;
+    this.#origins = parts.origins;
+    this.#admission = parts.admission ?? [];
+    this.#failover = new Failover(parts.table);
+  }
+
+  /** Serves one inference request to its end. Never rejects: a defect becomes a native 500. */
+  async serve(req: IncomingMessage, res: ServerResponse, route: IngressRoute, query: string): Promise<void> {
+    const ctx = new RequestContext({
+      req,
+      res,
+      route,
+      query,
+      edge: EDGES[route.protocol],
+      origins: this.#origins,
+      clock: this.#table.clock,
+    });
+    res.once('close', ctx.onClose);
+    let outcome: OutcomeCode;
+    try {
+      outcome = await this.#run(ctx);
+    } catch (err) {
+      // Caught at the request boundary: the client gets a native 500 (or, mid-answer, a closed
+      // connection), the permit goes back, and finish still runs.
+      log.error({ err: err instanceof Error ? err.message : String(err), path: req.url }, 'request failed');
+      sendError(
+        res,
+        ctx.edge,
+        errorInfo('api_error', 500, 'The server had an error while processing your request.'),
+      );
+      ctx.releasePermit();
+      outcome = 'internal_error';
+    }
+    this.#finish.emit(ctx, outcome);
+  }
+
+  async #run(ctx: RequestContext): Promise<OutcomeCode> {
+    const { req, res, edge } = ctx;
+    if (declaredTooLarge(req)) return refuseTooLarge(ctx);
+
+    // authenticate: the caller becomes a principal, or is refused.
+    const principal = this.#authenticator.authenticate(req.headers, ctx.query);
+    if (principal === undefined) {
+      req.resume();
+      sendError(res, edge, edge.authFailure());
+      return 'unauthorized';
+    }
+    ctx.principal = principal;
+
+    // read: the body under its cap, one validating scan for the fields routing needs.
+    const body = await readBody(req);
+    if (body === 'aborted') return 'client_gone';
+    if (body === 'too_large') return refuseTooLarge(ctx);
+    ctx.body = body;
+    const unreadable = readRoutingFields(ctx);
+    if (unreadable !== undefined) return unreadable;
+
+    // resolve: the name to a pool or a model's direct route.
+    const resolution = this.#resolve(ctx);
+    if (resolution.kind === 'not_found') {
+      sendError(res, edge, edge.modelNotFound(ctx.name));
+      return 'unknown_model';
+    }
+    if (resolution.kind === 'provider_mismatch') {
+      log.info({ path: req.url }, 'ad-hoc route names a model configured on another provider');
+      sendError(res, edge, { ...edge.modelNotFound(ctx.name), kind: 'invalid_request_error', status: 400 });
+      return 'unknown_model';
+    }
+    const target = resolution.target;
+    ctx.target = target;
+    ctx.deadline = ctx.clock.nowMs() + target.deadlineMs;
+
+    // admit: stages that may refuse before any upstream is tried.
+    for (const stage of this.#admission) {
+      const refused = await stage.admit(ctx);
+      if (refused !== undefined) return refused;
+    }
+
+    // order members, attempt hops, deliver.
+    return this.#failover.serve(ctx, target);
+  }
+
+  #resolve(ctx: RequestContext): Resolution {
+    const direct = this.#table.resolve(ctx.name);
+    const { route } = ctx;
+    // `/{provider}/{model}/v1/messages` when the whole name is not itself a pool or model.
+    if (direct.kind === 'not_found' && route.adhoc && route.pathName !== undefined) {
+      const slash = ctx.name.indexOf('/');
+      if (slash > 0) return this.#table.resolveAdhoc(ctx.name.slice(0, slash), ctx.name.slice(slash + 1));
+    }
+    return direct;
+  }
+}
+
+/** The scan, the requested name and the stream intent; an outcome when the body cannot route. */
+function readRoutingFields(ctx: RequestContext): OutcomeCode | undefined {
+  const { body, res, edge, route } = ctx;
+  const scan = scanJson(body);
+  if (typeof scan === 'string') {
+    sendError(res, edge, errorInfo('invalid_request_error', 400, BAD_JSON));
+    return 'bad_request';
+  }
+  if (!scan.isObject && edge.modelIn === 'path') {
+    sendError(res, edge, errorInfo('invalid_request_error', 400, 'Request body must be a JSON object.'));
+    return 'bad_request';
+  }
+  const name = route.pathName ?? (scan.isObject ? spanString(body, scan.model) : undefined);
+  if (!name) {
+    sendError(res, edge, errorInfo('invalid_request_error', 400, "Missing required parameter: 'model'."));
+    return 'bad_request';
+  }
+  ctx.scan = scan;
+  ctx.name = name;
+  ctx.stream = route.routeStream ?? spanIsTrue(body, scan.stream);
+  return undefined;
+}
+
+function refuseTooLarge(ctx: RequestContext): OutcomeCode {
+  const { req } = ctx;
+  sendError(ctx.res, ctx.edge, errorInfo('request_too_large', 413, TOO_LARGE));
+  // Closing now would reset a client that is still sending before it reads the answer: discard
+  // the rest instead, up to a bound, then drop the connection.
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_LIMIT) req.socket.destroy();
+  });
+  req.resume();
+  return 'body_too_large';
+}
