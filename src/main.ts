@@ -43,8 +43,11 @@ async function main(): Promise<number | undefined> {
         superviseWorkers(config.workers);
         return undefined;
       }
-      const { startGateway } = await import('./server/gateway.ts');
-      await startGateway(config, { quiet: worker });
+      const [{ startGateway }, { superviseProcess }] = await Promise.all([
+        import('./server/gateway.ts'),
+        import('./server/process.ts'),
+      ]);
+      superviseProcess(await startGateway(config, { quiet: worker }));
       return undefined;
     }
     default: {

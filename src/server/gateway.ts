@@ -1,5 +1,6 @@
-// Starts the gateway: builds lanes and pools, binds the listener (plain or TLS), prints the
-// banner, and drains in-flight requests on SIGINT/SIGTERM (G-CLI-8).
+// Starts the gateway: builds the routing table, binds the listener (plain or TLS), prints the
+// banner, and loads the request path. What the process does on signals and defects is
+// server/process.ts's job, so a gateway can also run inside a test process.
 
 import type { Server } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
@@ -7,6 +8,7 @@ import { authenticatorFor } from '../auth/principal.ts';
 import { embeddedDefaultBanner } from '../config/default.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { line, log } from '../log.ts';
+import type { LaneMemory } from '../routing/table.ts';
 import { RoutingTable } from '../routing/table.ts';
 import { OriginPools } from '../upstream/origins.ts';
 import { RequestHandler } from './handler.ts';
@@ -29,14 +31,18 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+export interface GatewayOptions {
+  /** Workers of a multi-process gateway start quietly: the primary already spoke. */
+  readonly quiet?: boolean;
+  /** Lane states and ledger; tests pass a manual clock's. */
+  readonly memory?: LaneMemory;
+}
+
 export async function startGateway(
   config: GatewayConfig,
-  opts: { quiet?: boolean } = {},
+  opts: GatewayOptions = {},
 ): Promise<RunningGateway> {
-  // One request's unexpected failure must never take the process down (G-SEC-53).
-  process.on('uncaughtException', (err) => log.error({ err: err.message }, 'uncaught exception contained'));
-  process.on('unhandledRejection', (err) => log.error({ err: String(err) }, 'unhandled rejection contained'));
-  const table = new RoutingTable(config);
+  const table = new RoutingTable(config, opts.memory);
   const origins = new OriginPools();
   const authenticator = authenticatorFor(config.auth);
   let startRuntime: () => void = () => {};
@@ -120,18 +126,5 @@ export async function startGateway(
     });
     await origins.close();
   };
-  const onSignal = (): void => {
-    line('info', 'shutdown signal received; draining in-flight requests');
-    close().then(
-      () => process.exit(0),
-      () => process.exit(0),
-    );
-  };
-  try {
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  } catch (err) {
-    log.warn({ err: String(err) }, 'could not install signal handlers');
-  }
   return { server, url, close };
 }

@@ -93,11 +93,9 @@ describe('lanes', () => {
     const streamed = rawRequest('openai', 'tight', true).body;
     const first = postRaw(`${gw.url}/v1/chat/completions`, streamed, auth);
     await new Promise((r) => setTimeout(r, 100));
-    const t0 = Date.now();
+    // The exact bound is held on the injected clock in test/lifecycle/deadline.test.ts.
     const second = await postRaw(`${gw.url}/v1/chat/completions`, chat('tight'), auth);
-    const waited = Date.now() - t0;
     assert.equal(second.status, 503);
-    assert.ok(waited >= 700 && waited < 1500, `waited ${waited} ms`);
     assert.equal((await first).status, 200);
     assert.equal(mock.requests.length, 1);
   });

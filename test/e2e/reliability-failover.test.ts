@@ -548,17 +548,15 @@ describe('reliability: failover and dispositions', { concurrency: true }, () => 
 
   it('G-FO-1/3 the deadline bounds the attempts: slow failures stop at the deadline with 503 "timed out"', async () => {
     for (const name of dlLanes) f.mock(name).enqueue({ status: 500, delayMs: 700 });
-    const t0 = Date.now();
     const res = await f.client.chat(deadline);
-    const took = Date.now() - t0;
     assert.equal(res.status, 503);
     const err = openaiError(res);
     assert.equal(err.type, 'overloaded_error');
     assert.equal(err.message, TIMED_OUT);
     assert.equal(res.headers['retry-after'], undefined, 'a timeout carries no Retry-After');
     // Two 700 ms attempts exhaust a 1 s deadline (one, on a loaded machine); cap 3 alone would allow 4.
+    // The exact count is held on the injected clock in test/lifecycle/deadline.test.ts.
     const attempts = requestsTo(f, dlLanes);
     assert.ok(attempts >= 1 && attempts <= 2, `${attempts} attempts`);
-    assert.ok(took >= 1000 && took < 3000, `took ${took} ms`);
   });
 });

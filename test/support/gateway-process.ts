@@ -51,6 +51,8 @@ export interface GatewayFiles {
 export interface StartGatewayOptions extends GatewayFiles {
   /** Give up waiting for the listening line after this long (default 10 s). */
   startTimeoutMs?: number;
+  /** Node options before the entry point, e.g. `--import` of a test preload. */
+  nodeArgs?: string[];
 }
 
 export interface Gateway {
@@ -100,7 +102,7 @@ export function prepareRun(files: GatewayFiles): PreparedRun {
 
 export function startGateway(options: StartGatewayOptions): Promise<Gateway> {
   const run = prepareRun(options);
-  const child = spawn(process.execPath, [MAIN_TS], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MAIN_TS], {
     cwd: run.cwd,
     env: run.env,
     stdio: ['ignore', 'pipe', 'pipe'],
