@@ -5,9 +5,13 @@ import type { UpstreamErrorFacts, WireError } from './codec.ts';
 import type { GatewayErrorInfo, JsonValue } from './ir.ts';
 import type { Protocol } from './names.ts';
 
-export type UpstreamCredential =
-  | { readonly kind: 'headers'; readonly headers: Readonly<Record<string, string>> }
-  | { readonly kind: 'sigv4' };
+/** Signs one upstream request with the configured key (SigV4 for Bedrock). */
+export interface RequestSigner {
+  /** Headers to add for a POST of `body` to `path` (path may carry a query). */
+  sign(path: string, headers: Record<string, string>, body: Uint8Array): Promise<Record<string, string>>;
+}
+
+export type SignerFactory = (key: string, baseUrl: URL) => RequestSigner;
 
 export interface ProtocolEdge {
   readonly protocol: Protocol;
@@ -26,7 +30,11 @@ export interface ProtocolEdge {
   readonly fixedHeaders: Readonly<Record<string, string>>;
   /** Client headers worth keeping on a same-protocol hop (feature flags such as `anthropic-beta`). */
   readonly forwardedClientHeaders: readonly string[];
-  readonly usesSigV4: boolean;
+  /**
+   * Set for protocols that sign each request instead of sending a credential header: loads the
+   * signer (its library loads only when a lane needs it).
+   */
+  readonly loadSigner: (() => Promise<SignerFactory>) | undefined;
   /** `Accept` for a streamed upstream answer. */
   readonly streamAccept: string;
   /** Stream framings a client may choose besides the default (opaque to the core). */

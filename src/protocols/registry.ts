@@ -18,6 +18,9 @@ export const EDGES: Readonly<Record<Protocol, ProtocolEdge>> = {
   bedrock: bedrockEdge,
 };
 
+/** The error shapes of the gateway's own endpoints (/stats, /admin, unknown paths): OpenAI's. */
+export const GATEWAY_EDGE: ProtocolEdge = openaiEdge;
+
 /**
  * Each protocol's codec module, for loading the codecs one at a time after the bind (each import
  * compiles its modules synchronously; server/runtime.ts yields between them).

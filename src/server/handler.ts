@@ -7,7 +7,7 @@ import { crypto } from '../builtins.ts';
 import type { InferencePipeline } from '../lifecycle/pipeline.ts';
 import { errorInfo, sendBody, sendError } from '../lifecycle/respond.ts';
 import { log } from '../log.ts';
-import { EDGES } from '../protocols/registry.ts';
+import { EDGES, GATEWAY_EDGE } from '../protocols/registry.ts';
 import type { RoutingTable } from '../routing/table.ts';
 import { matchRoute, type Route } from './routes.ts';
 import { statsBody } from './stats.ts';
@@ -47,7 +47,7 @@ export class RequestHandler {
     this.#dispatch(req, res, route, query).catch((err: unknown) => {
       log.error({ err: err instanceof Error ? err.message : String(err), path }, 'request failed');
       const edge =
-        EDGES[route.kind === 'inference' || route.kind === 'not_found' ? route.protocol : 'openai'];
+        route.kind === 'inference' || route.kind === 'not_found' ? EDGES[route.protocol] : GATEWAY_EDGE;
       sendError(
         res,
         edge,
@@ -66,13 +66,13 @@ export class RequestHandler {
       case 'stats':
       case 'metrics':
         if (this.#authenticator.authenticate(req.headers, query) === undefined)
-          return sendError(res, EDGES.openai, EDGES.openai.authFailure());
+          return sendError(res, GATEWAY_EDGE, GATEWAY_EDGE.authFailure());
         if (route.kind === 'metrics')
-          return sendError(res, EDGES.openai, errorInfo('not_found_error', 404, 'Not found.'));
+          return sendError(res, GATEWAY_EDGE, errorInfo('not_found_error', 404, 'Not found.'));
         return sendBody(res, 200, 'application/json', statsBody(this.#table));
       case 'admin':
         // No admin API exists yet: every admin call is refused (G-ADM-3).
-        return sendError(res, EDGES.openai, EDGES.openai.authFailure());
+        return sendError(res, GATEWAY_EDGE, GATEWAY_EDGE.authFailure());
       case 'not_found':
         return sendError(
           res,

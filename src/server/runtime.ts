@@ -1,4 +1,4 @@
-// The request path's heavier modules (the upstream HTTP client, the six codecs, the SigV4 signer,
+// The request path's heavier modules (the upstream HTTP client, the six codecs, request signers,
 // the lifecycle) load after the listener is bound, then the health probers and the structured
 // logger. Each step yields to the event loop, so a readiness probe that arrives meanwhile is
 // answered at once instead of waiting for the whole load (G-PERF-3, G-CFG-31). Inference requests
@@ -49,15 +49,11 @@ export async function loadRuntime(
     import('../lifecycle/finish.ts'),
     import('../lifecycle/count.ts'),
   ]);
-  const signed = [...table.lanes.values()].filter((lane) => lane.upstream.needsSigner);
-  if (signed.length > 0) {
+  for (const lane of table.lanes.values()) {
+    if (!lane.upstream.needsSigner) continue;
     await yieldToLoop();
-    const { BedrockSigner } = await import('../upstream/sigv4.ts');
-    for (const lane of signed)
-      lane.upstream.signer = new BedrockSigner(
-        lane.model.provider.apiKey,
-        new URL(lane.model.provider.baseUrl),
-      );
+    const signer = await lane.upstream.edge.loadSigner!();
+    lane.upstream.signer = signer(lane.model.provider.apiKey, new URL(lane.model.provider.baseUrl));
   }
   const done = new finish.Finish();
   done.subscribe(count.countHops);

@@ -2,11 +2,10 @@
 // credential headers, the signer, an in-process dispatcher): the hot path only reads these.
 
 import type { ModelConfig, ProviderConfig } from '../config/types.ts';
-import type { ProtocolEdge } from '../protocols/edge.ts';
+import type { ProtocolEdge, RequestSigner } from '../protocols/edge.ts';
 import type { Protocol } from '../protocols/names.ts';
 import { EDGES } from '../protocols/registry.ts';
 import { InProcessDispatcher, type UpstreamDispatcher } from './in-process.ts';
-import type { BedrockSigner } from './sigv4.ts';
 
 /** Header values must be encodable and free of control characters (G-SEC-21). */
 export function isHeaderSafe(value: string): boolean {
@@ -27,7 +26,7 @@ export class UpstreamEndpoint {
   readonly #plainHeaders: Readonly<Record<string, string>>;
   readonly #streamHeaders: Readonly<Record<string, string>>;
   /** Set by the runtime loader for SigV4 protocols with a key (server/runtime.ts). */
-  signer: BedrockSigner | undefined;
+  signer: RequestSigner | undefined;
   /** Set for an upstream answered in-process; calls to it never touch the network. */
   readonly inProcess: UpstreamDispatcher | undefined;
 
@@ -49,7 +48,7 @@ export class UpstreamEndpoint {
     this.inProcess =
       provider.inProcess === undefined ? undefined : new InProcessDispatcher(provider.inProcess, model.name);
     const credential =
-      this.edge.usesSigV4 || !isHeaderSafe(provider.apiKey)
+      this.edge.loadSigner !== undefined || !isHeaderSafe(provider.apiKey)
         ? {}
         : this.edge.credentialHeaders(provider.apiKey, provider.auth === 'api-key');
     const base = {
@@ -62,9 +61,9 @@ export class UpstreamEndpoint {
     this.#streamHeaders = Object.freeze({ ...base, accept: this.edge.streamAccept });
   }
 
-  /** Whether this upstream needs a SigV4 signer (created once the signing library is loaded). */
+  /** Whether this upstream signs its requests (the signer is made once its library is loaded). */
   get needsSigner(): boolean {
-    return this.edge.usesSigV4 && this.provider.apiKey !== '';
+    return this.edge.loadSigner !== undefined && this.provider.apiKey !== '';
   }
 
   /** The upstream path; `framing` is one of the protocol's stream framings, undefined its default. */

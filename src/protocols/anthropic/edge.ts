@@ -20,7 +20,7 @@ export const anthropicEdge: ProtocolEdge = {
   },
   fixedHeaders: { 'anthropic-version': ANTHROPIC_VERSION },
   forwardedClientHeaders: ['anthropic-beta'],
-  usesSigV4: false,
+  loadSigner: undefined,
   streamAccept: 'text/event-stream',
   streamFramings: [],
   translatedStreamFraming: undefined,

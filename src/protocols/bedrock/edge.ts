@@ -11,7 +11,10 @@ export const bedrockEdge: ProtocolEdge = {
   credentialHeaders: (key) => ({ authorization: `Bearer ${key}` }),
   fixedHeaders: {},
   forwardedClientHeaders: [],
-  usesSigV4: true,
+  loadSigner: async () => {
+    const { BedrockSigner } = await import('./sigv4.ts');
+    return (key, baseUrl) => new BedrockSigner(key, baseUrl);
+  },
   streamAccept: 'application/vnd.amazon.eventstream',
   streamFramings: [],
   translatedStreamFraming: undefined,

@@ -9,7 +9,7 @@ export const cohereEdge: ProtocolEdge = {
   credentialHeaders: bearer,
   fixedHeaders: {},
   forwardedClientHeaders: [],
-  usesSigV4: false,
+  loadSigner: undefined,
   streamAccept: 'text/event-stream',
   streamFramings: [],
   translatedStreamFraming: undefined,

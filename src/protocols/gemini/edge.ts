@@ -14,7 +14,7 @@ export const geminiEdge: ProtocolEdge = {
     apiKeyStyle ? { 'api-key': key } : { 'x-goog-api-key': key },
   fixedHeaders: {},
   forwardedClientHeaders: [],
-  usesSigV4: false,
+  loadSigner: undefined,
   streamAccept: 'text/event-stream',
   streamFramings: [SSE, ARRAY],
   // A translated stream is always asked for as SSE; a forwarded one keeps the client's framing.

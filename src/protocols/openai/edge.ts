@@ -9,7 +9,7 @@ export const openaiEdge: ProtocolEdge = {
   credentialHeaders: bearer,
   fixedHeaders: {},
   forwardedClientHeaders: [],
-  usesSigV4: false,
+  loadSigner: undefined,
   streamAccept: 'text/event-stream',
   streamFramings: [],
   translatedStreamFraming: undefined,

@@ -14,7 +14,7 @@ export const responsesEdge: ProtocolEdge = {
   credentialHeaders: bearer,
   fixedHeaders: {},
   forwardedClientHeaders: ['openai-beta'],
-  usesSigV4: false,
+  loadSigner: undefined,
   streamAccept: 'text/event-stream',
   streamFramings: [],
   translatedStreamFraming: undefined,

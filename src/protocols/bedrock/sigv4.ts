@@ -1,8 +1,10 @@
 // AWS SigV4 signing for Bedrock upstreams (service `bedrock`, region from the host), using the
-// AWS SDK's own signer so the canonicalisation is exactly AWS's.
+// AWS SDK's own signer so the canonicalisation is exactly AWS's. Loaded only when a Bedrock lane
+// has a key (the edge's `loadSigner`).
 
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { RequestSigner } from '../edge.ts';
 
 const REGION_FROM_HOST = /^bedrock-runtime(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com$/;
 
@@ -20,7 +22,7 @@ export function parseAwsKey(
   return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
 }
 
-export class BedrockSigner {
+export class BedrockSigner implements RequestSigner {
   readonly #signer: SignatureV4;
   readonly #hostname: string;
   readonly #host: string;
