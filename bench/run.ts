@@ -14,11 +14,12 @@
 // Results: bench/results/<timestamp>.json and bench/results/latest.md (latest-soak.md,
 // latest-profile.md for the other modes). Method and caveats: docs/benchmarks.md.
 
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, release, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { LoadGenerator } from './lib/load-generator.ts';
 import {
   clkTck,
   cpuTicksOf,
@@ -109,48 +110,6 @@ const WARMUP = {
 const clkTckCached = clkTck();
 const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 const DOCS_FILE = path.join(REPO_ROOT, 'docs', 'benchmarks.md');
-
-/** The load generator child: one job at a time over IPC. */
-class LoadGenerator {
-  readonly #child: ChildProcess;
-  #pending: { resolve: (r: LoadResult) => void; reject: (e: Error) => void } | undefined;
-
-  constructor() {
-    this.#child = fork(path.join(BENCH_DIR, 'loadgen.ts'), [], {
-      execPath: process.execPath,
-      execArgv: [],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    this.#child.on('message', (m) => {
-      const p = this.#pending;
-      this.#pending = undefined;
-      p?.resolve(m as LoadResult);
-    });
-    this.#child.on('exit', (code) => {
-      this.#pending?.reject(new Error(`load generator exited (${code})`));
-      this.#pending = undefined;
-    });
-  }
-
-  get pid(): number {
-    return this.#child.pid!;
-  }
-
-  run(job: LoadJob): Promise<LoadResult> {
-    return new Promise((resolve, reject) => {
-      this.#pending = { resolve, reject };
-      this.#child.send(job);
-    });
-  }
-
-  /** Disconnects and waits for the exit, so its CPU time is reaped into this process's cutime. */
-  async close(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-    if (this.#child.connected) this.#child.disconnect();
-    await exited;
-  }
-}
 
 function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);

@@ -193,6 +193,8 @@ export interface GatewayFiles {
   readonly env?: NodeJS.ProcessEnv;
   /** Node flags placed before the entry point, e.g. `--cpu-prof`. */
   readonly nodeFlags?: readonly string[];
+  /** Another gateway entry point than the bench's (bench/compare.ts runs two side by side). */
+  readonly entry?: string;
 }
 
 export function startGateway(name: string, files: GatewayFiles): Promise<Running> {
@@ -203,7 +205,7 @@ export function startGateway(name: string, files: GatewayFiles): Promise<Running
   writeFileSync(providersFile, files.providersYaml);
   return spawnServer({
     name,
-    args: [...(files.nodeFlags ?? []), gatewayMain],
+    args: [...(files.nodeFlags ?? []), files.entry ?? gatewayMain],
     env: { ...files.env, BUSBAR_CONFIG: configFile, BUSBAR_PROVIDERS: providersFile },
     announce: 'gateway-stderr',
     cleanup: () => rmSync(dir, { recursive: true, force: true }),

@@ -74,12 +74,14 @@ export function startBusbar(
   mockPort: number,
   v: VariantOptions = {},
   nodeFlags: readonly string[] = [],
+  entry?: string,
 ): Promise<Running> {
   return startGateway(name, {
     configYaml: deploymentYaml(v),
     providersYaml: catalogYaml(mockPort),
     env: { BENCH_UPSTREAM_KEY: UPSTREAM_KEY },
     nodeFlags,
+    ...(entry === undefined ? {} : { entry }),
   });
 }
 
