@@ -18,10 +18,6 @@ const EXCEPTION_BY_KIND: Record<ErrorKind, string> = {
   timeout: 'ModelTimeoutException',
 };
 
-export function bedrockExceptionName(kind: ErrorKind): string {
-  return EXCEPTION_BY_KIND[kind];
-}
-
 export function writeBedrockError(err: GatewayErrorInfo): WireError {
   const exception = EXCEPTION_BY_KIND[err.kind];
   const headers: Record<string, string> = {
