@@ -37,3 +37,61 @@ export function readBody(req: IncomingMessage): Promise<Buffer | 'too_large' | '
     req.once('close', () => settle('aborted'));
   });
 }
+
+/** How a discarded body ended: the client finished sending, or a bound was passed and the connection closed. */
+export type DiscardEnd = 'ended' | 'cut';
+
+/** After a cut, the peer gets this long to read the answer before the socket is dropped. */
+const LINGER_MS = 2000;
+
+/**
+ * Closes a connection whose body is no longer read without losing the answer already written: a
+ * reset would discard it in the client's kernel. Our side stops reading (the peer's sends stall
+ * on TCP flow control) and sends FIN after the answer; the socket is dropped shortly after.
+ */
+function lingeringClose(req: IncomingMessage): void {
+  const socket = req.socket;
+  socket.pause();
+  socket.end();
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+/**
+ * Reads and drops the rest of a body the gateway will not use, so the client finishes sending and
+ * then reads the answer (closing under a sender loses the answer: EPIPE). Past `maxBytes` or
+ * `maxMs` the connection is closed instead: nobody holds a socket by trickling a body at us.
+ * Write the answer before calling this, or before the cut (the caller's `onCut`).
+ */
+export function discardBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  maxMs: number,
+  onCut: () => void = () => {},
+): Promise<DiscardEnd> {
+  if (req.readableEnded || req.destroyed) return Promise.resolve(req.readableEnded ? 'ended' : 'cut');
+  return new Promise((resolve) => {
+    let seen = 0;
+    const settle = (how: DiscardEnd): void => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      if (how === 'cut') {
+        onCut();
+        lingeringClose(req);
+      }
+      resolve(how);
+    };
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.length;
+      if (seen > maxBytes) settle('cut');
+    };
+    const onEnd = (): void => settle('ended');
+    const onClose = (): void => settle('cut');
+    const timer = setTimeout(() => settle('cut'), maxMs);
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('close', onClose);
+    req.resume();
+  });
+}

@@ -5,13 +5,14 @@
 // listener; it does not edit this file's flow. With no admission stages configured, the loop over
 // them costs nothing.
 
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticator } from '../auth/principal.ts';
 import { log } from '../log.ts';
 import { EDGES } from '../protocols/registry.ts';
 import type { Resolution, RoutingTable } from '../routing/table.ts';
 import type { OriginPools } from '../upstream/origins.ts';
-import { declaredTooLarge, readBody } from './body.ts';
+import { declaredTooLarge, discardBody, readBody } from './body.ts';
 import { type IngressRoute, RequestContext } from './context.ts';
 import { Failover } from './failover.ts';
 import type { Finish, OutcomeCode } from './finish.ts';
@@ -20,8 +21,13 @@ import { errorInfo, sendError } from './respond.ts';
 
 const TOO_LARGE = 'request body exceeds the maximum allowed size';
 const BAD_JSON = 'We could not parse the JSON body of your request.';
-/** How much of an oversized body is read and discarded so the client sees the 413. */
-const DRAIN_LIMIT = 64 * 1024 * 1024;
+const BAD_UTF8 = 'The request body is not valid UTF-8.';
+/** How much of an oversized body is read and dropped before the 413, so the client can read it. */
+const OVERSIZE_DRAIN_BYTES = 64 * 1024 * 1024;
+/** After refusing a credential, at most this much of the body is read before the connection closes. */
+const REFUSED_DRAIN_BYTES = 1024 * 1024;
+/** Either drain ends here: a body that trickles cannot hold the socket. */
+const DRAIN_MS = 10_000;
 
 /**
  * A stage between resolution and the first upstream attempt (governance admission, policies).
@@ -94,8 +100,9 @@ export class InferencePipeline {
     // authenticate: the caller becomes a principal, or is refused.
     const principal = this.#authenticator.authenticate(req.headers, ctx.query);
     if (principal === undefined) {
-      req.resume();
       sendError(res, edge, edge.authFailure());
+      // Nothing of an unauthenticated body is kept, and only a little of it is read.
+      void discardBody(req, REFUSED_DRAIN_BYTES, DRAIN_MS);
       return 'unauthorized';
     }
     ctx.principal = principal;
@@ -104,6 +111,11 @@ export class InferencePipeline {
     const body = await readBody(req);
     if (body === 'aborted') return 'client_gone';
     if (body === 'too_large') return refuseTooLarge(ctx);
+    // JSON text is UTF-8 (RFC 8259 §8.1): anything else is refused, never passed on or repaired.
+    if (!isUtf8(body)) {
+      sendError(res, edge, errorInfo('invalid_request_error', 400, BAD_UTF8));
+      return 'bad_request';
+    }
     ctx.body = body;
     const unreadable = readRoutingFields(ctx);
     if (unreadable !== undefined) return unreadable;
@@ -168,16 +180,14 @@ function readRoutingFields(ctx: RequestContext): OutcomeCode | undefined {
   return undefined;
 }
 
-function refuseTooLarge(ctx: RequestContext): OutcomeCode {
-  const { req } = ctx;
-  sendError(ctx.res, ctx.edge, errorInfo('request_too_large', 413, TOO_LARGE));
-  // Closing now would reset a client that is still sending before it reads the answer: discard
-  // the rest instead, up to a bound, then drop the connection.
-  let drained = 0;
-  req.on('data', (chunk: Buffer) => {
-    drained += chunk.length;
-    if (drained > DRAIN_LIMIT) req.socket.destroy();
-  });
-  req.resume();
+/**
+ * The 413 goes out once the client has finished sending (up to a bound): answering while it still
+ * sends, on a connection that then closes, loses the answer under the client (EPIPE).
+ */
+async function refuseTooLarge(ctx: RequestContext): Promise<OutcomeCode> {
+  const answer = (): void => {
+    if (!ctx.res.headersSent) sendError(ctx.res, ctx.edge, errorInfo('request_too_large', 413, TOO_LARGE));
+  };
+  if ((await discardBody(ctx.req, OVERSIZE_DRAIN_BYTES, DRAIN_MS, answer)) === 'ended') answer();
   return 'body_too_large';
 }

@@ -1,0 +1,128 @@
+// Strict input and bounded reading (issue 10 items 3a, 7, 8): bodies that are not UTF-8 are refused
+// natively in all six protocols; a refused credential does not let a client stream an unbounded
+// body at the gateway; an oversized body sent with `Connection: close` always gets its 413.
+
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { type Gateway, startGateway } from '../support/gateway-process.ts';
+import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
+import { assertNativeError } from '../support/native-errors.ts';
+import { postRaw, rawRequest } from '../support/raw-requests.ts';
+import {
+  CLIENT_TOKEN,
+  LANE_LIST,
+  sixProvidersCatalog,
+  sixProvidersConfig,
+  sixProvidersEnv,
+} from '../support/six-providers.ts';
+
+let mock: MockUpstream;
+let gw: Gateway;
+
+before(async () => {
+  mock = await startMockUpstream();
+  gw = await startGateway({
+    configYaml: sixProvidersConfig(),
+    providersYaml: sixProvidersCatalog(mock.url),
+    env: sixProvidersEnv(),
+  });
+});
+
+after(async () => {
+  await gw?.stop();
+  await mock?.close();
+});
+
+const AUTH = { authorization: `Bearer ${CLIENT_TOKEN}` };
+/** A byte sequence that is no UTF-8: C3 starts a pair that 28 does not continue; FF and 80 never start one. */
+const NOT_UTF8 = Buffer.from([0xc3, 0x28, 0xff, 0x80]);
+
+describe('a body that is not UTF-8 → 400 native invalid_request_error, nothing upstream', () => {
+  for (const lane of LANE_LIST) {
+    it(lane.protocol, async () => {
+      mock.reset();
+      const { path, body } = rawRequest(lane.protocol, lane.pool, false);
+      const bad = Buffer.concat([Buffer.from(`${body.slice(0, -1)},"note":"`), NOT_UTF8, Buffer.from('"}')]);
+      const res = await postRaw(gw.url + path, bad, AUTH);
+      assert.equal(res.status, 400, res.body);
+      assert.equal(
+        assertNativeError(lane.protocol, res, 'invalid_request_error'),
+        'The request body is not valid UTF-8.',
+      );
+      assert.equal(mock.requests.length, 0);
+      const ok = await postRaw(gw.url + path, body, AUTH);
+      assert.equal(ok.status, 200, 'the same body in UTF-8 passes');
+    });
+  }
+});
+
+/** Writes `head` and then body bytes as fast as the socket takes them; resolves with the bytes sent and the reply. */
+function pushBody(head: string, total: number): Promise<{ sent: number; reply: string }> {
+  const url = new URL(gw.url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: url.hostname, port: Number(url.port) });
+    let sent = 0;
+    let reply = '';
+    let closed = false;
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => {
+      reply += d;
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      closed = true;
+      resolve({ sent, reply });
+    });
+    socket.setTimeout(20_000, () => {
+      socket.destroy();
+      reject(
+        new Error(
+          `the gateway kept reading: ${sent} bytes sent, reply ${JSON.stringify(reply.slice(0, 80))}`,
+        ),
+      );
+    });
+    const piece = Buffer.alloc(256 * 1024, 0x61);
+    const pump = (): void => {
+      while (!closed && sent < total) {
+        sent += piece.length;
+        if (!socket.write(piece)) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+      if (!closed) socket.end();
+    };
+    socket.write(head, pump);
+  });
+}
+
+describe('bounded reading of bodies the gateway refuses', () => {
+  it('3a after a 401 the gateway reads at most a little of the body, then closes', async () => {
+    // Under the 32 MiB cap, so the refusal is the credential's, not the size's.
+    const total = 31 * 1024 * 1024;
+    const { path } = rawRequest('openai', LANE_LIST[0]!.pool, false);
+    const { sent, reply } = await pushBody(
+      `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +
+        `authorization: Bearer wrong\r\ncontent-length: ${total}\r\n\r\n`,
+      total,
+    );
+    assert.match(reply, /^HTTP\/1\.1 401 /, 'the refusal was answered');
+    // 1 MiB read by the gateway, plus what the two kernels' socket buffers hold; before the bound,
+    // the whole body was read and dropped, however large.
+    assert.ok(sent < 20 * 1024 * 1024, `the client could push ${sent} bytes`);
+  });
+
+  it('8 an oversized body with Connection: close gets its 413 every time', async () => {
+    const total = 40 * 1024 * 1024;
+    const { path } = rawRequest('openai', LANE_LIST[0]!.pool, false);
+    for (let i = 0; i < 5; i++) {
+      const { reply } = await pushBody(
+        `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nconnection: close\r\n` +
+          `authorization: Bearer ${CLIENT_TOKEN}\r\ncontent-length: ${total}\r\n\r\n`,
+        total,
+      );
+      assert.match(reply, /^HTTP\/1\.1 413 /, `try ${i + 1}: ${JSON.stringify(reply.slice(0, 60))}`);
+    }
+  });
+});
