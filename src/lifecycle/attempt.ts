@@ -29,6 +29,8 @@ export interface UpstreamError {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   readonly bytes: Buffer;
+  /** The body passed MAX_ERROR_BODY and `bytes` holds only its start. */
+  readonly truncated: boolean;
   readonly facts: UpstreamErrorFacts;
   readonly cls: ErrorClass;
   readonly disposition: Disposition;
@@ -92,7 +94,7 @@ export async function attemptUpstream(ctx: RequestContext, lane: Lane): Promise<
   if (!(await upstream.head)) return ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'transport' };
   const status = upstream.statusCode;
   if (status >= 200 && status < 300) return { kind: 'ok', upstream, latencyMs: performance.now() - sentAt };
-  const { bytes } = await upstream.readCapped(MAX_ERROR_BODY);
+  const { bytes, end } = await upstream.readCapped(MAX_ERROR_BODY);
   const headers = upstream.headers;
   const facts = lane.upstream.edge.readError(status, parseJson(bytes), headers as Record<string, string>);
   const cls = classifyStatus(status, facts, lane.model.provider.errorMap);
@@ -101,6 +103,7 @@ export async function attemptUpstream(ctx: RequestContext, lane: Lane): Promise<
     status,
     headers,
     bytes,
+    truncated: end === 'oversize',
     facts,
     cls,
     disposition: dispositionOf(cls),

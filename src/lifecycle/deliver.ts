@@ -19,6 +19,7 @@ import { errorInfo, sendBody, sendError } from './respond.ts';
 /** Buffered cross-protocol successes are capped (G-SEC-20). */
 const MAX_TRANSLATED_BODY = 32 * 1024 * 1024;
 const INTERRUPTED = 'The upstream response was interrupted.';
+const REDIRECTED = 'The upstream service answered with a redirect, which the gateway does not follow.';
 
 export interface Delivery {
   readonly lane: Lane;
@@ -60,12 +61,29 @@ export function kindForStatus(status: number): ErrorKind {
   }
 }
 
-/** G-FO-8: an upstream error answer the client should see. */
+/**
+ * G-FO-8: an upstream error answer the client should see. Same protocol: the status, content type
+ * and body byte for byte, with only the protocol's own relay headers (nothing else an upstream
+ * sets, such as `Location` or organisation ids, reaches the client). Otherwise, and for a body cut
+ * at its cap or a redirect (never followed, never passed on), a native error.
+ */
 export function relayUpstreamError(ctx: RequestContext, lane: Lane, e: UpstreamError): void {
-  if (lane.upstream.protocol === ctx.ingress) {
-    const headers = relayHeaders(e.headers);
-    delete headers['content-length'];
-    ctx.res.writeHead(e.status, { ...headers, 'content-length': e.bytes.length });
+  if (e.status >= 300 && e.status < 400) {
+    sendError(ctx.res, ctx.edge, errorInfo('api_error', 502, REDIRECTED));
+    return;
+  }
+  const edge = lane.upstream.edge;
+  if (lane.upstream.protocol === ctx.ingress && !e.truncated) {
+    const headers: Record<string, string | string[] | number> = { 'content-length': e.bytes.length };
+    const type = e.headers['content-type'];
+    if (type !== undefined) headers['content-type'] = type;
+    for (const name of edge.errorRelayHeaders) {
+      const value = e.headers[name];
+      if (value !== undefined) headers[name] = value;
+    }
+    const retry = e.headers['retry-after'];
+    if (retry !== undefined) headers['retry-after'] = retry;
+    ctx.res.writeHead(e.status, headers);
     ctx.res.end(e.bytes);
     return;
   }
@@ -148,7 +166,9 @@ async function relay(ctx: RequestContext, d: Delivery, upstream: UpstreamExchang
   // The client leaving is not an upstream failure: the upstream answered, the unit stays spent.
   if (ctx.signal.aborted || res.destroyed) return 'client_gone';
   failInTransit(d);
-  if (ctx.stream) {
+  // A relayed Content-Length promised bytes that will not come: only closing the connection tells
+  // the client; anything appended would be read as part of a short body.
+  if (ctx.stream && upstream.headers['content-length'] === undefined) {
     // G-FO-16: one terminal error event in the client's own framing, then the end.
     const writer = ctx.codec.newStreamWriter({ framing: ctx.framing });
     res.end(

@@ -10,7 +10,8 @@ export type ErrorKind =
   | 'permission_error'
   | 'not_found_error'
   | 'request_too_large'
-  | 'rate_limit_error';
+  | 'rate_limit_error'
+  | 'api_error';
 
 const ANTHROPIC_TYPE: Record<ErrorKind, string> = {
   invalid_request_error: 'invalid_request_error',
@@ -19,6 +20,7 @@ const ANTHROPIC_TYPE: Record<ErrorKind, string> = {
   not_found_error: 'not_found_error',
   request_too_large: 'request_too_large',
   rate_limit_error: 'rate_limit_error',
+  api_error: 'api_error',
 };
 
 const GOOGLE_STATUS: Record<number, string> = {
@@ -37,6 +39,7 @@ const BEDROCK_TYPE: Record<ErrorKind, string> = {
   not_found_error: 'ResourceNotFoundException',
   request_too_large: 'ValidationException',
   rate_limit_error: 'ThrottlingException',
+  api_error: 'InternalServerException',
 };
 
 export interface ErrorResponse {

@@ -8,6 +8,7 @@ export const cohereEdge: ProtocolEdge = {
   egressPath: () => '/v2/chat',
   credentialHeaders: bearer,
   fixedHeaders: {},
+  errorRelayHeaders: [],
   forwardedClientHeaders: [],
   loadSigner: undefined,
   streamAccept: 'text/event-stream',

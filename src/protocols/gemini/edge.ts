@@ -13,6 +13,7 @@ export const geminiEdge: ProtocolEdge = {
   credentialHeaders: (key, apiKeyStyle): Record<string, string> =>
     apiKeyStyle ? { 'api-key': key } : { 'x-goog-api-key': key },
   fixedHeaders: {},
+  errorRelayHeaders: [],
   forwardedClientHeaders: [],
   loadSigner: undefined,
   streamAccept: 'text/event-stream',
