@@ -180,10 +180,13 @@ describe('parseCli', () => {
       '/model/{modelId}/converse-stream',
       '/healthz',
       '/stats',
-      '/metrics',
-      '/admin/keys/{id}/usage',
     ]) {
       assert.ok(USAGE.includes(needle), needle);
     }
+  });
+
+  test('USAGE lists no endpoint that is not built yet (/metrics answers 404, /admin/* 401)', () => {
+    for (const absent of ['/metrics', '/admin', 'governance', 'virtual key'])
+      assert.ok(!USAGE.includes(absent), absent);
   });
 });
