@@ -157,8 +157,9 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
   }
   if (errors.length > 0) throw new ConfigError(errors);
 
-  if (authMode === 'none' && clientTokens.length > 0) {
-    emit('warn', 'auth.mode is none: auth.client_tokens has no effect');
+  // Only mode token reads the list; with the other modes it would look like protection it is not.
+  if (authMode !== 'token' && clientTokens.length > 0) {
+    emit('warn', `auth.mode is ${authMode}: auth.client_tokens has no effect`);
   }
   if (workers > 1) {
     emit(

@@ -155,6 +155,10 @@ describe('parsing and warnings (§1.3–§1.12)', CONCURRENT, () => {
       "auth.mode is passthrough and provider openai also has a key in T_OPENAI_KEY: callers' credentials are forwarded upstream while this key stays loaded (health probes use it); remove it unless intended",
     ]);
     assert.deepEqual(pass.errors, []);
+    // passthrough admits every request too: a token list there is not protection.
+    const listed = await run({ config: `auth: {mode: passthrough, token: a}\n${PROVIDERS}${MODELS}` });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.ok(listed.warnings.includes('auth.mode is passthrough: auth.client_tokens has no effect'));
   });
 
   test('G-CFG-19 governance: {enabled: false} is accepted and never hides the open-relay banner', async () => {
