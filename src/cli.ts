@@ -111,8 +111,4 @@ Endpoints:
   POST          /model/{modelId}/converse-stream       Bedrock ConverseStream
   GET           /healthz                               readiness
   GET           /stats                                 lanes, pools and breakers as JSON
-  GET           /metrics                               Prometheus metrics
-  POST, GET     /admin/keys                            virtual keys (governance; admin token)
-  PATCH, DELETE /admin/keys/{id}
-  GET           /admin/keys/{id}/usage
 `;

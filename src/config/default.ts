@@ -106,8 +106,7 @@ export function embeddedDefault(
     providers,
     models,
     pools: new Map(),
-    otlpEndpoint: undefined,
-    requestLogWebhookUrl: undefined,
+    observabilityKeys: [],
     governance: undefined,
     security: undefined,
   };

@@ -17,7 +17,7 @@ export { ConfigError } from './errors.ts';
 export { checkTlsMaterial } from './tls.ts';
 
 export interface LoadOptions {
-  /** `--validate`: check the db directory and TLS material instead of opening/binding (G-CLI-6). */
+  /** `--validate`: check the TLS material instead of binding (G-CLI-6). */
   readonly validateOnly: boolean;
   /** `--config PATH` (wins over BUSBAR_CONFIG). */
   readonly configPath?: string | undefined;

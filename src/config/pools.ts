@@ -1,28 +1,10 @@
-// Pool resolution and validation (§1.9, G-VAL-21…35): members, breaker, failover, on_exhausted,
-// affinity and routing policy, and the frozen PoolConfig built from them.
+// Pool resolution and validation (§1.9, G-VAL-21…32): members, breaker, failover, on_exhausted and
+// affinity, and the frozen PoolConfig built from them. Pools route by weight only: routing policies
+// are not built yet (unavailable.ts rejects their keys).
 
-import { resolve as resolvePath } from 'node:path';
-import { fs } from '../builtins.ts';
-import { checkSinkUrl, maskUrlUserinfo } from '../net/ssrf.ts';
-import { describeFsError } from './errors.ts';
 import type { RawModel, RawPool } from './raw.ts';
-import type {
-  BreakerConfig,
-  NativePolicyName,
-  OnExhausted,
-  PolicyConfig,
-  PoolConfig,
-  PoolMemberConfig,
-} from './types.ts';
+import type { BreakerConfig, OnExhausted, PoolConfig, PoolMemberConfig } from './types.ts';
 
-export const NATIVE_POLICIES: readonly NativePolicyName[] = [
-  'weighted',
-  'cheapest',
-  'fastest',
-  'least_busy',
-  'usage',
-];
-const DEFAULT_POLICY_TIMEOUT_MS = 150;
 const DEFAULT_AFFINITY_HEADER = 'x-session-id';
 const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -64,93 +46,13 @@ export function onExhaustedError(pool: string, raw: string, reason: string): str
   return `pool '${pool}' has invalid on_exhausted action '${raw}': ${reason}`;
 }
 
-export interface PolicyResolution {
-  readonly policy: PolicyConfig;
-  readonly errors: string[];
-}
-
-/** Route shorthands, defaults and G-VAL-33…35. Scripts are read here (once, at startup). */
-export function resolvePolicy(poolName: string, pool: RawPool, cwd: string): PolicyResolution {
-  const who = `pool '${poolName}'`;
-  const raw = pool.policy;
-  const errors: string[] = [];
-  const timeoutMs =
-    raw?.timeoutMs === undefined || raw.timeoutMs === 0 ? DEFAULT_POLICY_TIMEOUT_MS : raw.timeoutMs;
-  const onError = raw?.onError === undefined || raw.onError === 'abstain' ? 'weighted' : raw.onError;
-  const base = { timeoutMs, onError, name: undefined, url: undefined, script: undefined } as const;
-  const route = pool.route ?? 'weighted';
-  switch (route) {
-    case 'weighted':
-      return { policy: { ...base, route: 'weighted' }, errors };
-    case 'native':
-    case 'cheapest':
-    case 'fastest':
-    case 'least_busy':
-    case 'usage': {
-      // A shorthand names the policy; an explicit policy.name wins.
-      const name = raw?.name ?? (route === 'native' ? undefined : route);
-      if (name === undefined) {
-        errors.push(`${who} route native requires policy.name (one of ${NATIVE_POLICIES.join(', ')})`);
-      } else if (!(NATIVE_POLICIES as readonly string[]).includes(name)) {
-        errors.push(
-          `${who} policy.name '${name}' is not a native policy: expected one of ${NATIVE_POLICIES.join(', ')}`,
-        );
-      }
-      const known = name as NativePolicyName | undefined;
-      // native + weighted always abstains: collapse it to the zero-cost path at load (G-POL-1).
-      if (known === undefined || known === 'weighted' || errors.length > 0) {
-        return { policy: { ...base, route: 'weighted' }, errors };
-      }
-      return { policy: { ...base, route: 'native', name: known }, errors };
-    }
-    case 'webhook': {
-      const url = raw?.url?.trim();
-      if (url === undefined || url === '') {
-        errors.push(`${who} route webhook requires policy.url`);
-      } else {
-        const reason = checkSinkUrl(url, { allowLoopbackHttp: true });
-        if (reason !== undefined)
-          errors.push(`${who} policy.url '${maskUrlUserinfo(url)}' is not allowed: ${reason}`);
-      }
-      return { policy: { ...base, route: 'webhook', url }, errors };
-    }
-    case 'script': {
-      const hasInline = raw?.script !== undefined;
-      const hasFile = raw?.scriptFile !== undefined;
-      let source: string | undefined;
-      if (hasInline === hasFile) {
-        errors.push(
-          `${who} route script requires exactly one of policy.script or policy.script_file (got ${hasInline ? 'both' : 'neither'})`,
-        );
-      } else if (hasFile) {
-        const file = raw!.scriptFile!;
-        try {
-          source = fs.readFileSync(resolvePath(cwd, file), 'utf8');
-        } catch (err) {
-          errors.push(`${who} cannot read policy.script_file '${file}': ${describeFsError(err)}`);
-        }
-      } else {
-        source = raw!.script;
-      }
-      // Compiling the script (and reporting syntax errors, G-VAL-35) comes with the script-policy
-      // issue; until then any non-empty source is accepted here.
-      if (source !== undefined && source.trim() === '') errors.push(`${who} policy script is empty`);
-      return { policy: { ...base, route: 'script', script: source }, errors };
-    }
-    default: {
-      const never: never = route;
-      throw new Error(`unhandled route ${String(never)}`);
-    }
-  }
-}
-
 export interface PoolContext {
   readonly models: ReadonlyMap<string, RawModel>;
   readonly activated: ReadonlySet<string>;
   readonly pools: ReadonlyMap<string, RawPool>;
 }
 
-/** G-VAL-21…30 and 32 for one pool (policies: resolvePolicy; cycles: fallbackCycles). */
+/** G-VAL-21…30 and 32 for one pool (cycles: fallbackCycles). */
 export function poolErrors(name: string, pool: RawPool, ctx: PoolContext): string[] {
   const who = `pool '${name}'`;
   const errors: string[] = [];
@@ -253,26 +155,13 @@ function buildBreaker(pool: RawPool): BreakerConfig {
 }
 
 /** Builds the frozen pool; call only after validation passed and on_exhausted parsed. */
-export function buildPool(
-  name: string,
-  pool: RawPool,
-  policy: PolicyConfig,
-  onExhausted: OnExhausted,
-): PoolConfig {
+export function buildPool(name: string, pool: RawPool, onExhausted: OnExhausted): PoolConfig {
   const members: PoolMemberConfig[] = pool.members.map((m) =>
-    Object.freeze({
-      target: m.target,
-      weight: m.weight ?? 1,
-      contextMax: m.contextMax,
-      tier: m.tier,
-      costPerMtok: m.costPerMtok,
-      tags: Object.freeze([...(m.tags ?? [])]),
-    }),
+    Object.freeze({ target: m.target, weight: m.weight ?? 1, contextMax: m.contextMax }),
   );
   return Object.freeze({
     name,
     members: Object.freeze(members),
-    policy: Object.freeze(policy),
     breaker: buildBreaker(pool),
     failover: Object.freeze({
       deadlineSecs: pool.deadlineSecs ?? 120,

@@ -39,15 +39,18 @@ export interface RawModel {
   readonly defaultMaxTokens: number | undefined;
 }
 
+/** Member keys that only feed routing policies (§1.9), which this version does not have yet. */
+export const POLICY_MEMBER_KEYS = ['tier', 'cost_per_mtok', 'tags'] as const;
+
 export interface RawMember {
   readonly target: string;
   readonly weight: number | undefined;
   readonly contextMax: number | undefined;
-  readonly tier: string | undefined;
-  readonly costPerMtok: number | undefined;
-  readonly tags: readonly string[] | undefined;
+  /** Which of POLICY_MEMBER_KEYS the member sets (each is a startup error: unavailable.ts). */
+  readonly policyKeys: readonly string[];
 }
 
+/** `route:` values of the reference format; all but `weighted` name routing policies not built yet. */
 export const ROUTE_VALUES = [
   'weighted',
   'native',
@@ -59,15 +62,6 @@ export const ROUTE_VALUES = [
   'usage',
 ] as const;
 export type RawRoute = (typeof ROUTE_VALUES)[number];
-
-export interface RawPolicy {
-  readonly name: string | undefined;
-  readonly url: string | undefined;
-  readonly timeoutMs: number | undefined;
-  readonly onError: 'weighted' | 'reject' | 'first' | 'abstain' | undefined;
-  readonly script: string | undefined;
-  readonly scriptFile: string | undefined;
-}
 
 export interface RawBreaker {
   readonly baseCooldownSecs: number | undefined;
@@ -82,7 +76,8 @@ export interface RawBreaker {
 export interface RawPool {
   readonly members: readonly RawMember[];
   readonly route: RawRoute | undefined;
-  readonly policy: RawPolicy | undefined;
+  /** A `policy:` block was written (its content is never read: policies are not built yet). */
+  readonly hasPolicy: boolean;
   readonly breaker: RawBreaker | undefined;
   readonly deadlineSecs: number | undefined;
   readonly cap: number | undefined;
@@ -98,13 +93,11 @@ export interface RawAuth {
   readonly token: string | undefined;
 }
 
+/** The `governance:` block as written: only `enabled: false` is accepted (unavailable.ts). */
 export interface RawGovernance {
   readonly enabled: boolean | undefined;
-  readonly dbPath: string | undefined;
-  readonly adminToken: string | undefined;
-  readonly pricePerRequestCents: number | undefined;
-  readonly pricePer1kTokensCents: number | undefined;
-  readonly budgetOnStoreError: 'allow' | 'deny' | undefined;
+  /** Every key set in the block, in file order. */
+  readonly keys: readonly string[];
 }
 
 export interface RawSecurity {
@@ -119,6 +112,9 @@ export interface RawTls {
   readonly clientCaFile: string | undefined;
 }
 
+/** `observability:` sinks of the reference format (§1.10): OTLP export and the request-log webhook. */
+export const OBSERVABILITY_KEYS = ['otlp_endpoint', 'request_log_webhook_url'] as const;
+
 export interface RawDeployment {
   readonly listen: string | undefined;
   readonly workers: number | 'auto' | undefined;
@@ -128,8 +124,8 @@ export interface RawDeployment {
   readonly providers: ReadonlyMap<string, RawActivation>;
   readonly models: ReadonlyMap<string, RawModel>;
   readonly pools: ReadonlyMap<string, RawPool>;
-  readonly otlpEndpoint: string | undefined;
-  readonly requestLogWebhookUrl: string | undefined;
+  /** Which of OBSERVABILITY_KEYS are set (each is a startup error: unavailable.ts). */
+  readonly observabilityKeys: readonly string[];
   readonly governance: RawGovernance | undefined;
   readonly security: RawSecurity | undefined;
 }
@@ -176,14 +172,18 @@ function readMember(f: Fields): RawMember {
     target: f.require('target', f.str('target')),
     weight: f.uint('weight'),
     contextMax: f.uint('context_max'),
-    tier: f.str('tier'),
-    costPerMtok: f.float('cost_per_mtok'),
-    tags: f.strList('tags'),
+    policyKeys: POLICY_MEMBER_KEYS.filter((k) => f.raw(k) !== undefined),
   };
 }
 
-function readPool(f: Fields): RawPool {
-  const policy = f.obj('policy');
+/** Any `route:` outside the reference's set is a parse error; the set's policies fail later. */
+function readRoute(scope: ParseScope, f: Fields): RawRoute | undefined {
+  const route = f.str('route');
+  if (route === undefined || (ROUTE_VALUES as readonly string[]).includes(route)) return route as RawRoute;
+  return scope.fail(f.pathOf('route'), `unknown variant '${route}', expected weighted`);
+}
+
+function readPool(scope: ParseScope, f: Fields): RawPool {
   const breaker = f.obj('breaker');
   const trip = breaker?.obj('trip');
   const failover = f.obj('failover');
@@ -191,15 +191,8 @@ function readPool(f: Fields): RawPool {
   const affinity = f.obj('affinity');
   return {
     members: (f.objList('members') ?? []).map(readMember),
-    route: f.oneOf('route', ROUTE_VALUES),
-    policy: policy && {
-      name: policy.str('name'),
-      url: policy.str('url'),
-      timeoutMs: policy.uint('timeout_ms'),
-      onError: policy.oneOf('on_error', ['weighted', 'reject', 'first', 'abstain']),
-      script: policy.str('script'),
-      scriptFile: policy.str('script_file'),
-    },
+    route: readRoute(scope, f),
+    hasPolicy: f.raw('policy') !== undefined,
     breaker: breaker && {
       baseCooldownSecs: breaker.uint('base_cooldown_secs'),
       maxCooldownSecs: breaker.uint('max_cooldown_secs'),
@@ -269,17 +262,9 @@ export function readDeployment(scope: ParseScope, root: Fields): RawDeployment {
         },
       ]),
     ),
-    pools: new Map((root.namedObjects('pools') ?? []).map(([name, f]) => [name, readPool(f)])),
-    otlpEndpoint: observability?.str('otlp_endpoint'),
-    requestLogWebhookUrl: observability?.str('request_log_webhook_url'),
-    governance: governance && {
-      enabled: governance.bool('enabled'),
-      dbPath: governance.str('db_path'),
-      adminToken: governance.str('admin_token'),
-      pricePerRequestCents: governance.int('price_per_request_cents'),
-      pricePer1kTokensCents: governance.int('price_per_1k_tokens_cents'),
-      budgetOnStoreError: governance.oneOf('budget_on_store_error', ['allow', 'deny']),
-    },
+    pools: new Map((root.namedObjects('pools') ?? []).map(([name, f]) => [name, readPool(scope, f)])),
+    observabilityKeys: OBSERVABILITY_KEYS.filter((k) => observability?.raw(k) !== undefined),
+    governance: governance && { enabled: governance.bool('enabled'), keys: governance.presentKeys() },
     security: security && {
       blockedMetadataHosts: security.strList('blocked_metadata_hosts'),
       allowMetadataHosts: security.strList('allow_metadata_hosts'),

@@ -2,25 +2,10 @@
 // sequence of G-CFG-28 steps 7–16 and the error batching of §1.15 / G-CFG-29.
 
 import { availableParallelism } from 'node:os';
-import { dirname, resolve as resolvePath } from 'node:path';
-import { fs } from '../builtins.ts';
-import {
-  BUILTIN_METADATA_HOSTS,
-  canonicalHostKey,
-  checkSinkUrl,
-  type MetadataPolicy,
-  maskUrlUserinfo,
-} from '../net/ssrf.ts';
-import { ConfigError, describeFsError } from './errors.ts';
+import { BUILTIN_METADATA_HOSTS, canonicalHostKey, type MetadataPolicy } from '../net/ssrf.ts';
+import { ConfigError } from './errors.ts';
 import { DEFAULT_LISTEN, parseListen } from './listen.ts';
-import {
-  buildPool,
-  fallbackCycles,
-  onExhaustedError,
-  parseOnExhausted,
-  poolErrors,
-  resolvePolicy,
-} from './pools.ts';
+import { buildPool, fallbackCycles, onExhaustedError, parseOnExhausted, poolErrors } from './pools.ts';
 import {
   buildProvider,
   hostListErrors,
@@ -35,12 +20,11 @@ import type {
   AuthConfig,
   AuthMode,
   GatewayConfig,
-  GovernanceConfig,
   ModelConfig,
-  PolicyConfig,
   PoolConfig,
   ProviderConfig,
 } from './types.ts';
+import { unavailableErrors } from './unavailable.ts';
 
 export type StartupLevel = 'error' | 'warn' | 'info';
 export type Emit = (level: StartupLevel, message: string) => void;
@@ -69,7 +53,6 @@ export interface ResolveInput {
 }
 
 const AUTH_MODES: readonly AuthMode[] = ['token', 'passthrough', 'none'];
-const DEFAULT_DB_PATH = 'busbar-governance.db';
 
 function isReservedName(name: string): boolean {
   return name.split('/')[0] === 'admin';
@@ -90,10 +73,10 @@ function freezeDeep<T>(value: T): T {
 export function resolveConfig(input: ResolveInput): GatewayConfig {
   const { deployment: d, catalog, emit } = input;
   const authMode = d.auth?.mode?.trim().toLowerCase() ?? 'none';
-  const gov = d.governance;
-  const governanceEnabled = gov?.enabled ?? false;
+  const workers = d.workers === 'auto' ? availableParallelism() : (d.workers ?? 1);
 
-  // Step 7: resolve (G-VAL-4…6), reported together as one block.
+  // Step 7: resolve (G-VAL-4), reported together as one block. G-VAL-5/6 concern governance, which
+  // is not built yet: its keys are step-8 errors instead (unavailable.ts).
   const resolveErrors: string[] = [];
   for (const name of d.providers.keys()) {
     if (!catalog.has(name)) {
@@ -102,21 +85,12 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
       );
     }
   }
-  if (governanceEnabled && (gov?.adminToken ?? '').trim() === '') {
-    resolveErrors.push(
-      'governance.enabled is true but governance.admin_token is missing or blank: the admin API (/admin/*) would be unreachable',
-    );
-  }
-  if (governanceEnabled && authMode === 'passthrough') {
-    resolveErrors.push(
-      'governance.enabled is true with auth.mode passthrough: this combination is unsupported (governance needs gateway-issued virtual keys; passthrough forwards caller credentials upstream)',
-    );
-  }
   if (resolveErrors.length > 0)
     throw new ConfigError(['config errors:', ...resolveErrors.map((e) => `  - ${e}`)]);
 
-  // Step 8: validation (G-VAL-7…36), all collected. Non-fatal warnings are printed as found.
-  const errors: string[] = [];
+  // Step 8: validation (G-VAL-7…32, 36), all collected, led by the keys of features not built yet.
+  // Non-fatal warnings are printed as found.
+  const errors: string[] = unavailableErrors(d, workers);
   const sec = d.security;
   const security: MetadataPolicy = {
     blocked: sec?.blockedMetadataHosts ?? [],
@@ -152,7 +126,6 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
     }
   }
 
-  const policies = new Map<string, PolicyConfig>();
   const poolCtx = { models: d.models, activated: new Set(merged.keys()), pools: d.pools };
   for (const [name, pool] of d.pools) {
     if (isReservedName(name)) errors.push(reservedError('pool', name));
@@ -167,9 +140,6 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
       );
     }
     errors.push(...poolErrors(name, pool, poolCtx));
-    const resolution = resolvePolicy(name, pool, input.cwd);
-    errors.push(...resolution.errors);
-    policies.set(name, resolution.policy);
   }
   errors.push(...fallbackCycles(d.pools));
 
@@ -187,16 +157,14 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
   }
   if (errors.length > 0) throw new ConfigError(errors);
 
-  if (authMode === 'none' && clientTokens.length > 0 && !governanceEnabled) {
-    emit('warn', 'auth.mode is none: auth.client_tokens has no effect');
+  // Only mode token reads the list; with the other modes it would look like protection it is not.
+  if (authMode !== 'token' && clientTokens.length > 0) {
+    emit('warn', `auth.mode is ${authMode}: auth.client_tokens has no effect`);
   }
-  if (governanceEnabled && authMode === 'token' && clientTokens.length > 0) {
-    emit('warn', 'governance is enabled: it supersedes auth.client_tokens; static client tokens are ignored');
-  }
-  if (governanceEnabled && authMode === 'none') {
+  if (workers > 1) {
     emit(
       'warn',
-      'governance is enabled: it supersedes auth.mode none; every inference request needs a virtual key',
+      `workers is ${workers}: each worker process keeps its own max_concurrent permits, so a model admits up to ${workers} × max_concurrent requests in flight`,
     );
   }
 
@@ -302,7 +270,7 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
   }
 
   // Step 13: the open-relay banner (G-CFG-19), error level whatever the log level.
-  if (authMode === 'none' && !governanceEnabled) {
+  if (authMode === 'none') {
     if (input.embeddedDefault) {
       emit(
         'error',
@@ -326,43 +294,7 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
     const parsed = onExhaustedByPool.get(name)!;
     if (!parsed.ok)
       throw new ConfigError(onExhaustedError(name, pool.onExhaustedAction ?? '', parsed.reason));
-    pools.set(name, buildPool(name, pool, policies.get(name)!, parsed.value));
-  }
-
-  // Observability sinks: an invalid URL disables the sink; startup continues (§1.10).
-  const sink = (key: string, url: string | undefined, allowLoopbackHttp: boolean, what: string) => {
-    const value = url?.trim();
-    if (value === undefined || value === '') return undefined;
-    const reason = checkSinkUrl(value, { allowLoopbackHttp });
-    if (reason === undefined) return value;
-    emit(
-      'error',
-      `observability.${key} '${maskUrlUserinfo(value)}' is invalid (${reason}); ${what} disabled`,
-    );
-    return undefined;
-  };
-  const observability = {
-    otlpEndpoint: sink('otlp_endpoint', d.otlpEndpoint, true, 'OTLP trace export'),
-    requestLogWebhookUrl: sink(
-      'request_log_webhook_url',
-      d.requestLogWebhookUrl,
-      false,
-      'request-log webhook',
-    ),
-  };
-
-  const governance: GovernanceConfig = {
-    enabled: governanceEnabled,
-    dbPath: gov?.dbPath ?? DEFAULT_DB_PATH,
-    adminToken: gov?.adminToken?.trim() || undefined,
-    pricePerRequestCents: Math.max(0, gov?.pricePerRequestCents ?? 1),
-    pricePer1kTokensCents: Math.max(0, gov?.pricePer1kTokensCents ?? 0),
-    budgetOnStoreError: gov?.budgetOnStoreError ?? 'allow',
-  };
-  if (governance.enabled) {
-    emit('info', `busbar: governance enabled (sqlite ${governance.dbPath})`);
-    // --validate does not open the store: it checks the directory instead (G-CLI-6).
-    if (input.validateOnly) checkDbDirectory(governance.dbPath, input.cwd);
+    pools.set(name, buildPool(name, pool, parsed.value));
   }
 
   const tls = d.tls && { certFile: d.tls.certFile, keyFile: d.tls.keyFile, clientCaFile: d.tls.clientCaFile };
@@ -381,7 +313,6 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
     { mode: authMode as AuthMode, clientTokens, explicit: d.auth !== undefined },
     ['clientTokens'],
   );
-  redactSecrets(governance, ['adminToken']);
   return freezeDeep({
     listen,
     tls,
@@ -389,26 +320,12 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
     providers,
     models,
     pools,
-    observability,
-    governance,
     security: {
       blockedMetadataHosts: [...security.blocked],
       allowMetadataHosts: [...security.allow],
       allowAllMetadata: security.allowAll,
     },
-    workers: d.workers === 'auto' ? availableParallelism() : (d.workers ?? 1),
+    workers,
     embeddedDefault: input.embeddedDefault ?? false,
   });
-}
-
-function checkDbDirectory(dbPath: string, cwd: string): void {
-  const dir = dirname(resolvePath(cwd, dbPath));
-  let problem: string | undefined;
-  try {
-    if (!fs.statSync(dir).isDirectory()) problem = `'${dir}' is not a directory`;
-    else fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
-  } catch (err) {
-    problem = `directory '${dir}': ${describeFsError(err)}`;
-  }
-  if (problem !== undefined) throw new ConfigError(`governance db open failed (${dbPath}): ${problem}`);
 }

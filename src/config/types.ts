@@ -79,9 +79,6 @@ export interface PoolMemberConfig {
   readonly target: string;
   readonly weight: number;
   readonly contextMax: number | undefined;
-  readonly tier: string | undefined;
-  readonly costPerMtok: number | undefined;
-  readonly tags: readonly string[];
 }
 
 export type TripConfig =
@@ -115,23 +112,9 @@ export type OnExhausted =
   | { readonly action: 'least_bad' }
   | { readonly action: 'fallback_pool'; readonly pool: string };
 
-export type RouteKind = 'weighted' | 'native' | 'webhook' | 'script';
-export type NativePolicyName = 'weighted' | 'cheapest' | 'fastest' | 'least_busy' | 'usage';
-export type PolicyOnError = 'weighted' | 'reject' | 'first';
-
-export interface PolicyConfig {
-  readonly route: RouteKind;
-  readonly name: NativePolicyName | undefined;
-  readonly url: string | undefined;
-  readonly timeoutMs: number;
-  readonly onError: PolicyOnError;
-  readonly script: string | undefined;
-}
-
 export interface PoolConfig {
   readonly name: string;
   readonly members: readonly PoolMemberConfig[];
-  readonly policy: PolicyConfig;
   readonly breaker: BreakerConfig;
   readonly failover: FailoverConfig;
   readonly onExhausted: OnExhausted;
@@ -151,24 +134,10 @@ export interface AuthConfig {
   readonly explicit: boolean;
 }
 
-export interface GovernanceConfig {
-  readonly enabled: boolean;
-  readonly dbPath: string;
-  readonly adminToken: string | undefined;
-  readonly pricePerRequestCents: number;
-  readonly pricePer1kTokensCents: number;
-  readonly budgetOnStoreError: 'allow' | 'deny';
-}
-
 export interface SecurityConfig {
   readonly blockedMetadataHosts: readonly string[];
   readonly allowMetadataHosts: readonly string[];
   readonly allowAllMetadata: boolean;
-}
-
-export interface ObservabilityConfig {
-  readonly otlpEndpoint: string | undefined;
-  readonly requestLogWebhookUrl: string | undefined;
 }
 
 export interface ListenAddress {
@@ -186,8 +155,6 @@ export interface GatewayConfig {
   /** In `models:` file order. */
   readonly models: ReadonlyMap<string, ModelConfig>;
   readonly pools: ReadonlyMap<string, PoolConfig>;
-  readonly observability: ObservabilityConfig;
-  readonly governance: GovernanceConfig;
   readonly security: SecurityConfig;
   /** `workers: N | auto` (issue 5); 1 when absent. */
   readonly workers: number;

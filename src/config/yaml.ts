@@ -146,6 +146,12 @@ export class Fields {
     return this.get(key);
   }
 
+  /** Every key with a non-null value, all marked as known (blocks whose every key is checked). */
+  presentKeys(): string[] {
+    for (const k of this.map.keys()) this.used.add(k);
+    return [...this.map].filter(([, v]) => v !== null).map(([k]) => k);
+  }
+
   unusedKeys(): string[] {
     return [...this.map.keys()].filter((k) => !this.used.has(k)).map((k) => this.pathOf(k));
   }

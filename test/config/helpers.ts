@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
+/** The installed entry point (`npx busbar`, `npm start`): what an operator runs. */
+export const BIN = resolve(import.meta.dirname, '../../bin/busbar.js');
 
 /** A small catalog: two public providers, a local one over http, and one never activated. */
 export const CATALOG = `
@@ -70,6 +72,8 @@ export interface RunOptions {
   readonly via?: 'env' | 'none';
   /** Extra files to create in the temp dir (name → content). */
   readonly files?: Readonly<Record<string, string>>;
+  /** Script to run: src/main.ts (default) or bin/busbar.js. */
+  readonly entry?: string;
 }
 
 export interface RunResult {
@@ -99,7 +103,10 @@ export async function run(opts: RunOptions = {}): Promise<RunResult> {
     if (opts.config !== undefined) env.BUSBAR_CONFIG = join(dir, 'config.yaml');
   }
   Object.assign(env, opts.env ?? {});
-  const child = spawn(process.execPath, [MAIN, ...(opts.args ?? ['--validate'])], { cwd: dir, env });
+  const child = spawn(process.execPath, [opts.entry ?? MAIN, ...(opts.args ?? ['--validate'])], {
+    cwd: dir,
+    env,
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => {

@@ -87,17 +87,17 @@ describe('abort immediately (G-VAL-1…3)', CONCURRENT, () => {
     ]);
   });
 
-  test('G-VAL-3 an unknown route lists the allowed set', async () => {
+  test('G-VAL-3 an unknown route names the one that works', async () => {
     const r = await run({ config: `${BASE}pools:\n  p:\n    members: [{target: gpt}]\n    route: random\n` });
     expectErrors(r, [
-      "config.yaml: invalid YAML: pools.p.route: unknown variant 'random', expected one of weighted, native, webhook, script, cheapest, fastest, least_busy, usage",
+      "config.yaml: invalid YAML: pools.p.route: unknown variant 'random', expected weighted",
     ]);
   });
 
   test('G-VAL-3 YAML 1.2 core schema: `yes` is a string, not a boolean', async () => {
-    const r = await run({ config: `${BASE}governance: {enabled: yes}\n` });
+    const r = await run({ config: `${BASE}security: {allow_all_metadata: yes}\n` });
     expectErrors(r, [
-      'config.yaml: invalid YAML: governance.enabled: expected a boolean (true or false), found a string',
+      'config.yaml: invalid YAML: security.allow_all_metadata: expected a boolean (true or false), found a string',
     ]);
   });
 
@@ -141,23 +141,14 @@ describe('resolve block (G-VAL-4…6)', CONCURRENT, () => {
     ]);
   });
 
-  test('G-VAL-5 governance without a non-blank admin_token', async () => {
-    const r = await run({ config: `${BASE}governance: {enabled: true, admin_token: "  "}\n` });
-    expectErrors(r, [
-      'config errors:',
-      '  - governance.enabled is true but governance.admin_token is missing or blank: the admin API (/admin/*) would be unreachable',
-    ]);
-  });
-
-  test('G-VAL-6 governance with auth.mode passthrough; all resolve errors in one block', async () => {
+  test('G-VAL-4 all resolve errors in one block', async () => {
     const r = await run({
-      config: `auth: {mode: passthrough}\n${PROVIDERS}  ghost: {api_key_env: X}\n${MODELS}governance: {enabled: true}\n`,
+      config: `auth: {mode: passthrough}\n${PROVIDERS}  ghost: {api_key_env: X}\n  spook: {api_key_env: X}\n${MODELS}`,
     });
     expectErrors(r, [
       'config errors:',
       "  - provider 'ghost' referenced in config.yaml not found in providers.yaml",
-      '  - governance.enabled is true but governance.admin_token is missing or blank: the admin API (/admin/*) would be unreachable',
-      '  - governance.enabled is true with auth.mode passthrough: this combination is unsupported (governance needs gateway-issued virtual keys; passthrough forwards caller credentials upstream)',
+      "  - provider 'spook' referenced in config.yaml not found in providers.yaml",
     ]);
   });
 
@@ -464,69 +455,6 @@ describe('collected validation (G-VAL-7…36)', CONCURRENT, () => {
     ]);
   });
 
-  test('G-VAL-33 route webhook without policy.url', async () => {
-    expectErrors(await run({ config: pool('    route: webhook\n') }), [
-      "pool 'main' route webhook requires policy.url",
-    ]);
-  });
-
-  test('G-VAL-33 webhook URL failing the sink guard (G-SEC-40)', async () => {
-    expectErrors(
-      await run({
-        config: pool('    route: webhook\n    policy: {url: "http://router.example.com/pick"}\n'),
-      }),
-      [
-        "pool 'main' policy.url 'http://router.example.com/pick' is not allowed: plain http is allowed only for a loopback host; use https",
-      ],
-    );
-    expectErrors(
-      await run({ config: pool('    route: webhook\n    policy: {url: "https://u:p@10.0.0.7/pick"}\n') }),
-      [
-        "pool 'main' policy.url 'https://***@10.0.0.7/pick' is not allowed: host '10.0.0.7' is an internal address",
-      ],
-    );
-    expectOk(
-      await run({ config: pool('    route: webhook\n    policy: {url: "http://127.0.0.1:9000/pick"}\n') }),
-      2,
-      1,
-    );
-  });
-
-  test('G-VAL-34 route native without policy.name, or with an unknown name', async () => {
-    expectErrors(await run({ config: pool('    route: native\n') }), [
-      "pool 'main' route native requires policy.name (one of weighted, cheapest, fastest, least_busy, usage)",
-    ]);
-    expectErrors(await run({ config: pool('    route: cheapest\n    policy: {name: priciest}\n') }), [
-      "pool 'main' policy.name 'priciest' is not a native policy: expected one of weighted, cheapest, fastest, least_busy, usage",
-    ]);
-  });
-
-  test('G-VAL-35 route script with neither, both, or an unreadable script_file', async () => {
-    expectErrors(await run({ config: pool('    route: script\n') }), [
-      "pool 'main' route script requires exactly one of policy.script or policy.script_file (got neither)",
-    ]);
-    expectErrors(
-      await run({
-        config: pool('    route: script\n    policy: {script: "return []", script_file: x.js}\n'),
-      }),
-      ["pool 'main' route script requires exactly one of policy.script or policy.script_file (got both)"],
-    );
-    expectErrors(await run({ config: pool('    route: script\n    policy: {script_file: missing.js}\n') }), [
-      "pool 'main' cannot read policy.script_file 'missing.js': no such file or directory",
-    ]);
-    expectErrors(await run({ config: pool('    route: script\n    policy: {script: "  "}\n') }), [
-      "pool 'main' policy script is empty",
-    ]);
-    expectOk(
-      await run({
-        config: pool('    route: script\n    policy: {script_file: pick.js}\n'),
-        files: { 'pick.js': 'return [];\n' },
-      }),
-      2,
-      1,
-    );
-  });
-
   test('G-VAL-36 unknown auth.mode, and token mode without effective tokens', async () => {
     expectErrors(await run({ config: `auth: {mode: bogus}\n${PROVIDERS}${MODELS}` }), [
       "auth.mode 'bogus' is not valid: expected one of token, passthrough, none",
@@ -618,18 +546,102 @@ describe('reported individually after the collected set', CONCURRENT, () => {
     ]);
   });
 
-  test('G-CLI-6 --validate checks the governance db directory', async () => {
-    const r = await run({
-      config: `${BASE}governance: {enabled: true, admin_token: adm, db_path: /nonexistent/dir/gov.db}\n`,
-    });
-    expectErrors(r, [
-      "governance db open failed (/nonexistent/dir/gov.db): directory '/nonexistent/dir': no such file or directory",
-    ]);
-  });
-
   test('G-CFG-15 an unparseable listen address is a bind failure', async () => {
     expectErrors(await run({ config: `${BASE}listen: "0.0.0.0:99999"\n` }), [
       "cannot bind listen address '0.0.0.0:99999': invalid socket address syntax",
+    ]);
+  });
+});
+
+const NOT_YET = 'not available yet in this version of busbar';
+const GOVERNANCE = `governance (virtual keys, budgets, rate limits and the admin API) is ${NOT_YET}; remove the governance block`;
+
+describe('keys of features not available yet are errors, one per key', CONCURRENT, () => {
+  test('governance: every key but enabled: false', async () => {
+    expectErrors(
+      await run({
+        config: `${BASE}governance:\n  enabled: true\n  db_path: gov.db\n  admin_token: adm\n  price_per_request_cents: 1\n  price_per_1k_tokens_cents: 0\n  budget_on_store_error: deny\n`,
+      }),
+      [
+        `governance.enabled: ${GOVERNANCE}`,
+        `governance.db_path: ${GOVERNANCE}`,
+        `governance.admin_token: ${GOVERNANCE}`,
+        `governance.price_per_request_cents: ${GOVERNANCE}`,
+        `governance.price_per_1k_tokens_cents: ${GOVERNANCE}`,
+        `governance.budget_on_store_error: ${GOVERNANCE}`,
+      ],
+    );
+    expectErrors(await run({ config: `${BASE}governance: {enabled: false, admin_token: adm}\n` }), [
+      `governance.admin_token: ${GOVERNANCE}`,
+    ]);
+    // What G-VAL-6 rejected as a combination is now simply the governance key.
+    expectErrors(
+      await run({ config: `auth: {mode: passthrough}\n${PROVIDERS}${MODELS}governance: {enabled: true}\n` }),
+      [`governance.enabled: ${GOVERNANCE}`],
+    );
+    const off = await run({ config: `${BASE}governance: {enabled: false}\n` });
+    expectOk(off, 1, 0);
+    assert.deepEqual([off.warnings, off.errors], [[], []]);
+  });
+
+  test('observability: OTLP export and the request-log webhook, whatever the URL', async () => {
+    expectErrors(
+      await run({
+        config: `${BASE}observability:\n  otlp_endpoint: "http://127.0.0.1:4318/v1/traces"\n  request_log_webhook_url: "https://logs.example.com/busbar"\n`,
+      }),
+      [
+        `observability.otlp_endpoint: OTLP trace export is ${NOT_YET}; remove the key`,
+        `observability.request_log_webhook_url: the request-log webhook is ${NOT_YET}; remove the key`,
+      ],
+    );
+  });
+
+  test('pools: any route but weighted, a policy block, and the member keys that only feed policies', async () => {
+    const routes = ['native', 'webhook', 'script', 'cheapest', 'fastest', 'least_busy', 'usage'];
+    const pools = routes.map((r) => `  ${r}-pool: {members: [{target: gpt}], route: ${r}}\n`).join('');
+    expectErrors(
+      await run({
+        config: `${BASE}pools:\n${pools}  p:\n    members:\n      - {target: gpt, tier: premium, cost_per_mtok: 3.0, tags: [x]}\n      - {target: gpt, tags: []}\n    policy: {name: cheapest, timeout_ms: 150}\n`,
+      }),
+      [
+        ...routes.map((r) => `pools.${r}-pool.route: ${r} routing is ${NOT_YET}; only weighted is`),
+        `pools.p.policy: routing policies are ${NOT_YET}; remove the policy block`,
+        `pools.p.members[0].tier: routing by member tier is ${NOT_YET}; remove the key`,
+        `pools.p.members[0].cost_per_mtok: cost-based routing is ${NOT_YET}; remove the key`,
+        `pools.p.members[0].tags: routing by member tags is ${NOT_YET}; remove the key`,
+        `pools.p.members[1].tags: routing by member tags is ${NOT_YET}; remove the key`,
+      ],
+    );
+    const weighted = await run({
+      config: `${BASE}pools:\n  p: {members: [{target: gpt}], route: weighted}\n`,
+    });
+    expectOk(weighted, 1, 1);
+    assert.deepEqual(weighted.warnings, []);
+  });
+
+  test('max_requests with workers > 1; unlimited budgets and workers: 1 are fine', async () => {
+    const models = `models:\n  gpt: {provider: openai, max_concurrent: 4, max_requests: 100}\n  free: {provider: openai, max_concurrent: 4, max_requests: -1}\n`;
+    expectErrors(await run({ config: `${AUTH}${PROVIDERS}${models}workers: 3\n` }), [
+      `models.gpt.max_requests: max_requests with workers > 1 is ${NOT_YET}: each of the 3 worker processes would keep its own budget, admitting up to 3× the limit; remove max_requests or set workers: 1`,
+    ]);
+    expectOk(await run({ config: `${AUTH}${PROVIDERS}${models}workers: 1\n` }), 2, 0);
+    const many = await run({
+      config: `${AUTH}${PROVIDERS}models:\n  free: {provider: openai, max_concurrent: 4, max_requests: -1}\nworkers: 2\n`,
+    });
+    expectOk(many, 1, 0);
+    assert.deepEqual(many.warnings, [
+      'workers is 2: each worker process keeps its own max_concurrent permits, so a model admits up to 2 × max_concurrent requests in flight',
+    ]);
+  });
+
+  test('they lead the collected validation errors, all printed together', async () => {
+    const r = await run({
+      config: `${AUTH}${PROVIDERS}models:\n  gpt: {provider: openai, max_concurrent: 0}\npools:\n  p: {members: [{target: gpt}], route: fastest}\nobservability: {otlp_endpoint: "http://127.0.0.1:4318"}\n`,
+    });
+    expectErrors(r, [
+      `pools.p.route: fastest routing is ${NOT_YET}; only weighted is`,
+      `observability.otlp_endpoint: OTLP trace export is ${NOT_YET}; remove the key`,
+      "model 'gpt' max_concurrent must be >= 1",
     ]);
   });
 });

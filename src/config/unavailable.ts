@@ -1,0 +1,59 @@
+// Keys of the reference format whose feature this version does not have yet. The gateway accepts a
+// key only when its feature works: each such key is one collected startup error naming its path.
+
+import type { RawDeployment } from './raw.ts';
+import { joinPath } from './yaml.ts';
+
+/** The phrase every such error carries, so operators (and tests) can tell them apart. */
+export const NOT_AVAILABLE = 'not available yet in this version of busbar';
+
+const GOVERNANCE = `governance (virtual keys, budgets, rate limits and the admin API) is ${NOT_AVAILABLE}; remove the governance block`;
+
+const OBSERVABILITY: Readonly<Record<string, string>> = {
+  otlp_endpoint: `OTLP trace export is ${NOT_AVAILABLE}; remove the key`,
+  request_log_webhook_url: `the request-log webhook is ${NOT_AVAILABLE}; remove the key`,
+};
+
+const MEMBER: Readonly<Record<string, string>> = {
+  tier: `routing by member tier is ${NOT_AVAILABLE}; remove the key`,
+  cost_per_mtok: `cost-based routing is ${NOT_AVAILABLE}; remove the key`,
+  tags: `routing by member tags is ${NOT_AVAILABLE}; remove the key`,
+};
+
+/** One line per key, in the order models, pools, observability, governance. */
+export function unavailableErrors(d: RawDeployment, workers: number): string[] {
+  const errors: string[] = [];
+  if (workers > 1) {
+    // Lane budgets live in each worker process: N workers would admit up to N × max_requests.
+    for (const [name, m] of d.models) {
+      if (m.maxRequests === undefined || m.maxRequests <= 0) continue;
+      errors.push(
+        `${joinPath(joinPath('models', name), 'max_requests')}: max_requests with workers > 1 is ${NOT_AVAILABLE}: each of the ${workers} worker processes would keep its own budget, admitting up to ${workers}× the limit; remove max_requests or set workers: 1`,
+      );
+    }
+  }
+  for (const [name, pool] of d.pools) {
+    const at = joinPath('pools', name);
+    if (pool.route !== undefined && pool.route !== 'weighted') {
+      errors.push(`${joinPath(at, 'route')}: ${pool.route} routing is ${NOT_AVAILABLE}; only weighted is`);
+    }
+    if (pool.hasPolicy) {
+      errors.push(
+        `${joinPath(at, 'policy')}: routing policies are ${NOT_AVAILABLE}; remove the policy block`,
+      );
+    }
+    pool.members.forEach((m, i) => {
+      const member = joinPath(joinPath(at, 'members'), i);
+      for (const key of m.policyKeys) errors.push(`${joinPath(member, key)}: ${MEMBER[key]}`);
+    });
+  }
+  for (const key of d.observabilityKeys) {
+    errors.push(`${joinPath('observability', key)}: ${OBSERVABILITY[key]}`);
+  }
+  const gov = d.governance;
+  for (const key of gov?.keys ?? []) {
+    if (key === 'enabled' && gov?.enabled === false) continue;
+    errors.push(`${joinPath('governance', key)}: ${GOVERNANCE}`);
+  }
+  return errors;
+}
