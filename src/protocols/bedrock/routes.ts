@@ -1,0 +1,23 @@
+// Bedrock Converse ingress: `/model/{modelId}/converse` and `/converse-stream`. A model id holding
+// a slash (an inference-profile ARN) arrives percent-encoded as one segment.
+
+import { decodeSegment, type InferenceRoute, type ProtocolRoutes } from '../routes.ts';
+
+const MODEL = '/model/';
+
+function parseBedrockPath(path: string): InferenceRoute | undefined {
+  const slash = path.indexOf('/', MODEL.length);
+  if (slash <= MODEL.length) return undefined;
+  const action = path.slice(slash + 1);
+  if (action !== 'converse' && action !== 'converse-stream') return undefined;
+  const pathName = decodeSegment(path.slice(MODEL.length, slash));
+  if (pathName === undefined) return undefined;
+  const routeStream = action === 'converse-stream';
+  return { kind: 'inference', protocol: 'bedrock', pathName, adhoc: false, routeStream, sse: false };
+}
+
+export const bedrockRoutes: ProtocolRoutes = {
+  exact: [],
+  prefixes: [MODEL],
+  parse: parseBedrockPath,
+};
