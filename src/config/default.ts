@@ -1,7 +1,9 @@
 // The embedded default (G-CFG-2a): what busbar serves when no deployment file exists — loopback
 // only, no auth, one model per shipped provider whose conventional key variable is set, and the
-// in-process `demo` model so the first request works offline.
+// in-process `demo` model so the first request works offline. Which provider, key variables and
+// model: embedded-default.json, a table rather than code, since a provider is a catalog row.
 
+import candidates from './embedded-default.json' with { type: 'json' };
 import type { RawActivation, RawCatalogEntry, RawDeployment, RawModel } from './raw.ts';
 import type { BuiltinModel } from './resolve.ts';
 import type { GatewayConfig, ProviderConfig } from './types.ts';
@@ -15,27 +17,15 @@ interface Candidate {
   readonly provider: string;
   /** The conventional variable(s) that must be set; the first is reported as `api_key_env`. */
   readonly keyVars: readonly string[];
+  /** Joined after `keyVars` when set (a credential spread over variables, see `readKey`). */
+  readonly optionalKeyVars?: readonly string[];
+  /** Instead of the catalog's base URL; `{region}` is the validated `AWS_REGION`. */
+  readonly baseUrl?: string;
   readonly model: string;
 }
 
 /** Read only in embedded-default mode (G-CFG-3 holds for real config files). */
-const CANDIDATES: readonly Candidate[] = [
-  { provider: 'openai', keyVars: ['OPENAI_API_KEY'], model: 'gpt-4o-mini' },
-  { provider: 'anthropic', keyVars: ['ANTHROPIC_API_KEY'], model: 'claude-sonnet-4-5' },
-  { provider: 'gemini', keyVars: ['GEMINI_API_KEY'], model: 'gemini-2.5-flash' },
-  { provider: 'cohere', keyVars: ['COHERE_API_KEY'], model: 'command-a-03-2025' },
-  {
-    provider: 'bedrock',
-    keyVars: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
-    model: 'anthropic.claude-3-5-haiku-20241022-v1:0',
-  },
-  { provider: 'groq', keyVars: ['GROQ_API_KEY'], model: 'llama-3.3-70b-versatile' },
-  { provider: 'mistral', keyVars: ['MISTRAL_API_KEY'], model: 'mistral-small-latest' },
-  { provider: 'deepseek', keyVars: ['DEEPSEEK_API_KEY'], model: 'deepseek-chat' },
-  { provider: 'xai', keyVars: ['XAI_API_KEY'], model: 'grok-3-mini' },
-  { provider: 'openrouter', keyVars: ['OPENROUTER_API_KEY'], model: 'openai/gpt-4o-mini' },
-  { provider: 'together', keyVars: ['TOGETHER_API_KEY'], model: 'meta-llama/Llama-3.3-70B-Instruct-Turbo' },
-];
+const CANDIDATES: readonly Candidate[] = candidates;
 
 const isSet = (env: NodeJS.ProcessEnv, name: string): boolean => (env[name] ?? '').trim() !== '';
 
@@ -76,8 +66,7 @@ export function embeddedDefault(
     if (!catalog.has(c.provider) || !c.keyVars.every((v) => isSet(env, v))) continue;
     providers.set(c.provider, {
       protocol: undefined,
-      baseUrl:
-        c.provider === 'bedrock' ? `https://bedrock-runtime.${awsRegion(env)}.amazonaws.com` : undefined,
+      baseUrl: c.baseUrl?.replace('{region}', awsRegion(env)),
       errorMap: undefined,
       path: undefined,
       auth: undefined,
@@ -107,11 +96,12 @@ export function embeddedDefault(
     security: undefined,
   };
   const readKey = (provider: string, apiKeyEnv: string): string => {
-    if (provider !== 'bedrock') return env[apiKeyEnv] ?? '';
-    // Bedrock's credential is `ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]` (G-CFG-22).
-    const parts = [env.AWS_ACCESS_KEY_ID ?? '', env.AWS_SECRET_ACCESS_KEY ?? ''];
-    if (isSet(env, 'AWS_SESSION_TOKEN')) parts.push(env.AWS_SESSION_TOKEN!);
-    return parts.map((p) => p.trim()).join(':');
+    const c = CANDIDATES.find((x) => x.provider === provider);
+    if (c === undefined || c.keyVars.length === 1) return env[apiKeyEnv] ?? '';
+    // A credential spread over variables is one key, the values joined with ':' (for AWS,
+    // `ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]`, G-CFG-22).
+    const vars = [...c.keyVars, ...(c.optionalKeyVars ?? []).filter((v) => isSet(env, v))];
+    return vars.map((v) => (env[v] ?? '').trim()).join(':');
   };
   return {
     deployment,
