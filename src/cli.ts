@@ -101,14 +101,6 @@ Environment:
   \${NAME} in either file is replaced by the variable NAME; each provider's api_key_env names its key.
 
 Endpoints:
-  POST          /{name}/v1/messages                    Anthropic Messages (pool or model in the path)
-  POST          /{provider}/{model}/v1/messages        Anthropic Messages, ad-hoc provider + model
-  POST          /v1/chat/completions                   OpenAI Chat Completions (body model)
-  POST          /v1/responses                          OpenAI Responses (body model)
-  POST          /v2/chat                               Cohere v2 chat (body model)
-  POST          /v1/models/{model}:{action}            Gemini (also /v1beta/models/{model}:{action})
-  POST          /model/{modelId}/converse              Bedrock Converse
-  POST          /model/{modelId}/converse-stream       Bedrock ConverseStream
-  GET           /healthz                               readiness
-  GET           /stats                                 lanes, pools and breakers as JSON
+  GET   /healthz                                       readiness
+  GET   /stats                                         lanes, pools and breakers as JSON
 `;

@@ -1,16 +1,18 @@
 // CLI entry: flags, load config, start the server, handle signals.
 
 import cluster from 'node:cluster';
-import { parseCli, USAGE, versionLine } from './cli.ts';
+import { parseCli, versionLine } from './cli.ts';
 import { ConfigError, loadGatewayConfig, printMetadataBlocklist } from './config/index.ts';
 import { line } from './log.ts';
 
 async function main(): Promise<number | undefined> {
   const cli = parseCli(process.argv.slice(2));
   switch (cli.kind) {
-    case 'help':
-      process.stdout.write(USAGE);
+    case 'help': {
+      const { helpText } = await import('./help.ts');
+      process.stdout.write(helpText());
       return 0;
+    }
     case 'version':
       process.stdout.write(`${versionLine()}\n`);
       return 0;

@@ -1,8 +1,11 @@
 // The embedded default (G-CFG-2a): what busbar serves when no deployment file exists — loopback
 // only, no auth, one model per shipped provider whose conventional key variable is set, and the
-// in-process `demo` model so the first request works offline.
+// in-process `demo` model so the first request works offline. Which provider, key variables and
+// model: embedded-default.json, a table rather than code, since a provider is a catalog row.
 
-import { DEMO_PROTOCOL } from '../protocols/names.ts';
+import { DEMO_PROTOCOL, PROTOCOLS } from '../protocols/names.ts';
+import { ROUTES } from '../protocols/registry.ts';
+import candidates from './embedded-default.json' with { type: 'json' };
 import type { RawActivation, RawCatalogEntry, RawDeployment, RawModel } from './raw.ts';
 import type { BuiltinModel } from './resolve.ts';
 import type { GatewayConfig, InProcessUpstream, ProviderConfig } from './types.ts';
@@ -16,27 +19,15 @@ interface Candidate {
   readonly provider: string;
   /** The conventional variable(s) that must be set; the first is reported as `api_key_env`. */
   readonly keyVars: readonly string[];
+  /** Joined after `keyVars` when set (a credential spread over variables, see `readKey`). */
+  readonly optionalKeyVars?: readonly string[];
+  /** Instead of the catalog's base URL; `{region}` is the validated `AWS_REGION`. */
+  readonly baseUrl?: string;
   readonly model: string;
 }
 
 /** Read only in embedded-default mode (G-CFG-3 holds for real config files). */
-const CANDIDATES: readonly Candidate[] = [
-  { provider: 'openai', keyVars: ['OPENAI_API_KEY'], model: 'gpt-4o-mini' },
-  { provider: 'anthropic', keyVars: ['ANTHROPIC_API_KEY'], model: 'claude-sonnet-4-5' },
-  { provider: 'gemini', keyVars: ['GEMINI_API_KEY'], model: 'gemini-2.5-flash' },
-  { provider: 'cohere', keyVars: ['COHERE_API_KEY'], model: 'command-a-03-2025' },
-  {
-    provider: 'bedrock',
-    keyVars: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
-    model: 'anthropic.claude-3-5-haiku-20241022-v1:0',
-  },
-  { provider: 'groq', keyVars: ['GROQ_API_KEY'], model: 'llama-3.3-70b-versatile' },
-  { provider: 'mistral', keyVars: ['MISTRAL_API_KEY'], model: 'mistral-small-latest' },
-  { provider: 'deepseek', keyVars: ['DEEPSEEK_API_KEY'], model: 'deepseek-chat' },
-  { provider: 'xai', keyVars: ['XAI_API_KEY'], model: 'grok-3-mini' },
-  { provider: 'openrouter', keyVars: ['OPENROUTER_API_KEY'], model: 'openai/gpt-4o-mini' },
-  { provider: 'together', keyVars: ['TOGETHER_API_KEY'], model: 'meta-llama/Llama-3.3-70B-Instruct-Turbo' },
-];
+const CANDIDATES: readonly Candidate[] = candidates;
 
 const isSet = (env: NodeJS.ProcessEnv, name: string): boolean => (env[name] ?? '').trim() !== '';
 
@@ -81,8 +72,7 @@ export function embeddedDefault(
     if (!catalog.has(c.provider) || !c.keyVars.every((v) => isSet(env, v))) continue;
     providers.set(c.provider, {
       protocol: undefined,
-      baseUrl:
-        c.provider === 'bedrock' ? `https://bedrock-runtime.${awsRegion(env)}.amazonaws.com` : undefined,
+      baseUrl: c.baseUrl?.replace('{region}', awsRegion(env)),
       errorMap: undefined,
       path: undefined,
       auth: undefined,
@@ -111,11 +101,12 @@ export function embeddedDefault(
     security: undefined,
   };
   const readKey = (provider: string, apiKeyEnv: string): string => {
-    if (provider !== 'bedrock') return env[apiKeyEnv] ?? '';
-    // Bedrock's credential is `ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]` (G-CFG-22).
-    const parts = [env.AWS_ACCESS_KEY_ID ?? '', env.AWS_SECRET_ACCESS_KEY ?? ''];
-    if (isSet(env, 'AWS_SESSION_TOKEN')) parts.push(env.AWS_SESSION_TOKEN!);
-    return parts.map((p) => p.trim()).join(':');
+    const c = CANDIDATES.find((x) => x.provider === provider);
+    if (c === undefined || c.keyVars.length === 1) return env[apiKeyEnv] ?? '';
+    // A credential spread over variables is one key, the values joined with ':' (for AWS,
+    // `ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]`, G-CFG-22).
+    const vars = [...c.keyVars, ...(c.optionalKeyVars ?? []).filter((v) => isSet(env, v))];
+    return vars.map((v) => (env[v] ?? '').trim()).join(':');
   };
   return {
     deployment,
@@ -154,28 +145,15 @@ export function embeddedDefaultBanner(config: GatewayConfig, baseUrl: string): s
       `more models appear when these are set: ${missing.map((c) => c.keyVars.join('+')).join(', ')}`,
     );
   }
-  const messages = [{ role: 'user', content: PROMPT }];
+  lines.push('try it (any protocol in, any provider out):');
+  const streaming: string[] = [];
+  for (const protocol of PROTOCOLS) {
+    const example = ROUTES[protocol].example(DEMO_MODEL, PROMPT);
+    lines.push(`  # ${example.title}`, curl(base, example.path, example.body, example.headers));
+    if (!streaming.includes(example.streaming)) streaming.push(example.streaming);
+  }
   lines.push(
-    'try it (any protocol in, any provider out):',
-    '  # OpenAI Chat Completions',
-    curl(base, '/v1/chat/completions', { model: DEMO_MODEL, messages }),
-    '  # OpenAI Responses',
-    curl(base, '/v1/responses', { model: DEMO_MODEL, input: PROMPT }),
-    '  # Anthropic Messages',
-    curl(base, `/${DEMO_MODEL}/v1/messages`, { model: DEMO_MODEL, max_tokens: 64, messages }, [
-      'anthropic-version: 2023-06-01',
-    ]),
-    '  # Gemini generateContent',
-    curl(base, `/v1beta/models/${DEMO_MODEL}:generateContent`, {
-      contents: [{ role: 'user', parts: [{ text: PROMPT }] }],
-    }),
-    '  # Cohere v2 chat',
-    curl(base, '/v2/chat', { model: DEMO_MODEL, messages }),
-    '  # Bedrock Converse',
-    curl(base, `/model/${DEMO_MODEL}/converse`, {
-      messages: [{ role: 'user', content: [{ text: PROMPT }] }],
-    }),
-    'streaming works too: "stream": true, :streamGenerateContent?alt=sse, /converse-stream',
+    `streaming works too: ${streaming.join(', ')}`,
     'write a config.yaml (see config.example.yaml) for auth, pools, failover and more',
   );
   return lines;

@@ -1,0 +1,16 @@
+// Cohere v2 ingress: chat only, the model in the body; the rest of /v2/ answers in Cohere's shape.
+
+import type { ProtocolRoutes } from '../routes.ts';
+
+export const cohereRoutes: ProtocolRoutes = {
+  exact: ['/v2/chat'],
+  prefixes: ['/v2/'],
+  endpoints: [['/v2/chat', 'Cohere v2 chat (body model)']],
+  example: (model, prompt) => ({
+    title: 'Cohere v2 chat',
+    path: '/v2/chat',
+    body: { model, messages: [{ role: 'user', content: prompt }] },
+    headers: [],
+    streaming: '"stream": true',
+  }),
+};

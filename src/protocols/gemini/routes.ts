@@ -1,0 +1,45 @@
+// Gemini ingress: `/v1beta/models/{model}:generateContent` (or under `/v1/models/`), streaming on
+// `:streamGenerateContent`, framed as SSE when the query asks `alt=sse` (else one JSON array).
+
+import { decodeSegment, type InferenceRoute, type ProtocolRoutes } from '../routes.ts';
+import { ARRAY, SSE } from './framing.ts';
+
+const V1BETA_MODELS = '/v1beta/models/';
+const V1_MODELS = '/v1/models/';
+const GENERATE = ':generateContent';
+const STREAM = ':streamGenerateContent';
+const ALT_SSE = /(?:^|&)alt=sse(?:&|$)/;
+
+function parseGeminiPath(path: string, query: string): InferenceRoute | undefined {
+  const start = path.startsWith(V1BETA_MODELS)
+    ? V1BETA_MODELS.length
+    : path.startsWith(V1_MODELS)
+      ? V1_MODELS.length
+      : 0;
+  const stream = path.endsWith(STREAM);
+  if (start === 0 || !(stream || path.endsWith(GENERATE))) return undefined;
+  // The action follows the model's last colon; the model itself may hold colons and slashes.
+  const end = path.length - (stream ? STREAM.length : GENERATE.length);
+  const pathName = end > start ? decodeSegment(path.slice(start, end)) : undefined;
+  if (pathName === undefined) return undefined;
+  const framing = stream ? (ALT_SSE.test(query) ? SSE : ARRAY) : undefined;
+  return { kind: 'inference', protocol: 'gemini', pathName, adhoc: false, routeStream: stream, framing };
+}
+
+export const geminiRoutes: ProtocolRoutes = {
+  exact: [],
+  // All of /v1beta/ answers in Gemini's shape (files, tunedModels, …), but only models/ is served.
+  prefixes: ['/v1beta/', V1_MODELS],
+  parse: parseGeminiPath,
+  endpoints: [
+    ['/v1beta/models/{model}:generateContent', 'Gemini (also under /v1/models/)'],
+    ['/v1beta/models/{model}:streamGenerateContent', 'Gemini streaming (?alt=sse for SSE)'],
+  ],
+  example: (model, prompt) => ({
+    title: 'Gemini generateContent',
+    path: `${V1BETA_MODELS}${encodeURIComponent(model)}${GENERATE}`,
+    body: { contents: [{ role: 'user', parts: [{ text: prompt }] }] },
+    headers: [],
+    streaming: ':streamGenerateContent?alt=sse',
+  }),
+};
