@@ -99,6 +99,7 @@ export function embeddedDefault(
     observabilityKeys: [],
     governance: undefined,
     security: undefined,
+    limits: undefined,
   };
   const readKey = (provider: string, apiKeyEnv: string): string => {
     const c = CANDIDATES.find((x) => x.provider === provider);

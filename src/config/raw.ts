@@ -128,6 +128,19 @@ export interface RawDeployment {
   readonly observabilityKeys: readonly string[];
   readonly governance: RawGovernance | undefined;
   readonly security: RawSecurity | undefined;
+  readonly limits: RawLimits | undefined;
+}
+
+/** `limits:` — bounds on what one client can hold (connections, time, bytes). */
+export interface RawLimits {
+  readonly headerTimeoutSecs: number | undefined;
+  readonly keepaliveIdleSecs: number | undefined;
+  readonly bodyGraceSecs: number | undefined;
+  readonly bodyMinBytesPerSec: number | undefined;
+  readonly maxConnections: number | undefined;
+  readonly maxConnectionsPerClient: number | undefined;
+  readonly http2MaxConcurrentStreams: number | undefined;
+  readonly http2SessionIdleSecs: number | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,6 +239,7 @@ export function readDeployment(scope: ParseScope, root: Fields): RawDeployment {
   const observability = root.obj('observability');
   const governance = root.obj('governance');
   const security = root.obj('security');
+  const limits = root.obj('limits');
   const providers = root.require('providers', root.namedObjects('providers'));
   const models = root.require('models', root.namedObjects('models'));
   return {
@@ -265,6 +279,16 @@ export function readDeployment(scope: ParseScope, root: Fields): RawDeployment {
     pools: new Map((root.namedObjects('pools') ?? []).map(([name, f]) => [name, readPool(scope, f)])),
     observabilityKeys: OBSERVABILITY_KEYS.filter((k) => observability?.raw(k) !== undefined),
     governance: governance && { enabled: governance.bool('enabled'), keys: governance.presentKeys() },
+    limits: limits && {
+      headerTimeoutSecs: limits.uint('header_timeout_secs'),
+      keepaliveIdleSecs: limits.uint('keepalive_idle_secs'),
+      bodyGraceSecs: limits.uint('body_grace_secs'),
+      bodyMinBytesPerSec: limits.uint('body_min_bytes_per_sec'),
+      maxConnections: limits.uint('max_connections'),
+      maxConnectionsPerClient: limits.uint('max_connections_per_client'),
+      http2MaxConcurrentStreams: limits.uint('http2_max_concurrent_streams'),
+      http2SessionIdleSecs: limits.uint('http2_session_idle_secs'),
+    },
     security: security && {
       blockedMetadataHosts: security.strList('blocked_metadata_hosts'),
       allowMetadataHosts: security.strList('allow_metadata_hosts'),

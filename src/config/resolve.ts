@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { BUILTIN_METADATA_HOSTS, canonicalHostKey, type MetadataPolicy } from '../net/ssrf.ts';
 import { ConfigError } from './errors.ts';
+import { limitErrors, resolveLimits } from './limits.ts';
 import { DEFAULT_LISTEN, parseListen } from './listen.ts';
 import { buildPool, fallbackCycles, onExhaustedError, parseOnExhausted, poolErrors } from './pools.ts';
 import {
@@ -99,6 +100,7 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
   };
   errors.push(...hostListErrors('security.blocked_metadata_hosts', security.blocked));
   errors.push(...hostListErrors('security.allow_metadata_hosts', security.allow));
+  errors.push(...limitErrors(d.limits));
 
   const merged = new Map<string, MergedProvider>();
   for (const [name, act] of d.providers) {
@@ -325,6 +327,7 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
       allowMetadataHosts: [...security.allow],
       allowAllMetadata: security.allowAll,
     },
+    limits: resolveLimits(d.limits),
     workers,
     embeddedDefault: input.embeddedDefault ?? false,
   });

@@ -134,6 +134,24 @@ export interface AuthConfig {
   readonly explicit: boolean;
 }
 
+/** Bounds on what one client can hold: connections, time and bytes (`limits:`). */
+export interface LimitsConfig {
+  /** A connection's first bytes, a TLS handshake and each request head must arrive within this. */
+  readonly headerTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveIdleMs: number;
+  /** A request body may take this long plus its size at the minimum rate. */
+  readonly bodyGraceMs: number;
+  readonly bodyMinBytesPerSec: number;
+  /** Open client connections at most; past it new ones are closed at once. */
+  readonly maxConnections: number;
+  /** Open connections per client address at most; 0 = no per-client cap. */
+  readonly maxConnectionsPerClient: number;
+  readonly http2MaxConcurrentStreams: number;
+  /** An HTTP/2 session with no activity is closed after this. */
+  readonly http2SessionIdleMs: number;
+}
+
 export interface SecurityConfig {
   readonly blockedMetadataHosts: readonly string[];
   readonly allowMetadataHosts: readonly string[];
@@ -156,6 +174,7 @@ export interface GatewayConfig {
   readonly models: ReadonlyMap<string, ModelConfig>;
   readonly pools: ReadonlyMap<string, PoolConfig>;
   readonly security: SecurityConfig;
+  readonly limits: LimitsConfig;
   /** `workers: N | auto` (issue 5); 1 when absent. */
   readonly workers: number;
   /** True when no deployment file was found and the embedded default is serving. */

@@ -1,6 +1,7 @@
 // Request body reading under the 32 MiB cap (G-RTE-3, G-SEC-20).
 
 import type { IncomingMessage } from 'node:http';
+import type { Http2Stream } from 'node:http2';
 
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
@@ -10,17 +11,37 @@ export function declaredTooLarge(req: IncomingMessage): boolean {
   return declared !== undefined && Number(declared) > MAX_BODY_BYTES;
 }
 
-/** The whole body, or 'too_large' as soon as it passes the cap, or 'aborted'. */
-export function readBody(req: IncomingMessage): Promise<Buffer | 'too_large' | 'aborted'> {
+/** How fast a body must arrive: `graceMs` plus its size at `minBytesPerSec` (limits:). */
+export interface BodyPace {
+  readonly graceMs: number;
+  readonly minBytesPerSec: number;
+}
+
+export type BodyRead = Buffer | 'too_large' | 'too_slow' | 'aborted';
+
+/**
+ * The whole body; 'too_large' as soon as it passes the cap; 'too_slow' when it arrives slower than
+ * the pace allows (a trickle cannot hold the socket and the handler); 'aborted' when the client left.
+ */
+export function readBody(req: IncomingMessage, pace: BodyPace): Promise<BodyRead> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
+    const started = Date.now();
     let size = 0;
     let settled = false;
-    const settle = (value: Buffer | 'too_large' | 'aborted'): void => {
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (value: BodyRead): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       req.off('data', onData);
       resolve(value);
+    };
+    const deadline = (): number => started + pace.graceMs + (size / pace.minBytesPerSec) * 1000;
+    const check = (): void => {
+      const left = deadline() - Date.now();
+      if (left <= 0) settle('too_slow');
+      else timer = setTimeout(check, left);
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
@@ -35,6 +56,7 @@ export function readBody(req: IncomingMessage): Promise<Buffer | 'too_large' | '
     req.once('end', () => settle(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
     req.once('error', () => settle('aborted'));
     req.once('close', () => settle('aborted'));
+    timer = setTimeout(check, pace.graceMs);
   });
 }
 
@@ -46,10 +68,18 @@ const LINGER_MS = 2000;
 
 /**
  * Closes a connection whose body is no longer read without losing the answer already written: a
- * reset would discard it in the client's kernel. Our side stops reading (the peer's sends stall
+ * reset would discard it in the client's kernel (over HTTP/2, only the request's stream closes). Our side stops reading (the peer's sends stall
  * on TCP flow control) and sends FIN after the answer; the socket is dropped shortly after.
  */
-function lingeringClose(req: IncomingMessage): void {
+export function lingeringClose(req: IncomingMessage): void {
+  const stream = (req as { stream?: Http2Stream }).stream;
+  if (stream !== undefined) {
+    // HTTP/2: the connection is shared; only this stream ends, once its answer is out.
+    req.pause();
+    if (stream.writableFinished) stream.close();
+    else stream.once('finish', () => stream.close());
+    return;
+  }
   const socket = req.socket;
   socket.pause();
   socket.end();

@@ -28,6 +28,8 @@ export type OutcomeCode =
   | 'unreadable_request'
   /** The body passed the size cap. */
   | 'body_too_large'
+  /** The body arrived slower than `limits:` allows; the connection was closed. */
+  | 'body_too_slow'
   /** The upstream failed after the first byte reached the client. */
   | 'upstream_interrupted'
   /** A translated answer passed the gateway's size cap. */

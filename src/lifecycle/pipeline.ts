@@ -12,7 +12,7 @@ import { log } from '../log.ts';
 import { EDGES } from '../protocols/registry.ts';
 import type { Resolution, RoutingTable } from '../routing/table.ts';
 import type { OriginPools } from '../upstream/origins.ts';
-import { declaredTooLarge, discardBody, readBody } from './body.ts';
+import { type BodyPace, declaredTooLarge, discardBody, lingeringClose, readBody } from './body.ts';
 import { type IngressRoute, RequestContext } from './context.ts';
 import { Failover } from './failover.ts';
 import type { Finish, OutcomeCode } from './finish.ts';
@@ -22,6 +22,7 @@ import { errorInfo, sendError } from './respond.ts';
 const TOO_LARGE = 'request body exceeds the maximum allowed size';
 const BAD_JSON = 'We could not parse the JSON body of your request.';
 const BAD_UTF8 = 'The request body is not valid UTF-8.';
+const TOO_SLOW = 'The request body arrived too slowly.';
 /** How much of an oversized body is read and dropped before the 413, so the client can read it. */
 const OVERSIZE_DRAIN_BYTES = 64 * 1024 * 1024;
 /** After refusing a credential, at most this much of the body is read before the connection closes. */
@@ -44,6 +45,8 @@ export interface PipelineParts {
   readonly finish: Finish;
   readonly origins: OriginPools;
   readonly admission?: readonly AdmissionStage[];
+  /** How fast request bodies must arrive (limits:). */
+  readonly pace: BodyPace;
 }
 
 export class InferencePipeline {
@@ -53,6 +56,7 @@ export class InferencePipeline {
   readonly #origins: OriginPools;
   readonly #admission: readonly AdmissionStage[];
   readonly #failover: Failover;
+  readonly #pace: BodyPace;
 
   constructor(parts: PipelineParts) {
     this.#table = parts.table;
@@ -61,6 +65,7 @@ export class InferencePipeline {
     this.#origins = parts.origins;
     this.#admission = parts.admission ?? [];
     this.#failover = new Failover(parts.table);
+    this.#pace = parts.pace;
   }
 
   /** Serves one inference request to its end. Never rejects: a defect becomes a native 500. */
@@ -108,9 +113,14 @@ export class InferencePipeline {
     ctx.principal = principal;
 
     // read: the body under its cap, one validating scan for the fields routing needs.
-    const body = await readBody(req);
+    const body = await readBody(req, this.#pace);
     if (body === 'aborted') return 'client_gone';
     if (body === 'too_large') return refuseTooLarge(ctx);
+    if (body === 'too_slow') {
+      sendError(res, edge, errorInfo('timeout', 408, TOO_SLOW));
+      lingeringClose(req);
+      return 'body_too_slow';
+    }
     // JSON text is UTF-8 (RFC 8259 §8.1): anything else is refused, never passed on or repaired.
     if (!isUtf8(body)) {
       sendError(res, edge, errorInfo('invalid_request_error', 400, BAD_UTF8));

@@ -2,31 +2,20 @@
 // banner, and loads the request path. What the process does on signals and defects is
 // server/process.ts's job, so a gateway can also run inside a test process.
 
-import type { Server } from 'node:http';
-import type { Server as NetServer, Socket } from 'node:net';
+import type { Server as NetServer } from 'node:net';
 import { authenticatorFor } from '../auth/principal.ts';
 import { embeddedDefaultBanner } from '../config/default.ts';
 import type { GatewayConfig } from '../config/types.ts';
-import { line, log } from '../log.ts';
+import { line } from '../log.ts';
 import type { LaneMemory } from '../routing/table.ts';
 import { RoutingTable } from '../routing/table.ts';
 import { OriginPools } from '../upstream/origins.ts';
 import { RequestHandler } from './handler.ts';
-import { createDualListener } from './listener.ts';
+import { createListener } from './listener.ts';
 import { loadRuntime, type Runtime } from './runtime.ts';
 import { loadTls, TlsConfigError } from './tls.ts';
 
-const BAD_REQUEST_BODY = JSON.stringify({
-  error: {
-    message: 'The request could not be parsed.',
-    type: 'invalid_request_error',
-    param: null,
-    code: null,
-  },
-});
-
 export interface RunningGateway {
-  readonly server: Server;
   readonly url: string;
   close(): Promise<void>;
 }
@@ -47,7 +36,8 @@ export async function startGateway(
   const authenticator = authenticatorFor(config.auth);
   let startRuntime: () => void = () => {};
   const runtime = new Promise<Runtime>((resolve, reject) => {
-    startRuntime = () => loadRuntime(table, origins, authenticator).then(resolve, reject);
+    const pace = { graceMs: config.limits.bodyGraceMs, minBytesPerSec: config.limits.bodyMinBytesPerSec };
+    startRuntime = () => loadRuntime(table, origins, authenticator, pace).then(resolve, reject);
   });
   runtime.catch((err: unknown) =>
     line('error', `request path failed to load: ${err instanceof Error ? err.message : String(err)}`),
@@ -67,37 +57,18 @@ export async function startGateway(
       throw err;
     }
   }
-  // Plain HTTP listens through a TCP front that also admits cleartext HTTP/2 (the Bedrock SDK's
-  // default); TLS keeps ALPN at http/1.1 (G-TLS-2).
-  const dual = tlsOptions === undefined ? createDualListener(handler.handle) : undefined;
-  // node:https (and with it node:tls) is loaded only when TLS is configured.
-  const server: Server =
-    dual?.http1 ?? process.getBuiltinModule('node:https').createServer(tlsOptions!, handler.handle);
-  const listening: NetServer = dual?.tcp ?? server;
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 0;
-
-  // A malformed request line or header (control characters, bad framing) gets a JSON 400 and
-  // only that connection closes (G-SEC-21, G-TLS-6).
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    log.debug({ code: err.code }, 'client connection error');
-    if (socket.writable && err.code !== 'ECONNRESET') {
-      socket.end(
-        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(BAD_REQUEST_BODY)}\r\nconnection: close\r\n\r\n${BAD_REQUEST_BODY}`,
-      );
-    } else {
-      socket.destroy();
-    }
-  });
-  server.on('tlsClientError', (err: Error) => log.debug({ err: err.message }, 'TLS handshake failed'));
+  // One TCP front admits connections and hands each to HTTP/1.1 or HTTP/2, plain or over TLS.
+  const listener = createListener(handler.handle, config.limits, tlsOptions);
+  const listening: NetServer = listener.tcp;
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       reject(new Error(`cannot bind listen address '${config.listen.raw}': ${err.message}`));
     };
     listening.once('error', onError);
-    listening.listen(config.listen.port, config.listen.host, () => {
+    // A deep accept queue: a burst of connections waits to be accepted (and timed) instead of
+    // sitting half-open in the kernel; the kernel caps it at net.core.somaxconn.
+    listening.listen({ port: config.listen.port, host: config.listen.host, backlog: 4096 }, () => {
       listening.off('error', onError);
       resolve();
     });
@@ -114,17 +85,16 @@ export async function startGateway(
   // (G-CFG-31), in steps that let early requests through (server/runtime.ts).
   setImmediate(() => {
     startRuntime();
-    dual?.enableHttp2().catch(() => line('error', 'HTTP/2 support failed to load'));
+    listener.enableHttp2().catch(() => line('error', 'HTTP/2 support failed to load'));
   });
 
   const close = async (): Promise<void> => {
     for (const prober of (await runtime).probers) prober.stop();
     await new Promise<void>((resolve) => {
       listening.close(() => resolve());
-      if (dual === undefined) server.closeIdleConnections();
-      else dual.drain();
+      listener.drain();
     });
     await origins.close();
   };
-  return { server, url, close };
+  return { url, close };
 }

@@ -1,15 +1,31 @@
-// The plain-HTTP listener serves HTTP/1.1 and cleartext HTTP/2 ("prior knowledge") on one port:
-// the AWS SDK's default Bedrock transport speaks HTTP/2, every other SDK HTTP/1.1. The first bytes
-// of each connection decide; after that the connection belongs to one server, with no per-request
-// cost.
+// The listening socket: one TCP front that admits connections (a total cap, an optional per-client
+// cap) and hands each to the server that speaks its protocol. Plain: HTTP/1.1, or cleartext HTTP/2
+// ("prior knowledge", the AWS SDK's default Bedrock transport), decided by the first bytes. TLS:
+// ALPN offers h2 and http/1.1 on the same port (G-TLS-2). After the hand-over a connection belongs
+// to one server, with no per-request cost. Every wait a client can make us do is bounded: first
+// bytes, the TLS handshake, request heads, keep-alive idleness, HTTP/2 session idleness.
 
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import type { Http2Server, Http2Session } from 'node:http2';
+import type { Http2SecureServer, Http2Server, Http2Session, ServerHttp2Session } from 'node:http2';
 import type { Socket, Server as TcpServer } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { TlsOptions } from 'node:tls';
 import { http, net, stream } from '../builtins.ts';
+import type { LimitsConfig } from '../config/types.ts';
+import { log } from '../log.ts';
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+/** A refused connection gets a FIN; if the peer never closes, it is dropped after this. */
+const CLOSE_LINGER_MS = 1000;
+
+const BAD_REQUEST_BODY = JSON.stringify({
+  error: {
+    message: 'The request could not be parsed.',
+    type: 'invalid_request_error',
+    param: null,
+    code: null,
+  },
+});
 
 /** A socket with `head` put back in front: http2 reads the raw handle, so unshift would be lost. */
 export function replaying(socket: Socket, head: Buffer): Duplex {
@@ -38,45 +54,86 @@ export function replaying(socket: Socket, head: Buffer): Duplex {
   return duplex;
 }
 
-export interface DualListener {
+export interface Listener {
+  /** The socket to bind. */
   readonly tcp: TcpServer;
-  readonly http1: Server;
-  /** Loads the HTTP/2 side; called after the bind, since node:http2 costs startup time. */
+  /** Loads the HTTP/2 side of a plain listener (node:http2 costs startup time); TLS has it already. */
   enableHttp2(): Promise<void>;
   /** Shutdown: close idle connections now and busy ones as their last request ends. */
   drain(): void;
 }
 
+function closeCleanly(socket: Socket): void {
+  socket.end();
+  setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
+}
+
+/** Admission of new connections: a total cap and an optional cap per client address. */
+class ConnectionGate {
+  readonly #limits: LimitsConfig;
+  readonly #perClient = new Map<string, number>();
+  #open = 0;
+
+  constructor(limits: LimitsConfig) {
+    this.#limits = limits;
+  }
+
+  /** False (and the socket closed) when the connection is over a cap. */
+  admit(socket: Socket): boolean {
+    const client = socket.remoteAddress ?? '';
+    const mine = this.#perClient.get(client) ?? 0;
+    const perClient = this.#limits.maxConnectionsPerClient;
+    if (this.#open >= this.#limits.maxConnections || (perClient > 0 && mine >= perClient)) {
+      log.debug({ open: this.#open, client: mine }, 'connection refused: over the connection cap');
+      closeCleanly(socket);
+      return false;
+    }
+    this.#open++;
+    this.#perClient.set(client, mine + 1);
+    socket.once('close', () => {
+      this.#open--;
+      const left = (this.#perClient.get(client) ?? 1) - 1;
+      if (left === 0) this.#perClient.delete(client);
+      else this.#perClient.set(client, left);
+    });
+    return true;
+  }
+}
+
 /**
- * Connection bookkeeping for shutdown. The HTTP/1.1 server never listens itself (the TCP front
- * does), so Node's own idle-connection tracking is not running for it.
+ * Connection bookkeeping for shutdown. The HTTP/1.1 servers never listen themselves (the TCP front
+ * does), so Node's own idle-connection tracking is not running for them.
  */
 class ConnectionTracker {
   readonly #busy = new Map<Duplex, number>();
   readonly #sessions = new Set<Http2Session>();
   #draining = false;
 
-  watch(http1: Server): void {
-    http1.on('connection', (socket: Duplex) => {
-      this.#busy.set(socket, 0);
-      socket.once('close', () => this.#busy.delete(socket));
-    });
-    http1.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      const socket = req.socket;
-      this.#busy.set(socket, (this.#busy.get(socket) ?? 0) + 1);
-      res.once('close', () => {
-        const left = (this.#busy.get(socket) ?? 1) - 1;
-        this.#busy.set(socket, left);
-        if (this.#draining && left === 0) socket.destroy();
-      });
+  /** An HTTP/1.1 connection, idle until its first request. */
+  add(socket: Duplex): void {
+    if (this.#draining) {
+      socket.destroy();
+      return;
+    }
+    this.#busy.set(socket, 0);
+    socket.once('close', () => this.#busy.delete(socket));
+  }
+
+  request(req: IncomingMessage, res: ServerResponse): void {
+    if (req.httpVersionMajor !== 1) return;
+    const socket = req.socket;
+    this.#busy.set(socket, (this.#busy.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      const left = (this.#busy.get(socket) ?? 1) - 1;
+      this.#busy.set(socket, left);
+      if (this.#draining && left === 0) socket.destroy();
     });
   }
 
-  watchHttp2(http2: Http2Server): void {
-    http2.on('session', (session: Http2Session) => {
-      this.#sessions.add(session);
-      session.once('close', () => this.#sessions.delete(session));
-    });
+  session(session: Http2Session): void {
+    this.#sessions.add(session);
+    session.once('close', () => this.#sessions.delete(session));
+    if (this.#draining) session.close();
   }
 
   drain(): void {
@@ -86,26 +143,87 @@ class ConnectionTracker {
   }
 }
 
-export function createDualListener(handle: RequestListener): DualListener {
-  const http1 = http.createServer(handle);
+/**
+ * A malformed request line or header gets a JSON 400 and only that connection closes (G-SEC-21).
+ * A TLS failure (a handshake timeout included) closes at once: an answer written into a connection
+ * that never became secure would keep it open for ever.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  log.debug({ code: err.code }, 'client connection error');
+  const tlsFailure = err.code?.startsWith('ERR_TLS') === true || err.code?.startsWith('ERR_SSL') === true;
+  if (
+    socket.writable &&
+    !tlsFailure &&
+    err.code !== 'ECONNRESET' &&
+    err.code !== 'ERR_HTTP_REQUEST_TIMEOUT'
+  ) {
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(BAD_REQUEST_BODY)}\r\nconnection: close\r\n\r\n${BAD_REQUEST_BODY}`,
+    );
+  } else {
+    socket.destroy();
+  }
+}
+
+/** HTTP/1.1 timeouts from the limits; Node checks them on this interval. */
+function http1Options(limits: LimitsConfig) {
+  return {
+    headersTimeout: limits.headerTimeoutMs,
+    // Bodies are bounded by the request path's minimum rate (lifecycle/body.ts), not a total.
+    requestTimeout: 0,
+    keepAliveTimeout: limits.keepAliveIdleMs,
+    connectionsCheckingInterval: Math.min(1000, limits.headerTimeoutMs),
+  };
+}
+
+function http2Settings(limits: LimitsConfig) {
+  return { settings: { maxConcurrentStreams: limits.http2MaxConcurrentStreams } };
+}
+
+function watchHttp2(
+  server: Http2Server | Http2SecureServer,
+  tracker: ConnectionTracker,
+  limits: LimitsConfig,
+) {
+  server.setTimeout(limits.http2SessionIdleMs);
+  server.on('session', (session: ServerHttp2Session) => tracker.session(session));
+}
+
+export function createListener(
+  handle: RequestListener,
+  limits: LimitsConfig,
+  tls: TlsOptions | undefined,
+): Listener {
+  return tls === undefined ? plainListener(handle, limits) : tlsListener(handle, limits, tls);
+}
+
+function plainListener(handle: RequestListener, limits: LimitsConfig): Listener {
+  const gate = new ConnectionGate(limits);
   const tracker = new ConnectionTracker();
-  tracker.watch(http1);
+  const http1: Server = http.createServer(http1Options(limits), handle);
+  http1.on('connection', (socket: Duplex) => tracker.add(socket));
+  http1.on('request', (req: IncomingMessage, res: ServerResponse) => tracker.request(req, res));
+  http1.on('clientError', answerClientError);
   let http2: Promise<Http2Server> | undefined;
   const enableHttp2 = (): Promise<Http2Server> => {
     http2 ??= import('node:http2').then(({ createServer }) => {
-      const server = createServer();
+      const server = createServer(http2Settings(limits));
       server.on('request', handle as unknown as (...args: unknown[]) => void);
-      tracker.watchHttp2(server);
+      watchHttp2(server, tracker, limits);
       return server;
     });
     return http2;
   };
   const tcp = net.createServer({ noDelay: true, keepAlive: true }, (socket) => {
+    if (!gate.admit(socket)) return;
+    // Until the first bytes decide the protocol, nothing but this timer bounds the connection.
+    const firstBytes = setTimeout(() => socket.destroy(), limits.headerTimeoutMs);
     let head: Buffer = Buffer.alloc(0);
     const onData = (data: Buffer): void => {
       head = head.length === 0 ? data : Buffer.concat([head, data]);
       const n = Math.min(head.length, H2_PREFACE.length);
       if (head.length < H2_PREFACE.length && head.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) return;
+      clearTimeout(firstBytes);
       socket.off('data', onData);
       socket.pause();
       if (head.subarray(0, H2_PREFACE.length).equals(H2_PREFACE)) {
@@ -122,16 +240,49 @@ export function createDualListener(handle: RequestListener): DualListener {
     };
     socket.on('data', onData);
     socket.on('error', () => socket.destroy());
+    socket.once('close', () => clearTimeout(firstBytes));
   });
-  // Node arms the HTTP/1.1 server's header and request timeouts (slowloris bounds) on its own
-  // 'listening' event, which only the TCP front emits.
+  // Node arms the HTTP/1.1 server's header timeout checks on its own 'listening' event, which
+  // only the TCP front emits.
   tcp.once('listening', () => http1.emit('listening'));
   return {
     tcp,
-    http1,
     enableHttp2: async () => {
       await enableHttp2();
     },
     drain: () => tracker.drain(),
   };
+}
+
+function tlsListener(handle: RequestListener, limits: LimitsConfig, tls: TlsOptions): Listener {
+  const gate = new ConnectionGate(limits);
+  const tracker = new ConnectionTracker();
+  // One TLS server speaks both: h2 sessions, and HTTP/1.1 connections when ALPN picks it.
+  const { createSecureServer } = process.getBuiltinModule('node:http2');
+  const server = createSecureServer(
+    {
+      ...tls,
+      ...http1Options(limits),
+      ...http2Settings(limits),
+      allowHTTP1: true,
+      ALPNProtocols: ['h2', 'http/1.1'],
+      // A connection that never completes its handshake is closed (G-TLS-5).
+      handshakeTimeout: limits.headerTimeoutMs,
+    },
+    handle as unknown as (...args: unknown[]) => void,
+  );
+  server.on('secureConnection', (socket: Duplex & { alpnProtocol?: string | false }) => {
+    if (socket.alpnProtocol !== 'h2') tracker.add(socket);
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => tracker.request(req, res));
+  server.on('clientError', answerClientError);
+  server.on('tlsClientError', (err: Error) => log.debug({ err: err.message }, 'TLS handshake failed'));
+  watchHttp2(server, tracker, limits);
+  const tcp = net.createServer({ noDelay: true, keepAlive: true }, (socket) => {
+    if (!gate.admit(socket)) return;
+    socket.on('error', () => socket.destroy());
+    server.emit('connection', socket);
+  });
+  tcp.once('listening', () => server.emit('listening'));
+  return { tcp, enableHttp2: async () => {}, drain: () => tracker.drain() };
 }

@@ -6,6 +6,7 @@
 
 import type { Pool } from 'undici';
 import type { Authenticator } from '../auth/principal.ts';
+import type { BodyPace } from '../lifecycle/body.ts';
 import type { InferencePipeline } from '../lifecycle/pipeline.ts';
 import { line, loadStructuredLogger } from '../log.ts';
 import { CODEC_MODULES } from '../protocols/registry.ts';
@@ -34,6 +35,7 @@ export async function loadRuntime(
   table: RoutingTable,
   origins: OriginPools,
   authenticator: Authenticator,
+  pace: BodyPace,
 ): Promise<Runtime> {
   const { default: PoolClass } = (await import(UNDICI_POOL)) as { default: typeof Pool };
   origins.use(PoolClass);
@@ -58,7 +60,7 @@ export async function loadRuntime(
   const done = new finish.Finish();
   done.subscribe(count.countHops);
   const runtime: Runtime = {
-    pipeline: new pipeline.InferencePipeline({ table, authenticator, finish: done, origins }),
+    pipeline: new pipeline.InferencePipeline({ table, authenticator, finish: done, origins, pace }),
     probers: [],
   };
   startBackground(table, origins, runtime).catch((err: unknown) =>

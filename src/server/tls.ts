@@ -42,8 +42,6 @@ export function loadTls(tls: TlsConfig): TlsOptions {
     cert: certs.join('\n'),
     key: keyPem,
     minVersion: 'TLSv1.2',
-    ALPNProtocols: ['http/1.1'],
-    handshakeTimeout: 10_000,
   };
   if (tls.clientCaFile !== undefined) {
     const cas = read('client_ca_file', tls.clientCaFile).match(CERT_BLOCK) ?? [];

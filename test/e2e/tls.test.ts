@@ -2,71 +2,14 @@
 // certificate is required at the handshake (G-TST-18) while other clients keep being served.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Gateway, startGateway } from '../support/gateway-process.ts';
+import { makePki, type TestPki } from '../support/test-pki.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'busbar-tls-'));
-const file = (name: string) => join(dir, name);
-
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { stdio: 'ignore' });
-}
-
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA. */
-function makePki(): void {
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    file('ca.key'),
-    '-out',
-    file('ca.pem'),
-    '-days',
-    '2',
-    '-subj',
-    '/CN=busbar-test-ca',
-  );
-  writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  for (const who of ['server', 'client']) {
-    openssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      file(`${who}.key`),
-      '-out',
-      file(`${who}.csr`),
-      '-subj',
-      `/CN=${who}`,
-    );
-    const ext = who === 'server' ? ['-extfile', file('san.ext')] : [];
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      file(`${who}.csr`),
-      '-CA',
-      file('ca.pem'),
-      '-CAkey',
-      file('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      file(`${who}.pem`),
-      '-days',
-      '2',
-      ...ext,
-    );
-  }
-}
+let pki: TestPki;
+const file = (name: string): string => pki.file(name);
 
 function get(url: string, options: { cert?: boolean }): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -106,7 +49,9 @@ function config(mtls: boolean): string {
 }
 
 describe('TLS', () => {
-  before(() => makePki());
+  before(() => {
+    pki = makePki();
+  });
 
   describe('server TLS', () => {
     let gw: Gateway;

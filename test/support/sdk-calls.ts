@@ -2,6 +2,7 @@
 //
 // Used by the gateway e2e tests: point `baseUrl` at the gateway (or at a mock) and compare.
 
+import { Agent as HttpsAgent } from 'node:https';
 import Anthropic from '@anthropic-ai/sdk';
 import {
   BedrockRuntimeClient,
@@ -9,7 +10,7 @@ import {
   ConverseStreamCommand,
 } from '@aws-sdk/client-bedrock-runtime';
 import { GoogleGenAI } from '@google/genai';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { CohereClientV2 } from 'cohere-ai';
 import OpenAI from 'openai';
 import type { Protocol } from '../../src/protocols/names.ts';
@@ -44,6 +45,11 @@ export interface SdkCallOptions {
    * transport, which is HTTP/2 (cleartext prior knowledge on http:// endpoints).
    */
   bedrockTransport?: 'http1' | 'default';
+  /**
+   * Bedrock only: TLS material for an https:// gateway signed by a test CA (the fetch-based SDKs
+   * take theirs from the global dispatcher).
+   */
+  tls?: { readonly ca: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
 }
 
 export function bodyBytes(body: unknown): Buffer {
@@ -243,7 +249,7 @@ export async function callCohere(o: SdkCallOptions): Promise<SdkResult> {
  * Bedrock Runtime with API-key (bearer) auth: `token` + `authSchemePreference: ['httpBearerAuth']` makes the v3
  * SDK send `Authorization: Bearer <token>` instead of SigV4. The body is captured by a finalizeRequest middleware.
  */
-export function bedrockClient(o: Pick<SdkCallOptions, 'baseUrl' | 'token' | 'bedrockTransport'>): {
+export function bedrockClient(o: Pick<SdkCallOptions, 'baseUrl' | 'token' | 'bedrockTransport' | 'tls'>): {
   client: BedrockRuntimeClient;
   sent: SentRequest[];
 } {
@@ -253,7 +259,7 @@ export function bedrockClient(o: Pick<SdkCallOptions, 'baseUrl' | 'token' | 'bed
     token: { token: o.token },
     authSchemePreference: ['httpBearerAuth'],
     maxAttempts: 1,
-    ...((o.bedrockTransport ?? 'http1') === 'http1' ? { requestHandler: new NodeHttpHandler() } : {}),
+    ...bedrockHandler(o),
   });
   const sent: SentRequest[] = [];
   client.middlewareStack.add(
@@ -274,6 +280,15 @@ export function bedrockClient(o: Pick<SdkCallOptions, 'baseUrl' | 'token' | 'bed
     { step: 'finalizeRequest', name: 'busbarCaptureBody' },
   );
   return { client, sent };
+}
+
+/** HTTP/1.1 through NodeHttpHandler, or the SDK's default HTTP/2 handler (given TLS material if any). */
+function bedrockHandler(o: Pick<SdkCallOptions, 'bedrockTransport' | 'tls'>): {
+  requestHandler?: NodeHttpHandler | NodeHttp2Handler;
+} {
+  if ((o.bedrockTransport ?? 'http1') === 'http1')
+    return { requestHandler: new NodeHttpHandler(o.tls ? { httpsAgent: new HttpsAgent(o.tls) } : {}) };
+  return o.tls ? { requestHandler: new NodeHttp2Handler({ nodeHttp2ConnectOptions: o.tls }) } : {};
 }
 
 export async function callBedrock(o: SdkCallOptions): Promise<SdkResult> {

@@ -1,0 +1,241 @@
+// Connection-level bounds (issue 10 items 1–3, limits:): idle, half-sent and trickling
+// connections are closed within their timeouts while /healthz keeps answering at once; a body
+// that trickles after authentication is cut with a native 408; HTTP/2 advertises and enforces a
+// concurrent-stream limit, and an abandoned session is reaped with its memory; a client address
+// over its connection cap is refused. Loopback only, bounded in count and time.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http2 from 'node:http2';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { type Gateway, startGateway } from '../support/gateway-process.ts';
+import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
+import { rawRequest } from '../support/raw-requests.ts';
+import {
+  CLIENT_TOKEN,
+  LANES,
+  sixProvidersCatalog,
+  sixProvidersConfig,
+  sixProvidersEnv,
+} from '../support/six-providers.ts';
+
+const LIMITS = [
+  'limits:',
+  '  header_timeout_secs: 1',
+  '  keepalive_idle_secs: 1',
+  '  body_grace_secs: 1',
+  '  body_min_bytes_per_sec: 1024',
+  '  http2_session_idle_secs: 2',
+].join('\n');
+
+let mock: MockUpstream;
+let gw: Gateway;
+
+before(async () => {
+  mock = await startMockUpstream();
+  gw = await startGateway({
+    configYaml: sixProvidersConfig(LIMITS),
+    providersYaml: sixProvidersCatalog(mock.url),
+    env: sixProvidersEnv(),
+  });
+});
+
+after(async () => {
+  await gw?.stop();
+  await mock?.close();
+});
+
+const port = (): number => Number(new URL(gw.url).port);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Opens a connection that sends `bytes` (if any) and then nothing; resolves with seconds until the gateway closed it. */
+function holdOpen(bytes: string): Promise<number> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const socket = net.connect(port(), '127.0.0.1', () => {
+      if (bytes !== '') socket.write(bytes);
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => resolve((Date.now() - t0) / 1000));
+    setTimeout(() => socket.destroy(), 15_000).unref();
+  });
+}
+
+/**
+ * Runs `scenario` while polling /healthz on fresh connections from a process of its own (this one
+ * is busy holding thousands of sockets); resolves with the scenario's result and the slowest answer in ms.
+ */
+async function healthWhile<T>(scenario: () => Promise<T>): Promise<{ result: T; slowest: number }> {
+  const poller = spawn(
+    process.execPath,
+    [
+      '-e',
+      `let slowest = 0, stop = false;
+       process.stdin.on('end', () => { stop = true; }); process.stdin.resume();
+       (async () => {
+         await (await fetch(${JSON.stringify(`${gw.url}/healthz`)})).text();
+         console.log('ready');
+         while (!stop) {
+           const t0 = performance.now();
+           const res = await fetch(${JSON.stringify(`${gw.url}/healthz`)}, { headers: { connection: 'close' } });
+           await res.text();
+           if (res.status !== 200) { console.log('status ' + res.status); process.exit(1); }
+           slowest = Math.max(slowest, performance.now() - t0);
+           await new Promise((r) => setTimeout(r, 50));
+         }
+         console.log(String(slowest));
+       })();`,
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  poller.stdout.setEncoding('utf8');
+  poller.stdout.on('data', (d: string) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((resolve) => poller.once('exit', resolve));
+  while (!out.includes('ready\n')) await sleep(10);
+  const result = await scenario();
+  poller.stdin.end();
+  assert.equal(await exited, 0, out);
+  return { result, slowest: Number(out.slice(out.indexOf('ready\n') + 6).trim()) };
+}
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1]);
+}
+
+describe('slow and idle connections', () => {
+  it('2,000 idle, half-preface and half-head connections are all closed within the header timeout; /healthz answers throughout', async () => {
+    const kinds = ['', 'PRI * HTTP/2.0\r\n', 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n'];
+    const { result: closedAfter, slowest } = await healthWhile(() =>
+      Promise.all(Array.from({ length: 2000 }, (_, i) => holdOpen(kinds[i % kinds.length]!))),
+    );
+    const latest = Math.max(...closedAfter);
+    // The 1 s timeout, plus Node's once-a-second check of header timeouts.
+    assert.ok(latest < 4, `the last connection closed after ${latest} s`);
+    assert.ok(slowest < 100, `/healthz took up to ${slowest.toFixed(1)} ms`);
+  });
+
+  it('an idle keep-alive connection is closed after keepalive_idle_secs', async () => {
+    const { path, body } = rawRequest('openai', LANES.openai.pool, false);
+    const closed = await new Promise<{ answer: string; seconds: number }>((resolve) => {
+      const t0 = Date.now();
+      let answer = '';
+      const socket = net.connect(port(), '127.0.0.1', () =>
+        socket.write(
+          `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${CLIENT_TOKEN}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        ),
+      );
+      socket.setEncoding('latin1');
+      socket.on('data', (d: string) => {
+        answer += d;
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => resolve({ answer, seconds: (Date.now() - t0) / 1000 }));
+      setTimeout(() => socket.destroy(), 10_000).unref();
+    });
+    assert.match(closed.answer, /^HTTP\/1\.1 200 /);
+    assert.ok(closed.seconds >= 0.9 && closed.seconds < 4, `closed after ${closed.seconds} s`);
+  });
+
+  it('a body that trickles after authentication is cut with a native 408 and the connection closed', async () => {
+    const { path } = rawRequest('openai', LANES.openai.pool, false);
+    const result = await new Promise<{ answer: string; seconds: number }>((resolve) => {
+      const t0 = Date.now();
+      let answer = '';
+      const socket = net.connect(port(), '127.0.0.1', () => {
+        socket.write(
+          `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${CLIENT_TOKEN}\r\ncontent-length: 100000\r\n\r\n{`,
+        );
+        const drip = setInterval(() => (socket.writable ? socket.write(' ') : clearInterval(drip)), 200);
+        socket.once('close', () => clearInterval(drip));
+      });
+      socket.setEncoding('latin1');
+      socket.on('data', (d: string) => {
+        answer += d;
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => resolve({ answer, seconds: (Date.now() - t0) / 1000 }));
+      setTimeout(() => socket.destroy(), 15_000).unref();
+    });
+    assert.match(result.answer, /^HTTP\/1\.1 408 /);
+    assert.match(result.answer, /arrived too slowly/);
+    assert.ok(result.seconds < 6, `cut after ${result.seconds} s`);
+  });
+});
+
+describe('HTTP/2 (cleartext)', () => {
+  it('advertises 100 concurrent streams, holds no more, and reaps abandoned streams and the session with their memory', async () => {
+    const pid = gw.child.pid!;
+    const before = rssKiB(pid);
+    const session = http2.connect(gw.url);
+    session.on('error', () => {});
+    await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+    assert.equal(session.remoteSettings.maxConcurrentStreams, 100);
+    const { path } = rawRequest('openai', LANES.openai.pool, false);
+    const statuses: number[] = [];
+    let opened = 0;
+    const { result: openedEarly, slowest } = await healthWhile(async () => {
+      for (let i = 0; i < 300; i++) {
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': path,
+          authorization: `Bearer ${CLIENT_TOKEN}`,
+          'content-type': 'application/json',
+        });
+        stream.on('ready', () => {
+          opened++;
+        });
+        stream.on('response', (headers) => statuses.push(Number(headers[':status'])));
+        stream.on('error', () => statuses.push(0));
+        stream.resume();
+        stream.write('{"model":'); // and nothing more: abandoned
+      }
+      await sleep(500);
+      const early = opened;
+      // Each abandoned body is cut after its grace (1 s), which frees a slot for the next.
+      await new Promise<void>((resolve) => session.once('close', () => resolve()));
+      return early;
+    });
+    assert.ok(openedEarly <= 100, `${openedEarly} streams open at once`);
+    assert.equal(statuses.length, 300);
+    assert.ok(
+      statuses.every((s) => s === 408 || s === 0),
+      `statuses ${[...new Set(statuses)]}`,
+    );
+    assert.ok(slowest < 100, `/healthz took up to ${slowest.toFixed(1)} ms`);
+    await sleep(500);
+    const after = rssKiB(pid);
+    assert.ok(after < before * 1.1, `RSS ${before} KiB before, ${after} KiB after`);
+  });
+});
+
+describe('max_connections_per_client', () => {
+  it('connections over the per-client cap are closed at once; the others are served', async () => {
+    const capped = await startGateway({
+      configYaml: sixProvidersConfig('limits:\n  max_connections_per_client: 5'),
+      providersYaml: sixProvidersCatalog(mock.url),
+      env: sixProvidersEnv(),
+    });
+    try {
+      const sockets: net.Socket[] = [];
+      const closedAt: number[] = [];
+      const t0 = Date.now();
+      for (let i = 0; i < 8; i++) {
+        const socket = net.connect(Number(new URL(capped.url).port), '127.0.0.1');
+        socket.on('error', () => {});
+        socket.on('close', () => closedAt.push(Date.now() - t0));
+        sockets.push(socket);
+      }
+      await sleep(500);
+      assert.equal(closedAt.length, 3, 'three over the cap of five');
+      for (const s of sockets) s.destroy();
+    } finally {
+      await capped.stop();
+    }
+  });
+});
