@@ -73,6 +73,18 @@ export function isMapping(value: YamlValue | undefined): value is YamlMapping {
   return value instanceof Map;
 }
 
+/** Keys whose values are credentials: a type error under them never echoes the value (G-SEC-50). */
+const SECRET_PATH =
+  /(?:^|\.)(?:client_tokens|token|admin_token|api_key|[a-z_]*(?:secret|password))(?:\[\d+\])?$/;
+
+/** What was found instead, with the value only where it cannot be a secret. */
+function describeAt(path: string, value: YamlValue): string {
+  if (SECRET_PATH.test(path) && (typeof value === 'bigint' || typeof value === 'number')) {
+    return typeof value === 'bigint' ? 'an integer' : 'a float';
+  }
+  return describe(value);
+}
+
 function describe(value: YamlValue): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return 'a string';
@@ -157,7 +169,10 @@ export class Fields {
   }
 
   private wrong(key: string, expected: string, v: YamlValue): never {
-    return this.scope.fail(this.pathOf(key), `expected ${expected}, found ${describe(v)}`);
+    return this.scope.fail(
+      this.pathOf(key),
+      `expected ${expected}, found ${describeAt(this.pathOf(key), v)}`,
+    );
   }
 
   require<T>(key: string, value: T | undefined): T {
@@ -227,7 +242,8 @@ export class Fields {
     return (v as YamlValue[]).map((item, i) => {
       if (item === null && opts.nullAsEmpty) return '';
       if (typeof item !== 'string') {
-        this.scope.fail(joinPath(this.pathOf(key), i), `expected a string, found ${describe(item)}`);
+        const at = joinPath(this.pathOf(key), i);
+        this.scope.fail(at, `expected a string, found ${describeAt(at, item)}`);
       }
       return item as string;
     });
@@ -241,7 +257,8 @@ export class Fields {
     const out = new Map<string, string>();
     for (const [k, item] of v) {
       if (typeof item !== 'string') {
-        this.scope.fail(joinPath(this.pathOf(key), k), `expected a string, found ${describe(item)}`);
+        const at = joinPath(this.pathOf(key), k);
+        this.scope.fail(at, `expected a string, found ${describeAt(at, item)}`);
       }
       out.set(k, item as string);
     }

@@ -86,7 +86,10 @@ export class InferencePipeline {
     } catch (err) {
       // Caught at the request boundary: the client gets a native 500 (or, mid-answer, a closed
       // connection), the permit goes back, and finish still runs.
-      log.error({ err: err instanceof Error ? err.message : String(err), path: req.url }, 'request failed');
+      log.error(
+        { err: err instanceof Error ? err.message : String(err), path: pathOnly(req.url) },
+        'request failed',
+      );
       sendError(
         res,
         ctx.edge,
@@ -137,7 +140,7 @@ export class InferencePipeline {
       return 'unknown_model';
     }
     if (resolution.kind === 'provider_mismatch') {
-      log.info({ path: req.url }, 'ad-hoc route names a model configured on another provider');
+      log.info({ path: pathOnly(req.url) }, 'ad-hoc route names a model configured on another provider');
       sendError(res, edge, { ...edge.modelNotFound(ctx.name), kind: 'invalid_request_error', status: 400 });
       return 'unknown_model';
     }
@@ -165,6 +168,12 @@ export class InferencePipeline {
     }
     return direct;
   }
+}
+
+/** A URL for the log: never the query, which may carry a credential (`?key=`, G-SEC-50). */
+function pathOnly(url: string | undefined): string {
+  const q = url?.indexOf('?') ?? -1;
+  return q < 0 ? (url ?? '') : url!.slice(0, q);
 }
 
 /** The scan, the requested name and the stream intent; an outcome when the body cannot route. */

@@ -4,7 +4,12 @@ import type { ServerResponse } from 'node:http';
 import type { ProtocolEdge } from '../protocols/edge.ts';
 import type { ErrorKind, GatewayErrorInfo } from '../protocols/ir.ts';
 
-export function sendError(res: ServerResponse, edge: ProtocolEdge, err: GatewayErrorInfo): void {
+export function sendError(
+  res: ServerResponse,
+  edge: ProtocolEdge,
+  err: GatewayErrorInfo,
+  headers?: Readonly<Record<string, string>>,
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -12,7 +17,12 @@ export function sendError(res: ServerResponse, edge: ProtocolEdge, err: GatewayE
   const wire = edge.writeError(err);
   // Retry-After is plain HTTP, the same for every protocol (P-ERR).
   const retry = err.retryAfter === undefined ? {} : { 'retry-after': String(err.retryAfter) };
-  res.writeHead(wire.status, { ...wire.headers, ...retry, 'content-length': Buffer.byteLength(wire.body) });
+  res.writeHead(wire.status, {
+    ...wire.headers,
+    ...retry,
+    ...headers,
+    'content-length': Buffer.byteLength(wire.body),
+  });
   res.end(wire.body);
 }
 

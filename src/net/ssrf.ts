@@ -342,6 +342,9 @@ export type ProviderUrlProblem =
  * carved out. Every host the URL could reach (ours and WHATWG's) must pass.
  */
 export function checkProviderUrl(url: string, policy: MetadataPolicy): ProviderUrlProblem | undefined {
+  // The upstream client parses base_url with the WHATWG parser: what it cannot parse is refused
+  // here, so --validate and the running gateway agree.
+  if (!URL.canParse(url)) return { rule: 'scheme', message: 'is not a valid URL' };
   const extracted = extractHost(url);
   if (!extracted.ok) {
     return extracted.reason === 'scheme'

@@ -30,6 +30,8 @@ export interface ProtocolRoutes {
   readonly suffix?: string;
   /** The route a path of the family names (`query` raw, without `?`); undefined → not found. */
   readonly parse?: (path: string, query: string) => InferenceRoute | undefined;
+  /** Paths of this protocol's other API versions that are not served: `[path, what to use instead]`. */
+  readonly unserved?: readonly (readonly [string, string])[];
   /** What `busbar --help` lists: `[path pattern, what it is]`. */
   readonly endpoints: readonly (readonly [string, string])[];
   /** A first request against `model`, for the embedded default's banner. */

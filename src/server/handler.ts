@@ -44,7 +44,7 @@ export class RequestHandler {
       'x-request-id',
       typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : crypto.randomUUID(),
     );
-    this.#dispatch(req, res, route, query).catch((err: unknown) => {
+    this.#dispatch(req, res, route, path, query).catch((err: unknown) => {
       log.error({ err: err instanceof Error ? err.message : String(err), path }, 'request failed');
       const edge =
         route.kind === 'inference' || route.kind === 'not_found' ? EDGES[route.protocol] : GATEWAY_EDGE;
@@ -56,7 +56,13 @@ export class RequestHandler {
     });
   };
 
-  async #dispatch(req: IncomingMessage, res: ServerResponse, route: Route, query: string): Promise<void> {
+  async #dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    path: string,
+    query: string,
+  ): Promise<void> {
     switch (route.kind) {
       case 'healthz': {
         const usable = [...this.#table.lanes.values()].some((l) => l.usable());
@@ -74,16 +80,20 @@ export class RequestHandler {
         // No admin API exists yet: every admin call is refused (G-ADM-3).
         return sendError(res, GATEWAY_EDGE, GATEWAY_EDGE.authFailure());
       case 'not_found':
-        return sendError(
-          res,
-          EDGES[route.protocol],
-          errorInfo('not_found_error', 404, `Unknown request URL: POST ${req.url?.split('?')[0]}.`),
-        );
+        return sendError(res, EDGES[route.protocol], {
+          ...errorInfo(
+            'not_found_error',
+            404,
+            route.hint ?? `Invalid URL (${req.method} ${path}): the gateway serves no such route.`,
+          ),
+          code: 'unknown_url',
+        });
       case 'method_not_allowed':
         return sendError(
           res,
           EDGES[route.protocol],
           errorInfo('invalid_request_error', 405, `Method ${req.method} is not allowed for this URL.`),
+          { allow: route.allow },
         );
       case 'inference': {
         const pipeline = this.#pipeline ?? (await this.#loading);

@@ -11,8 +11,8 @@ export type Route =
   | InferenceRoute
   | { readonly kind: 'healthz' | 'stats' | 'metrics' }
   | { readonly kind: 'admin'; readonly path: string }
-  | { readonly kind: 'not_found'; readonly protocol: Protocol }
-  | { readonly kind: 'method_not_allowed'; readonly protocol: Protocol };
+  | { readonly kind: 'not_found'; readonly protocol: Protocol; readonly hint?: string }
+  | { readonly kind: 'method_not_allowed'; readonly protocol: Protocol; readonly allow: string };
 
 /** A path served as it is: the route for its one method, the refusal for any other. */
 interface ExactPath {
@@ -31,10 +31,11 @@ interface Family {
 }
 
 const notFound = (protocol: Protocol): Route => Object.freeze({ kind: 'not_found', protocol });
-const refusal = (protocol: Protocol): Route => Object.freeze({ kind: 'method_not_allowed', protocol });
+const refusal = (protocol: Protocol, allow = 'POST'): Route =>
+  Object.freeze({ kind: 'method_not_allowed', protocol, allow });
 
 const DEFAULT_NOT_FOUND = notFound(DEFAULT_PROTOCOL);
-const DEFAULT_REFUSAL = refusal(DEFAULT_PROTOCOL);
+const DEFAULT_GET_ONLY = refusal(DEFAULT_PROTOCOL, 'GET');
 
 /** Scanned, not hashed: a Map would hash every request's fresh path string over its whole length. */
 const EXACT: ExactPath[] = [];
@@ -66,11 +67,15 @@ for (const protocol of PROTOCOLS) {
     framing: undefined,
   });
   for (const path of routes.exact) addExact({ path, method: 'POST', route, refusal: answers.refusal });
+  for (const [path, hint] of routes.unserved ?? []) {
+    const unserved = Object.freeze({ kind: 'not_found', protocol, hint });
+    addExact({ path, method: 'POST', route: unserved, refusal: unserved });
+  }
   for (const text of routes.prefixes) addFamily(PREFIXES, { text, ...answers });
   if (routes.suffix !== undefined) addFamily(SUFFIXES, { text: routes.suffix, ...answers });
 }
 for (const kind of ['healthz', 'stats', 'metrics'] as const) {
-  addExact({ path: `/${kind}`, method: 'GET', route: Object.freeze({ kind }), refusal: DEFAULT_REFUSAL });
+  addExact({ path: `/${kind}`, method: 'GET', route: Object.freeze({ kind }), refusal: DEFAULT_GET_ONLY });
 }
 PREFIXES.sort((a, b) => b.text.length - a.text.length);
 SUFFIXES.sort((a, b) => b.text.length - a.text.length);

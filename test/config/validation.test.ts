@@ -71,6 +71,20 @@ describe('abort immediately (G-VAL-1…3)', CONCURRENT, () => {
     ]);
   });
 
+  test('G-SEC-50 a number where a secret belongs is named by its path, never echoed', async () => {
+    for (const auth of [
+      'auth:\n  mode: token\n  client_tokens: [987654321987654321]\n',
+      'auth:\n  mode: token\n  token: 987654321987654321\n',
+    ]) {
+      const r = await run({
+        config: `${auth}${PROVIDERS}models:\n  gpt: {provider: openai, max_concurrent: 1}\n`,
+      });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /auth\.(client_tokens\[0\]|token): expected a string/);
+      assert.doesNotMatch(r.stderr + r.stdout, /987654321/);
+    }
+  });
+
   test('G-VAL-3 a negative value in an unsigned field is rejected', async () => {
     const r = await run({ config: `${BASE}pools:\n  p:\n    members: [{target: gpt, weight: -1}]\n` });
     expectErrors(r, [
@@ -281,6 +295,16 @@ describe('collected validation (G-VAL-7…36)', CONCURRENT, () => {
     expectErrors(r, [
       "provider 'openai' base_url 'ftp://api.example.com' must use https:// (http:// only for private or loopback hosts)",
     ]);
+  });
+
+  test('4g a base_url the upstream client cannot parse is refused by --validate too', async () => {
+    for (const url of ['https://exa mple.com', 'https://api.example.com:99999', 'https://[::1']) {
+      const r = await run({
+        args: ['--validate'],
+        config: `${AUTH}providers:\n  openai: {api_key_env: T_OPENAI_KEY, base_url: "${url}"}\n${MODELS}`,
+      });
+      expectErrors(r, [`provider 'openai' base_url '${url}' is not a valid URL`]);
+    }
   });
 
   test('G-VAL-18 a metadata host is rejected, naming provider, URL, host and the escape hatches', async () => {

@@ -126,3 +126,66 @@ describe('bounded reading of bodies the gateway refuses', () => {
     }
   });
 });
+
+describe('answers about routes', () => {
+  for (const lane of LANE_LIST) {
+    it(`9 ${lane.protocol}: 405 carries Allow: POST`, async () => {
+      const { path } = rawRequest(lane.protocol, lane.pool, false);
+      const res = await fetch(gw.url + path, { method: 'GET', headers: AUTH });
+      assert.equal(res.status, 405);
+      assert.equal(res.headers.get('allow'), 'POST');
+      await res.text();
+    });
+  }
+
+  it('9 the gateway endpoints answer 405 with Allow: GET', async () => {
+    const res = await fetch(`${gw.url}/healthz`, { method: 'POST' });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get('allow'), 'GET');
+    await res.text();
+  });
+
+  it('11 an unknown route says the route is not served, not that a model is missing', async () => {
+    const res = await postRaw(`${gw.url}/v1/embeddingz?key=x`, '{}', AUTH);
+    assert.equal(res.status, 404);
+    const { error } = JSON.parse(res.body) as { error: { message: string; code: string } };
+    assert.equal(error.code, 'unknown_url');
+    assert.equal(error.message, 'Invalid URL (POST /v1/embeddingz): the gateway serves no such route.');
+  });
+
+  it('11 Cohere v1 chat (LangChain) gets a Cohere-shaped 404 naming the v2 route', async () => {
+    const res = await postRaw(`${gw.url}/v1/chat`, '{"message":"hi"}', AUTH);
+    assert.equal(res.status, 404);
+    assert.equal(assertNativeError('cohere', res, 'not_found_error').includes('POST /v2/chat'), true);
+  });
+});
+
+it('4g at trace level, no credential reaches the log: not the ?key= value, not a client token, not an upstream key', async () => {
+  const traced = await startGateway({
+    configYaml: sixProvidersConfig(),
+    providersYaml: sixProvidersCatalog(mock.url),
+    env: { ...sixProvidersEnv(), BUSBAR_LOG: 'trace' },
+  });
+  try {
+    const gemini = LANE_LIST.find((l) => l.protocol === 'gemini')!;
+    const { path, body } = rawRequest('gemini', gemini.pool, false);
+    const calls = [
+      postRaw(`${traced.url}${path}?key=${CLIENT_TOKEN}`, body, {}),
+      postRaw(`${traced.url}${path}?key=wrong-secret-in-query`, body, {}),
+      postRaw(`${traced.url}/nowhere?key=${CLIENT_TOKEN}`, '{}', {}),
+      postRaw(`${traced.url}/other-provider/${gemini.model}/v1/messages?key=${CLIENT_TOKEN}`, '{}', {}),
+    ];
+    mock.enqueue({ status: 500 });
+    calls.push(postRaw(`${traced.url}${path}?key=${CLIENT_TOKEN}`, body, {}));
+    const statuses = (await Promise.all(calls)).map((r) => r.status);
+    assert.ok(statuses.includes(200) && statuses.includes(404), `statuses ${statuses}`);
+    await sleep(300);
+    const logged = traced.stderr() + traced.stdout();
+    for (const secret of [CLIENT_TOKEN, 'wrong-secret-in-query', ...Object.values(sixProvidersEnv())])
+      assert.ok(!logged.includes(secret), `the log holds ${secret}`);
+  } finally {
+    await traced.stop();
+  }
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

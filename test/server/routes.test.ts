@@ -21,7 +21,11 @@ function inference(
 }
 
 const notFound = (protocol: Protocol): Route => ({ kind: 'not_found', protocol });
-const notAllowed = (protocol: Protocol): Route => ({ kind: 'method_not_allowed', protocol });
+const notAllowed = (protocol: Protocol, allow = 'POST'): Route => ({
+  kind: 'method_not_allowed',
+  protocol,
+  allow,
+});
 
 function route(path: string, method = 'POST', query = ''): Route {
   return matchRoute(method, path, query);
@@ -241,8 +245,8 @@ describe("matchRoute: the gateway's own paths", () => {
     for (const kind of ['healthz', 'stats', 'metrics'] as const) {
       assert.deepEqual(route(`/${kind}`, 'GET'), { kind });
       assert.deepEqual(route(`/${kind}`, 'GET', 'token=t'), { kind });
-      assert.deepEqual(route(`/${kind}`, 'POST'), notAllowed('openai'));
-      assert.deepEqual(route(`/${kind}`, 'HEAD'), notAllowed('openai'));
+      assert.deepEqual(route(`/${kind}`, 'POST'), notAllowed('openai', 'GET'));
+      assert.deepEqual(route(`/${kind}`, 'HEAD'), notAllowed('openai', 'GET'));
     }
   });
 
@@ -252,5 +256,14 @@ describe("matchRoute: the gateway's own paths", () => {
         assert.deepEqual(route(path, method), { kind: 'admin', path });
       }
     }
+  });
+});
+
+describe('unserved versions of a protocol', () => {
+  it('Cohere v1 chat belongs to Cohere and names the v2 route', () => {
+    const r = route('/v1/chat');
+    assert.equal(r.kind, 'not_found');
+    assert.equal(r.kind === 'not_found' && r.protocol, 'cohere');
+    assert.match(r.kind === 'not_found' ? (r.hint ?? '') : '', /POST \/v2\/chat/);
   });
 });

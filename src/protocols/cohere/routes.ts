@@ -5,6 +5,10 @@ import type { ProtocolRoutes } from '../routes.ts';
 export const cohereRoutes: ProtocolRoutes = {
   exact: ['/v2/chat'],
   prefixes: ['/v2/'],
+  // LangChain's Cohere client and older SDKs post here.
+  unserved: [
+    ['/v1/chat', 'Cohere v1 chat is not served by this gateway; use POST /v2/chat (Cohere v2 chat).'],
+  ],
   endpoints: [['/v2/chat', 'Cohere v2 chat (body model)']],
   example: (model, prompt) => ({
     title: 'Cohere v2 chat',
