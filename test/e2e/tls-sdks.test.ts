@@ -13,6 +13,7 @@ import { Agent, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import type { Protocol } from '../../src/protocols/names.ts';
 import { type Gateway, startGateway } from '../support/gateway-process.ts';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
+import { rawRequest } from '../support/raw-requests.ts';
 import { SDK_CALLS } from '../support/sdk-calls.ts';
 import {
   CLIENT_TOKEN,
@@ -160,6 +161,42 @@ for (const mtls of [false, true]) {
       const two = await getHttp2(gw.url, true);
       assert.equal(two.status, 200);
       assert.ok(Array.isArray((JSON.parse(two.body) as { lanes: unknown[] }).lanes));
+    });
+
+    it('every protocol, streaming and not, over HTTP/2 on the TLS port', async () => {
+      const session = http2.connect(gw.url, { ...pki.client });
+      try {
+        for (const lane of LANE_LIST) {
+          for (const stream of [false, true]) {
+            const { path, body } = rawRequest(lane.protocol, lane.pool, stream);
+            const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+              const req = session.request({
+                ':method': 'POST',
+                ':path': path,
+                authorization: `Bearer ${CLIENT_TOKEN}`,
+                'content-type': 'application/json',
+              });
+              let status = 0;
+              const chunks: Buffer[] = [];
+              req.on('response', (h) => {
+                status = Number(h[':status']);
+              });
+              req.on('data', (c: Buffer) => chunks.push(c));
+              req.on('end', () => resolve({ status, text: Buffer.concat(chunks).toString('latin1') }));
+              req.on('error', reject);
+              req.end(body);
+            });
+            assert.equal(
+              answer.status,
+              200,
+              `${lane.protocol} stream=${stream}: ${answer.text.slice(0, 200)}`,
+            );
+            assert.ok(answer.text.includes('mock'), `${lane.protocol} stream=${stream} carries the answer`);
+          }
+        }
+      } finally {
+        session.close();
+      }
     });
 
     it('G-TLS-5 a connection that never completes its handshake is closed at the header timeout', async () => {
