@@ -250,13 +250,21 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
   const pools = new Map<string, PoolConfig>();
   for (const [name, pool] of d.pools) {
     const protocols = new Set<string>();
+    const providerNames = new Set<string>();
     let aggregate = 0;
     for (const m of pool.members) {
       const model = models.get(m.target)!;
       protocols.add(model.provider.protocol);
+      providerNames.add(model.provider.name);
       aggregate += model.maxConcurrent;
       if (m.weight === 0)
         emit('warn', `pool '${name}' member '${m.target}' has weight 0: drained, never selected`);
+    }
+    if (authMode === 'passthrough' && providerNames.size > 1) {
+      emit(
+        'warn',
+        `pool '${name}' mixes providers (${[...providerNames].sort().join(', ')}) under auth.mode passthrough: a caller's key only goes to the provider of its first attempt, so failover never reaches the others`,
+      );
     }
     if (protocols.size > 1) {
       emit(

@@ -47,6 +47,19 @@ function reject(ctx: RequestContext, target: RouteTarget): OutcomeCode {
   return 'exhausted';
 }
 
+/** An upstream answer that concerns the credential it was sent with (401, 402, 403, 429, billing). */
+function aboutCallersKey(e: UpstreamError): boolean {
+  return (
+    e.status === 401 ||
+    e.status === 402 ||
+    e.status === 403 ||
+    e.status === 429 ||
+    e.cls === 'auth' ||
+    e.cls === 'billing' ||
+    e.cls === 'rate_limit'
+  );
+}
+
 /** G-FO-15: after a context-length error, members no larger than the failing lane are out too. */
 function excludeSmaller(target: RouteTarget, failed: Member, excluded: Set<Lane>): void {
   const limit = failed.contextMax;
@@ -68,6 +81,8 @@ export class Failover {
       if (ctx.clock.nowMs() >= ctx.deadline) return timedOut(ctx);
       const picked = pickMember(target, req);
       if (picked === undefined) break;
+      // A caller's own key only ever goes to the provider it was first sent to.
+      if (ctx.principal?.kind === 'passthrough') req.provider ??= picked.lane.model.provider.name;
       if (!(await takePermit(picked, req))) {
         if (ctx.signal.aborted) return 'client_gone';
         break;
@@ -138,8 +153,10 @@ export class Failover {
   ): HopEnd {
     const { lane, cell } = picked;
     const hop = ctx.hops.at(-1)!;
-    // G-BRK-5: in passthrough a 401/403 is the caller's own credential failing.
-    if (ctx.principal?.kind === 'passthrough' && (e.status === 401 || e.status === 403)) {
+    // G-BRK-5, widened: in passthrough an answer about the caller's own key (refused, unpaid,
+    // rate-limited per key) goes back to that caller and never touches a breaker shared by all.
+    if (ctx.principal?.kind === 'passthrough' && aboutCallersKey(e)) {
+      hop.result = 'client_fault';
       cell.releaseProbe();
       relayUpstreamError(ctx, lane, e);
       return 'upstream_error';
@@ -186,7 +203,7 @@ export class Failover {
       case 'reject':
         return reject(ctx, target);
       case 'least_bad':
-        return this.#leastBad(ctx, target);
+        return this.#leastBad(ctx, target, req);
       case 'fallback_pool':
         return this.#fallback(ctx, target, action.pool, req, visited);
       default: {
@@ -197,10 +214,11 @@ export class Failover {
   }
 
   /** G-FO-21: one attempt on the member with the least remaining cooldown, readiness bypassed. */
-  async #leastBad(ctx: RequestContext, target: RouteTarget): Promise<OutcomeCode> {
+  async #leastBad(ctx: RequestContext, target: RouteTarget, req: PickRequest): Promise<OutcomeCode> {
     let best: Member | undefined;
     for (const m of target.members) {
       if (m.weight <= 0 || !m.lane.admissible) continue;
+      if (req.provider !== undefined && m.lane.model.provider.name !== req.provider) continue;
       if (best === undefined || m.cell.cooldownRemaining() < best.cell.cooldownRemaining()) best = m;
     }
     if (best === undefined || !best.lane.permits.tryAcquire()) return reject(ctx, target);
@@ -229,6 +247,7 @@ export class Failover {
     visited.add(pool.name);
     // Fallback pools never use affinity; lanes already tried stay excluded.
     const req = new PickRequest(undefined, ctx.deadline, ctx.signal, main.excluded);
+    req.provider = main.provider;
     for (;;) {
       if (ctx.clock.nowMs() >= ctx.deadline) return timedOut(ctx);
       const picked = await pickLane(pool, req);

@@ -106,7 +106,8 @@ export class InferencePipeline {
     if (declaredTooLarge(req)) return refuseTooLarge(ctx);
 
     // authenticate: the caller becomes a principal, or is refused.
-    const principal = this.#authenticator.authenticate(req.headers, ctx.query);
+    // `?key=` counts only on routes whose protocol carries keys there (Gemini's).
+    const principal = this.#authenticator.authenticate(req.headers, edge.keyInQuery ? ctx.query : '');
     if (principal === undefined) {
       sendError(res, edge, edge.authFailure());
       // Nothing of an unauthenticated body is kept, and only a little of it is read.

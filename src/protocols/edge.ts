@@ -28,6 +28,8 @@ export interface ProtocolEdge {
   credentialHeaders(key: string, apiKeyStyle: boolean): Readonly<Record<string, string>>;
   /** Headers sent on every upstream call regardless of credential (e.g. `anthropic-version`). */
   readonly fixedHeaders: Readonly<Record<string, string>>;
+  /** Whether this protocol's clients may carry their key in the query (`?key=`, Gemini only). */
+  readonly keyInQuery: boolean;
   /** Upstream error headers a same-protocol client may see (G-FO-8), e.g. Bedrock's `x-amzn-errortype`. */
   readonly errorRelayHeaders: readonly string[];
   /** Client headers worth keeping on a same-protocol hop (feature flags such as `anthropic-beta`). */

@@ -23,6 +23,8 @@ export class PickRequest {
   /** Epoch ms. */
   readonly deadline: number;
   readonly signal: AbortSignal;
+  /** When set, only members of this provider (passthrough: the caller's key stays with its provider). */
+  provider: string | undefined;
   // Per-pick scratch, read by `candidate` without a closure per pick.
   members: readonly Member[] = [];
   now = 0;
@@ -45,7 +47,11 @@ export class PickRequest {
 function candidate(index: number, req: PickRequest): boolean {
   const m = req.members[index]!;
   return (
-    !req.excluded.has(m.lane) && m.lane.admissible && m.cell.ready(req.now) && req.lostRace?.has(m) !== true
+    !req.excluded.has(m.lane) &&
+    m.lane.admissible &&
+    (req.provider === undefined || m.lane.model.provider.name === req.provider) &&
+    m.cell.ready(req.now) &&
+    req.lostRace?.has(m) !== true
   );
 }
 
@@ -54,6 +60,7 @@ function stickyPick(target: RouteTarget, req: PickRequest, now: number): Picked 
   const member = target.members[stickyIndex(req.affinityKey, target.members.length)]!;
   const lane = member.lane;
   if (member.weight <= 0 || req.excluded.has(lane) || !lane.admissible) return undefined;
+  if (req.provider !== undefined && lane.model.provider.name !== req.provider) return undefined;
   const cell = member.cell;
   if (!cell.acquire(now)) return undefined;
   // The fast path never waits for a permit (G-POOL-16).

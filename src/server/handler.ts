@@ -71,7 +71,7 @@ export class RequestHandler {
       }
       case 'stats':
       case 'metrics':
-        if (this.#authenticator.authenticate(req.headers, query) === undefined)
+        if (this.#authenticator.authenticate(req.headers, '') === undefined)
           return sendError(res, GATEWAY_EDGE, GATEWAY_EDGE.authFailure());
         if (route.kind === 'metrics')
           return sendError(res, GATEWAY_EDGE, errorInfo('not_found_error', 404, 'Not found.'));

@@ -19,6 +19,7 @@ export const anthropicEdge: ProtocolEdge = {
     return key.startsWith('sk-ant-oat') ? { authorization: `Bearer ${key}` } : { 'x-api-key': key };
   },
   fixedHeaders: { 'anthropic-version': ANTHROPIC_VERSION },
+  keyInQuery: false,
   errorRelayHeaders: ['request-id'],
   forwardedClientHeaders: ['anthropic-beta'],
   loadSigner: undefined,

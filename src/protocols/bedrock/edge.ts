@@ -10,6 +10,7 @@ export const bedrockEdge: ProtocolEdge = {
   // Bedrock signs every request with SigV4; a bearer-style credential is only used in passthrough.
   credentialHeaders: (key) => ({ authorization: `Bearer ${key}` }),
   fixedHeaders: {},
+  keyInQuery: false,
   errorRelayHeaders: ['x-amzn-requestid', 'x-amzn-errortype'],
   forwardedClientHeaders: [],
   loadSigner: async () => {

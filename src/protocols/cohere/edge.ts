@@ -8,6 +8,7 @@ export const cohereEdge: ProtocolEdge = {
   egressPath: () => '/v2/chat',
   credentialHeaders: bearer,
   fixedHeaders: {},
+  keyInQuery: false,
   errorRelayHeaders: [],
   forwardedClientHeaders: [],
   loadSigner: undefined,

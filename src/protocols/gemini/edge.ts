@@ -13,6 +13,7 @@ export const geminiEdge: ProtocolEdge = {
   credentialHeaders: (key, apiKeyStyle): Record<string, string> =>
     apiKeyStyle ? { 'api-key': key } : { 'x-goog-api-key': key },
   fixedHeaders: {},
+  keyInQuery: true,
   errorRelayHeaders: [],
   forwardedClientHeaders: [],
   loadSigner: undefined,

@@ -8,6 +8,7 @@ export const openaiEdge: ProtocolEdge = {
   egressPath: () => '/v1/chat/completions',
   credentialHeaders: bearer,
   fixedHeaders: {},
+  keyInQuery: false,
   errorRelayHeaders: [],
   forwardedClientHeaders: [],
   loadSigner: undefined,

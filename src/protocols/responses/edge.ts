@@ -13,6 +13,7 @@ export const responsesEdge: ProtocolEdge = {
   egressPath: () => '/v1/responses',
   credentialHeaders: bearer,
   fixedHeaders: {},
+  keyInQuery: false,
   errorRelayHeaders: [],
   forwardedClientHeaders: ['openai-beta'],
   loadSigner: undefined,
