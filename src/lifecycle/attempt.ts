@@ -87,7 +87,7 @@ export async function attemptUpstream(ctx: RequestContext, lane: Lane): Promise<
     framing: same ? ctx.framing : lane.upstream.edge.translatedStreamFraming,
     passthroughCredential: upstreamCredential(ctx.principal!),
     clientHeaders: same ? ctx.req.headers : undefined,
-    headersTimeoutMs: ctx.deadline - ctx.clock.nowMs(),
+    timeoutMs: ctx.deadline - ctx.clock.nowMs(),
   });
   // The client leaving aborts the exchange (RequestContext.onClose).
   ctx.watchUpstream(upstream);

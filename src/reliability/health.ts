@@ -81,11 +81,9 @@ export class HealthProber {
       framing: undefined,
       passthroughCredential: false,
       clientHeaders: undefined,
-      headersTimeoutMs: timeoutMs,
-      bodyTimeoutMs: timeoutMs,
+      timeoutMs,
     });
-    // The whole probe, error body included, ends by the timeout (a slow drip cannot hold it).
-    const timer = setTimeout(() => res.abort(), timeoutMs);
+    // The exchange's ceiling ends the whole probe, error body included, by the timeout.
     try {
       if (!(await res.head)) return { kind: 'transient', retryAfter: undefined };
       const status = res.statusCode;
@@ -112,8 +110,6 @@ export class HealthProber {
       }
     } catch {
       return { kind: 'transient', retryAfter: undefined };
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -6,8 +6,8 @@ import type { UpstreamEndpoint } from './endpoint.ts';
 import { UpstreamExchange } from './exchange.ts';
 import type { OriginPools } from './origins.ts';
 
-/** A streamed response may take this long between chunks (Appendix A: 300 s for streams). */
-const STREAM_TIMEOUT_MS = 300_000;
+/** A streamed exchange ends within this, body included (G-FO-5: a total, not an idle timer). */
+const STREAM_CEILING_MS = 300_000;
 
 export interface UpstreamCall {
   readonly body: Uint8Array;
@@ -18,10 +18,11 @@ export interface UpstreamCall {
   readonly passthroughCredential: string | undefined | false;
   /** Client headers to keep (same-protocol hops only), e.g. `anthropic-beta`. */
   readonly clientHeaders: IncomingHttpHeaders | undefined;
-  /** Milliseconds the upstream has to answer (headers). */
-  readonly headersTimeoutMs: number;
-  /** Longest silence between body chunks; default 300 s. */
-  readonly bodyTimeoutMs?: number;
+  /**
+   * Milliseconds a non-streamed exchange has, head and body (the request's remaining deadline);
+   * a streamed one has 300 s in all.
+   */
+  readonly timeoutMs: number;
 }
 
 /** Sends the request; the exchange's `head` settles when the upstream answers or fails. */
@@ -31,6 +32,7 @@ export function callUpstream(
   call: UpstreamCall,
 ): UpstreamExchange {
   const exchange = new UpstreamExchange();
+  exchange.expireAfter(call.stream ? STREAM_CEILING_MS : Math.max(1000, call.timeoutMs));
   const own = call.passthroughCredential === false;
   let headers = own
     ? endpoint.headers(call.stream)
@@ -67,8 +69,9 @@ function send(
       method: 'POST',
       headers,
       body: call.body,
-      headersTimeout: Math.max(1000, call.headersTimeoutMs),
-      bodyTimeout: call.bodyTimeoutMs ?? STREAM_TIMEOUT_MS,
+      // The exchange's own ceiling bounds the whole answer; these only stop undici waiting longer.
+      headersTimeout: call.stream ? STREAM_CEILING_MS : Math.max(1000, call.timeoutMs),
+      bodyTimeout: STREAM_CEILING_MS,
     },
     exchange,
   );

@@ -29,6 +29,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #early: Buffer[] | undefined;
   #state: 'open' | 'end' | 'error' = 'open';
   #abortRequested = false;
+  #ceiling: NodeJS.Timeout | undefined;
 
   constructor() {
     this.head = new Promise<boolean>((resolve) => {
@@ -58,12 +59,20 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     } else if (!this.#sink.data(chunk)) controller.pause();
   }
 
+  /** The whole exchange, body included, ends within `ms`: past it the exchange is aborted (G-FO-5). */
+  expireAfter(ms: number): void {
+    this.#ceiling = setTimeout(() => this.abort(), ms);
+    this.#ceiling.unref();
+  }
+
   onResponseEnd(): void {
+    clearTimeout(this.#ceiling);
     this.#state = 'end';
     if (this.#sink !== undefined) this.#sink.end();
   }
 
   onResponseError(_c: Dispatcher.DispatchController | undefined, _err: Error): void {
+    clearTimeout(this.#ceiling);
     if (this.#state !== 'open') return;
     this.#state = 'error';
     if (this.#settleHead !== undefined) {
