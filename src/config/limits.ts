@@ -14,6 +14,8 @@ const DEFAULTS = {
   maxConnectionsPerClient: 0,
   http2MaxConcurrentStreams: 100,
   http2SessionIdleSecs: 300,
+  // Eight bodies at the 32 MiB cap.
+  maxBufferedBodyBytes: 8 * 32 * 1024 * 1024,
 } as const;
 
 /** File descriptors this process may open (the soft limit), when the platform says. */
@@ -45,6 +47,7 @@ export function limitErrors(raw: RawLimits | undefined): string[] {
   positive('max_connections', raw?.maxConnections);
   positive('http2_max_concurrent_streams', raw?.http2MaxConcurrentStreams);
   positive('http2_session_idle_secs', raw?.http2SessionIdleSecs);
+  positive('max_buffered_body_bytes', raw?.maxBufferedBodyBytes);
   return errors;
 }
 
@@ -58,5 +61,6 @@ export function resolveLimits(raw: RawLimits | undefined): LimitsConfig {
     maxConnectionsPerClient: raw?.maxConnectionsPerClient ?? DEFAULTS.maxConnectionsPerClient,
     http2MaxConcurrentStreams: raw?.http2MaxConcurrentStreams ?? DEFAULTS.http2MaxConcurrentStreams,
     http2SessionIdleMs: (raw?.http2SessionIdleSecs ?? DEFAULTS.http2SessionIdleSecs) * 1000,
+    maxBufferedBodyBytes: raw?.maxBufferedBodyBytes ?? DEFAULTS.maxBufferedBodyBytes,
   };
 }

@@ -141,6 +141,7 @@ export interface RawLimits {
   readonly maxConnectionsPerClient: number | undefined;
   readonly http2MaxConcurrentStreams: number | undefined;
   readonly http2SessionIdleSecs: number | undefined;
+  readonly maxBufferedBodyBytes: number | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,6 +289,7 @@ export function readDeployment(scope: ParseScope, root: Fields): RawDeployment {
       maxConnectionsPerClient: limits.uint('max_connections_per_client'),
       http2MaxConcurrentStreams: limits.uint('http2_max_concurrent_streams'),
       http2SessionIdleSecs: limits.uint('http2_session_idle_secs'),
+      maxBufferedBodyBytes: limits.uint('max_buffered_body_bytes'),
     },
     security: security && {
       blockedMetadataHosts: security.strList('blocked_metadata_hosts'),

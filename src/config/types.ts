@@ -150,6 +150,8 @@ export interface LimitsConfig {
   readonly http2MaxConcurrentStreams: number;
   /** An HTTP/2 session with no activity is closed after this. */
   readonly http2SessionIdleMs: number;
+  /** Bytes of request bodies held at once; past it, new large bodies get a 503. */
+  readonly maxBufferedBodyBytes: number;
 }
 
 export interface SecurityConfig {

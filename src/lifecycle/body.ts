@@ -17,13 +17,46 @@ export interface BodyPace {
   readonly minBytesPerSec: number;
 }
 
-export type BodyRead = Buffer | 'too_large' | 'too_slow' | 'aborted';
+/** Bodies this small are never refused for memory: a full budget must not stop ordinary requests. */
+const SMALL_BODY_BYTES = 64 * 1024;
+
+/**
+ * The bytes of request bodies the gateway holds at once, across requests (limits:
+ * max_buffered_body_bytes). A body is counted from its first byte until its request finishes.
+ */
+export class BodyBudget {
+  readonly capacity: number;
+  #used = 0;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  get used(): number {
+    return this.#used;
+  }
+
+  /** Counts `n` more bytes of a body already `held` bytes long; false when they do not fit. */
+  take(n: number, held: number): boolean {
+    if (this.#used + n > this.capacity && held + n > SMALL_BODY_BYTES) return false;
+    this.#used += n;
+    return true;
+  }
+
+  give(n: number): void {
+    this.#used = Math.max(0, this.#used - n);
+  }
+}
+
+export type BodyRead = Buffer | 'too_large' | 'too_slow' | 'no_memory' | 'aborted';
 
 /**
  * The whole body; 'too_large' as soon as it passes the cap; 'too_slow' when it arrives slower than
- * the pace allows (a trickle cannot hold the socket and the handler); 'aborted' when the client left.
+ * the pace allows (a trickle cannot hold the socket and the handler); 'no_memory' when it does not
+ * fit the budget of buffered bodies; 'aborted' when the client left. A body's bytes stay counted
+ * in `budget` until the caller gives them back (the body's length), except on failure.
  */
-export function readBody(req: IncomingMessage, pace: BodyPace): Promise<BodyRead> {
+export function readBody(req: IncomingMessage, pace: BodyPace, budget: BodyBudget): Promise<BodyRead> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const started = Date.now();
@@ -35,6 +68,7 @@ export function readBody(req: IncomingMessage, pace: BodyPace): Promise<BodyRead
       settled = true;
       clearTimeout(timer);
       req.off('data', onData);
+      if (!Buffer.isBuffer(value)) budget.give(size);
       resolve(value);
     };
     const deadline = (): number => started + pace.graceMs + (size / pace.minBytesPerSec) * 1000;
@@ -44,12 +78,17 @@ export function readBody(req: IncomingMessage, pace: BodyPace): Promise<BodyRead
       else timer = setTimeout(check, left);
     };
     const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size + chunk.length > MAX_BODY_BYTES) {
         chunks.length = 0;
         settle('too_large');
         return;
       }
+      if (!budget.take(chunk.length, size)) {
+        chunks.length = 0;
+        settle('no_memory');
+        return;
+      }
+      size += chunk.length;
       chunks.push(chunk);
     };
     req.on('data', onData);

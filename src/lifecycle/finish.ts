@@ -30,6 +30,8 @@ export type OutcomeCode =
   | 'body_too_large'
   /** The body arrived slower than `limits:` allows; the connection was closed. */
   | 'body_too_slow'
+  /** The body did not fit the budget of buffered request bodies (503 with Retry-After). */
+  | 'body_budget'
   /** The upstream failed after the first byte reached the client. */
   | 'upstream_interrupted'
   /** A translated answer passed the gateway's size cap. */

@@ -12,7 +12,14 @@ import { log } from '../log.ts';
 import { EDGES } from '../protocols/registry.ts';
 import type { Resolution, RoutingTable } from '../routing/table.ts';
 import type { OriginPools } from '../upstream/origins.ts';
-import { type BodyPace, declaredTooLarge, discardBody, lingeringClose, readBody } from './body.ts';
+import {
+  type BodyBudget,
+  type BodyPace,
+  declaredTooLarge,
+  discardBody,
+  lingeringClose,
+  readBody,
+} from './body.ts';
 import { type IngressRoute, RequestContext } from './context.ts';
 import { Failover } from './failover.ts';
 import type { Finish, OutcomeCode } from './finish.ts';
@@ -23,6 +30,7 @@ const TOO_LARGE = 'request body exceeds the maximum allowed size';
 const BAD_JSON = 'We could not parse the JSON body of your request.';
 const BAD_UTF8 = 'The request body is not valid UTF-8.';
 const TOO_SLOW = 'The request body arrived too slowly.';
+const BUSY = 'The service is temporarily overloaded. Please retry shortly.';
 /** How much of an oversized body is read and dropped before the 413, so the client can read it. */
 const OVERSIZE_DRAIN_BYTES = 64 * 1024 * 1024;
 /** After refusing a credential, at most this much of the body is read before the connection closes. */
@@ -47,6 +55,8 @@ export interface PipelineParts {
   readonly admission?: readonly AdmissionStage[];
   /** How fast request bodies must arrive (limits:). */
   readonly pace: BodyPace;
+  /** The bytes of request bodies held at once (limits: max_buffered_body_bytes). */
+  readonly bodies: BodyBudget;
 }
 
 export class InferencePipeline {
@@ -57,6 +67,7 @@ export class InferencePipeline {
   readonly #admission: readonly AdmissionStage[];
   readonly #failover: Failover;
   readonly #pace: BodyPace;
+  readonly #bodies: BodyBudget;
 
   constructor(parts: PipelineParts) {
     this.#table = parts.table;
@@ -66,6 +77,7 @@ export class InferencePipeline {
     this.#admission = parts.admission ?? [];
     this.#failover = new Failover(parts.table);
     this.#pace = parts.pace;
+    this.#bodies = parts.bodies;
   }
 
   /** Serves one inference request to its end. Never rejects: a defect becomes a native 500. */
@@ -99,6 +111,7 @@ export class InferencePipeline {
       outcome = 'internal_error';
     }
     this.#finish.emit(ctx, outcome);
+    this.#bodies.give(ctx.body.length);
   }
 
   async #run(ctx: RequestContext): Promise<OutcomeCode> {
@@ -117,20 +130,26 @@ export class InferencePipeline {
     ctx.principal = principal;
 
     // read: the body under its cap, one validating scan for the fields routing needs.
-    const body = await readBody(req, this.#pace);
+    const body = await readBody(req, this.#pace, this.#bodies);
     if (body === 'aborted') return 'client_gone';
+    if (body === 'no_memory') {
+      sendError(res, edge, errorInfo('overloaded', 503, BUSY, 1));
+      void discardBody(req, REFUSED_DRAIN_BYTES, DRAIN_MS);
+      return 'body_budget';
+    }
     if (body === 'too_large') return refuseTooLarge(ctx);
     if (body === 'too_slow') {
       sendError(res, edge, errorInfo('timeout', 408, TOO_SLOW));
       lingeringClose(req);
       return 'body_too_slow';
     }
+    // Held (and counted in the body budget) until the request finishes.
+    ctx.body = body;
     // JSON text is UTF-8 (RFC 8259 §8.1): anything else is refused, never passed on or repaired.
     if (!isUtf8(body)) {
       sendError(res, edge, errorInfo('invalid_request_error', 400, BAD_UTF8));
       return 'bad_request';
     }
-    ctx.body = body;
     const unreadable = readRoutingFields(ctx);
     if (unreadable !== undefined) return unreadable;
 

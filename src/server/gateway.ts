@@ -6,6 +6,7 @@ import type { Server as NetServer } from 'node:net';
 import { authenticatorFor } from '../auth/principal.ts';
 import { embeddedDefaultBanner } from '../config/default.ts';
 import type { GatewayConfig } from '../config/types.ts';
+import { BodyBudget } from '../lifecycle/body.ts';
 import { line } from '../log.ts';
 import type { LaneMemory } from '../routing/table.ts';
 import { RoutingTable } from '../routing/table.ts';
@@ -37,7 +38,8 @@ export async function startGateway(
   let startRuntime: () => void = () => {};
   const runtime = new Promise<Runtime>((resolve, reject) => {
     const pace = { graceMs: config.limits.bodyGraceMs, minBytesPerSec: config.limits.bodyMinBytesPerSec };
-    startRuntime = () => loadRuntime(table, origins, authenticator, pace).then(resolve, reject);
+    const bodies = new BodyBudget(config.limits.maxBufferedBodyBytes);
+    startRuntime = () => loadRuntime(table, origins, authenticator, pace, bodies).then(resolve, reject);
   });
   runtime.catch((err: unknown) =>
     line('error', `request path failed to load: ${err instanceof Error ? err.message : String(err)}`),

@@ -6,7 +6,7 @@
 
 import type { Pool } from 'undici';
 import type { Authenticator } from '../auth/principal.ts';
-import type { BodyPace } from '../lifecycle/body.ts';
+import type { BodyBudget, BodyPace } from '../lifecycle/body.ts';
 import type { InferencePipeline } from '../lifecycle/pipeline.ts';
 import { line, loadStructuredLogger } from '../log.ts';
 import { CODEC_MODULES } from '../protocols/registry.ts';
@@ -36,6 +36,7 @@ export async function loadRuntime(
   origins: OriginPools,
   authenticator: Authenticator,
   pace: BodyPace,
+  bodies: BodyBudget,
 ): Promise<Runtime> {
   const { default: PoolClass } = (await import(UNDICI_POOL)) as { default: typeof Pool };
   origins.use(PoolClass);
@@ -60,7 +61,7 @@ export async function loadRuntime(
   const done = new finish.Finish();
   done.subscribe(count.countHops);
   const runtime: Runtime = {
-    pipeline: new pipeline.InferencePipeline({ table, authenticator, finish: done, origins, pace }),
+    pipeline: new pipeline.InferencePipeline({ table, authenticator, finish: done, origins, pace, bodies }),
     probers: [],
   };
   startBackground(table, origins, runtime).catch((err: unknown) =>
