@@ -4,9 +4,8 @@
 
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, before, describe, it } from 'node:test';
-import { type Gateway, startGateway } from '../support/gateway-process.ts';
-import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
+import { describe, it } from 'node:test';
+import { startGateway } from '../support/gateway-process.ts';
 import { assertNativeError } from '../support/native-errors.ts';
 import { postRaw, rawRequest } from '../support/raw-requests.ts';
 import {
@@ -16,23 +15,9 @@ import {
   sixProvidersConfig,
   sixProvidersEnv,
 } from '../support/six-providers.ts';
+import { useSixProvidersGateway } from '../support/six-providers-gateway.ts';
 
-let mock: MockUpstream;
-let gw: Gateway;
-
-before(async () => {
-  mock = await startMockUpstream();
-  gw = await startGateway({
-    configYaml: sixProvidersConfig(),
-    providersYaml: sixProvidersCatalog(mock.url),
-    env: sixProvidersEnv(),
-  });
-});
-
-after(async () => {
-  await gw?.stop();
-  await mock?.close();
-});
+const fixture = useSixProvidersGateway();
 
 const AUTH = { authorization: `Bearer ${CLIENT_TOKEN}` };
 /** A byte sequence that is no UTF-8: C3 starts a pair that 28 does not continue; FF and 80 never start one. */
@@ -41,17 +26,17 @@ const NOT_UTF8 = Buffer.from([0xc3, 0x28, 0xff, 0x80]);
 describe('a body that is not UTF-8 → 400 native invalid_request_error, nothing upstream', () => {
   for (const lane of LANE_LIST) {
     it(lane.protocol, async () => {
-      mock.reset();
+      fixture.mock.reset();
       const { path, body } = rawRequest(lane.protocol, lane.pool, false);
       const bad = Buffer.concat([Buffer.from(`${body.slice(0, -1)},"note":"`), NOT_UTF8, Buffer.from('"}')]);
-      const res = await postRaw(gw.url + path, bad, AUTH);
+      const res = await postRaw(fixture.gw.url + path, bad, AUTH);
       assert.equal(res.status, 400, res.body);
       assert.equal(
         assertNativeError(lane.protocol, res, 'invalid_request_error'),
         'The request body is not valid UTF-8.',
       );
-      assert.equal(mock.requests.length, 0);
-      const ok = await postRaw(gw.url + path, body, AUTH);
+      assert.equal(fixture.mock.requests.length, 0);
+      const ok = await postRaw(fixture.gw.url + path, body, AUTH);
       assert.equal(ok.status, 200, 'the same body in UTF-8 passes');
     });
   }
@@ -59,7 +44,7 @@ describe('a body that is not UTF-8 → 400 native invalid_request_error, nothing
 
 /** Writes `head` and then body bytes as fast as the socket takes them; resolves with the bytes sent and the reply. */
 function pushBody(head: string, total: number): Promise<{ sent: number; reply: string }> {
-  const url = new URL(gw.url);
+  const url = new URL(fixture.gw.url);
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: url.hostname, port: Number(url.port) });
     let sent = 0;
@@ -131,7 +116,7 @@ describe('answers about routes', () => {
   for (const lane of LANE_LIST) {
     it(`9 ${lane.protocol}: 405 carries Allow: POST`, async () => {
       const { path } = rawRequest(lane.protocol, lane.pool, false);
-      const res = await fetch(gw.url + path, { method: 'GET', headers: AUTH });
+      const res = await fetch(fixture.gw.url + path, { method: 'GET', headers: AUTH });
       assert.equal(res.status, 405);
       assert.equal(res.headers.get('allow'), 'POST');
       await res.text();
@@ -139,14 +124,14 @@ describe('answers about routes', () => {
   }
 
   it('9 the gateway endpoints answer 405 with Allow: GET', async () => {
-    const res = await fetch(`${gw.url}/healthz`, { method: 'POST' });
+    const res = await fetch(`${fixture.gw.url}/healthz`, { method: 'POST' });
     assert.equal(res.status, 405);
     assert.equal(res.headers.get('allow'), 'GET');
     await res.text();
   });
 
   it('11 an unknown route says the route is not served, not that a model is missing', async () => {
-    const res = await postRaw(`${gw.url}/v1/embeddingz?key=x`, '{}', AUTH);
+    const res = await postRaw(`${fixture.gw.url}/v1/embeddingz?key=x`, '{}', AUTH);
     assert.equal(res.status, 404);
     const { error } = JSON.parse(res.body) as { error: { message: string; code: string } };
     assert.equal(error.code, 'unknown_url');
@@ -154,7 +139,7 @@ describe('answers about routes', () => {
   });
 
   it('11 Cohere v1 chat (LangChain) gets a Cohere-shaped 404 naming the v2 route', async () => {
-    const res = await postRaw(`${gw.url}/v1/chat`, '{"message":"hi"}', AUTH);
+    const res = await postRaw(`${fixture.gw.url}/v1/chat`, '{"message":"hi"}', AUTH);
     assert.equal(res.status, 404);
     assert.equal(assertNativeError('cohere', res, 'not_found_error').includes('POST /v2/chat'), true);
   });
@@ -163,7 +148,7 @@ describe('answers about routes', () => {
 it('4g at trace level, no credential reaches the log: not the ?key= value, not a client token, not an upstream key', async () => {
   const traced = await startGateway({
     configYaml: sixProvidersConfig(),
-    providersYaml: sixProvidersCatalog(mock.url),
+    providersYaml: sixProvidersCatalog(fixture.mock.url),
     env: { ...sixProvidersEnv(), BUSBAR_LOG: 'trace' },
   });
   try {
@@ -175,7 +160,7 @@ it('4g at trace level, no credential reaches the log: not the ?key= value, not a
       postRaw(`${traced.url}/nowhere?key=${CLIENT_TOKEN}`, '{}', {}),
       postRaw(`${traced.url}/other-provider/${gemini.model}/v1/messages?key=${CLIENT_TOKEN}`, '{}', {}),
     ];
-    mock.enqueue({ status: 500 });
+    fixture.mock.enqueue({ status: 500 });
     calls.push(postRaw(`${traced.url}${path}?key=${CLIENT_TOKEN}`, body, {}));
     const statuses = (await Promise.all(calls)).map((r) => r.status);
     assert.ok(statuses.includes(200) && statuses.includes(404), `statuses ${statuses}`);

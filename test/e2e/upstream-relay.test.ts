@@ -4,36 +4,13 @@
 // stream cut short of its Content-Length closes the connection instead of leaving the client waiting.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { type Gateway, startGateway } from '../support/gateway-process.ts';
-import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
+import { describe, it } from 'node:test';
 import { assertNativeError } from '../support/native-errors.ts';
 import { postRaw, rawRequest } from '../support/raw-requests.ts';
-import {
-  CLIENT_TOKEN,
-  LANE_LIST,
-  LANES,
-  sixProvidersCatalog,
-  sixProvidersConfig,
-  sixProvidersEnv,
-} from '../support/six-providers.ts';
+import { CLIENT_TOKEN, LANE_LIST, LANES } from '../support/six-providers.ts';
+import { useSixProvidersGateway } from '../support/six-providers-gateway.ts';
 
-let mock: MockUpstream;
-let gw: Gateway;
-
-before(async () => {
-  mock = await startMockUpstream();
-  gw = await startGateway({
-    configYaml: sixProvidersConfig(),
-    providersYaml: sixProvidersCatalog(mock.url),
-    env: sixProvidersEnv(),
-  });
-});
-
-after(async () => {
-  await gw?.stop();
-  await mock?.close();
-});
+const fixture = useSixProvidersGateway();
 
 const AUTH = { authorization: `Bearer ${CLIENT_TOKEN}` };
 const FOREIGN = {
@@ -46,7 +23,7 @@ const FOREIGN = {
 describe('a relayed client-fault answer carries only what the protocol relays', () => {
   for (const lane of LANE_LIST) {
     it(lane.protocol, async () => {
-      mock.reset();
+      fixture.mock.reset();
       const own: Record<string, string> =
         lane.protocol === 'bedrock'
           ? {
@@ -56,11 +33,11 @@ describe('a relayed client-fault answer carries only what the protocol relays', 
           : lane.protocol === 'anthropic'
             ? { 'request-id': 'req_1' }
             : {};
-      mock.enqueue({ status: 400, message: 'bad field', headers: { ...FOREIGN, ...own } });
+      fixture.mock.enqueue({ status: 400, message: 'bad field', headers: { ...FOREIGN, ...own } });
       const { path, body } = rawRequest(lane.protocol, lane.pool, false);
-      const res = await postRaw(gw.url + path, body, AUTH);
+      const res = await postRaw(fixture.gw.url + path, body, AUTH);
       assert.equal(res.status, 400, res.body);
-      assert.equal(res.body, mock.requests[0]!.response!.body.toString(), 'the body byte for byte');
+      assert.equal(res.body, fixture.mock.requests[0]!.response!.body.toString(), 'the body byte for byte');
       assert.match(res.headers.get('content-type') ?? '', /json/);
       for (const name of Object.keys(FOREIGN)) assert.equal(res.headers.get(name), null, name);
       for (const [name, value] of Object.entries(own)) assert.equal(res.headers.get(name), value, name);
@@ -71,34 +48,34 @@ describe('a relayed client-fault answer carries only what the protocol relays', 
 describe('an upstream redirect → native 502, no Location', () => {
   for (const lane of LANE_LIST) {
     it(lane.protocol, async () => {
-      mock.reset();
-      mock.enqueue({ status: 307, headers: { location: FOREIGN.location }, body: '' });
+      fixture.mock.reset();
+      fixture.mock.enqueue({ status: 307, headers: { location: FOREIGN.location }, body: '' });
       const { path, body } = rawRequest(lane.protocol, lane.pool, false);
-      const res = await postRaw(gw.url + path, body, AUTH);
+      const res = await postRaw(fixture.gw.url + path, body, AUTH);
       assert.equal(res.status, 502, res.body);
       assertNativeError(lane.protocol, res, 'api_error');
       assert.equal(res.headers.get('location'), null);
-      assert.equal(mock.requests.length, 1, 'the redirect was not followed');
+      assert.equal(fixture.mock.requests.length, 1, 'the redirect was not followed');
     });
   }
 });
 
 it('an error body cut at the 256 KiB cap → a native error, not truncated JSON', async () => {
-  mock.reset();
+  fixture.mock.reset();
   const huge = JSON.stringify({ error: { message: 'x'.repeat(300 * 1024), type: 'invalid_request_error' } });
-  mock.enqueue({ status: 400, body: huge, headers: { 'content-type': 'application/json' } });
+  fixture.mock.enqueue({ status: 400, body: huge, headers: { 'content-type': 'application/json' } });
   const { path, body } = rawRequest('openai', LANES.openai.pool, false);
-  const res = await postRaw(gw.url + path, body, AUTH);
+  const res = await postRaw(fixture.gw.url + path, body, AUTH);
   assert.equal(res.status, 400);
   assertNativeError('openai', res, 'invalid_request_error');
   assert.ok(res.body.length < 256 * 1024, 'not the cut upstream body');
 });
 
 it('4d a relayed stream cut short of its Content-Length ends the connection, the client does not wait', async () => {
-  mock.reset();
-  mock.enqueue({ cutStreamAfterChunks: 1, headers: { 'content-length': '5000' } });
+  fixture.mock.reset();
+  fixture.mock.enqueue({ cutStreamAfterChunks: 1, headers: { 'content-length': '5000' } });
   const { path, body } = rawRequest('openai', LANES.openai.pool, true);
-  const res = await fetch(gw.url + path, {
+  const res = await fetch(fixture.gw.url + path, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...AUTH },
     body,
