@@ -3,7 +3,7 @@
 // `workers`, the primary starts a replacement and the port keeps serving.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
@@ -33,15 +33,21 @@ const until = async (what: string, check: () => boolean | Promise<boolean>, ms =
   }
 };
 
+/** Child processes of `pid`, read from /proc (no external command). */
 function children(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map(Number);
-  } catch {
-    return [];
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Fields after the command's closing parenthesis: state, then the parent pid.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) found.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
   }
+  return found;
 }
 
 describe('an uncaught exception outside a request', () => {
