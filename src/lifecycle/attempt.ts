@@ -5,8 +5,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { upstreamCredential } from '../auth/principal.ts';
 import type { ErrorClass } from '../config/types.ts';
+import { log } from '../log.ts';
 import type { UpstreamErrorFacts } from '../protocols/codec.ts';
-import { CODECS } from '../protocols/codecs.ts';
 import type { JsonValue } from '../protocols/ir.ts';
 import {
   classifyStatus,
@@ -19,6 +19,7 @@ import { callUpstream } from '../upstream/call.ts';
 import type { UpstreamExchange } from '../upstream/exchange.ts';
 import type { RequestContext } from './context.ts';
 import { insertString, spanString, spliceString } from './json-scan.ts';
+import { translate } from './translate-request.ts';
 
 /** Upstream error bodies are read up to this size (G-BRK-1, G-SEC-20). */
 export const MAX_ERROR_BODY = 256 * 1024;
@@ -55,14 +56,25 @@ function sameProtocolBody(ctx: RequestContext, lane: Lane): Buffer {
   return spanString(ctx.body, span) === lane.name ? ctx.body : spliceString(ctx.body, span, lane.name);
 }
 
-function translatedBody(ctx: RequestContext, lane: Lane): Buffer | undefined {
+/** The upstream body on a cross-protocol hop; undefined when the client's body cannot be read. */
+async function translatedBody(ctx: RequestContext, lane: Lane): Promise<Buffer | undefined> {
   try {
-    const written = CODECS[lane.upstream.protocol].writeRequest(ctx.ir(), {
+    const translation = await translate({
+      ingress: ctx.ingress,
+      upstream: lane.upstream.protocol,
+      body: ctx.body,
+      name: ctx.name,
+      stream: ctx.stream,
       model: lane.name,
       defaultMaxTokens: lane.model.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
     });
-    return Buffer.from(JSON.stringify(written));
-  } catch {
+    ctx.includeUsage = translation.includeUsage;
+    return translation.body;
+  } catch (err) {
+    log.debug(
+      { lane: lane.name, err: err instanceof Error ? err.message : String(err) },
+      'request not translatable',
+    );
     return undefined;
   }
 }
@@ -77,7 +89,7 @@ function parseJson(bytes: Buffer): JsonValue | undefined {
 
 export async function attemptUpstream(ctx: RequestContext, lane: Lane): Promise<AttemptResult> {
   const same = lane.upstream.protocol === ctx.ingress;
-  const body = same ? sameProtocolBody(ctx, lane) : translatedBody(ctx, lane);
+  const body = same ? sameProtocolBody(ctx, lane) : await translatedBody(ctx, lane);
   if (body === undefined) return { kind: 'unreadable_request' };
   const sentAt = performance.now();
   const upstream = callUpstream(ctx.origins, lane.upstream, {

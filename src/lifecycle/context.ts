@@ -5,7 +5,7 @@ import type { Principal } from '../auth/principal.ts';
 import type { ProtocolCodec } from '../protocols/codec.ts';
 import { CODECS } from '../protocols/codecs.ts';
 import type { ProtocolEdge } from '../protocols/edge.ts';
-import type { JsonObject, Request, Usage } from '../protocols/ir.ts';
+import type { Usage } from '../protocols/ir.ts';
 import type { Protocol } from '../protocols/names.ts';
 import type { Clock } from '../reliability/clock.ts';
 import type { Lane } from '../routing/lane.ts';
@@ -81,13 +81,14 @@ export class RequestContext {
   deadline = 0;
   /** Upstream attempts in order. */
   readonly hops: Hop[] = [];
+  /** The client's stream usage opt-in, read when the request was translated (OpenAI include_usage). */
+  includeUsage: boolean | undefined;
   /** Token usage of the delivered answer (P-USE), when it reported one. */
   usage: Usage | undefined;
   /** Set once, by Finish.emit. */
   outcome: OutcomeCode | undefined;
   /** Aborted when the client goes away. */
   readonly signal: AbortSignal;
-  #ir: Request | undefined;
   readonly #abort = new AbortController();
   /** The lane whose concurrency permit this request holds, if any. */
   #permit: Lane | undefined;
@@ -153,13 +154,4 @@ export class RequestContext {
     }
     this.releasePermit();
   };
-
-  /** The request in the IR, read once on the first cross-protocol hop (throws on an unreadable body). */
-  ir(): Request {
-    this.#ir ??= this.codec.readRequest(JSON.parse(this.body.toString()) as JsonObject, {
-      model: this.name,
-      stream: this.stream,
-    });
-    return this.#ir;
-  }
 }

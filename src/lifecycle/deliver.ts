@@ -317,7 +317,7 @@ class TranslateSink implements BodySink {
 
 function translateStream(ctx: RequestContext, d: Delivery, upstream: UpstreamExchange): Promise<OutcomeCode> {
   // OpenAI clients get the trailing usage chunk only when they asked for it.
-  const { includeUsage } = ctx.ir();
+  const { includeUsage } = ctx;
   const writer = ctx.codec.newStreamWriter(
     includeUsage === undefined ? { framing: ctx.framing } : { framing: ctx.framing, includeUsage },
   );

@@ -1,0 +1,17 @@
+// The worker thread that translates large request bodies (translate-request.ts): one job at a
+// time, the answer's bytes transferred back without a copy.
+
+import { parentPort } from 'node:worker_threads';
+import { type TranslationJob, translateNow } from './translate-request.ts';
+
+parentPort?.on('message', ({ id, job }: { id: number; job: TranslationJob }) => {
+  try {
+    const { body, includeUsage } = translateNow(job);
+    // A large Buffer owns its memory, which can move to the main thread; a pooled one is copied.
+    const owns = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+    const bytes = owns ? new Uint8Array(body.buffer, 0, body.byteLength) : new Uint8Array(body);
+    parentPort?.postMessage({ id, body: bytes, includeUsage }, [bytes.buffer as ArrayBuffer]);
+  } catch (err) {
+    parentPort?.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
+  }
+});
