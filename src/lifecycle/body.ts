@@ -2,6 +2,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { Http2Stream } from 'node:http2';
+import { unwatch, type Watched, watch } from '../sweeper.ts';
 
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
@@ -62,20 +63,22 @@ export function readBody(req: IncomingMessage, pace: BodyPace, budget: BodyBudge
     const started = Date.now();
     let size = 0;
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
     const settle = (value: BodyRead): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      unwatch(pacing);
       req.off('data', onData);
       if (!Buffer.isBuffer(value)) budget.give(size);
       resolve(value);
     };
-    const deadline = (): number => started + pace.graceMs + (size / pace.minBytesPerSec) * 1000;
-    const check = (): void => {
-      const left = deadline() - Date.now();
-      if (left <= 0) settle('too_slow');
-      else timer = setTimeout(check, left);
+    // The body must arrive within the grace plus its size at the minimum rate.
+    const pacing: Watched = {
+      check: (now) => {
+        if (settled) return true;
+        if (now < started + pace.graceMs + (size / pace.minBytesPerSec) * 1000) return false;
+        settle('too_slow');
+        return true;
+      },
     };
     const onData = (chunk: Buffer): void => {
       if (size + chunk.length > MAX_BODY_BYTES) {
@@ -95,7 +98,7 @@ export function readBody(req: IncomingMessage, pace: BodyPace, budget: BodyBudge
     req.once('end', () => settle(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
     req.once('error', () => settle('aborted'));
     req.once('close', () => settle('aborted'));
-    timer = setTimeout(check, pace.graceMs);
+    watch(pacing);
   });
 }
 

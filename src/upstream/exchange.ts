@@ -5,6 +5,7 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { unwatch, type Watched, watch } from '../sweeper.ts';
 
 /** Receives the body once the head has been looked at. `data` returning false pauses the upstream. */
 export interface BodySink {
@@ -17,7 +18,7 @@ export interface BodySink {
 /** Why the exchange was aborted from our side (the client left, the body was not wanted). */
 const ABORTED = new Error('upstream exchange aborted by the gateway');
 
-export class UpstreamExchange implements Dispatcher.DispatchHandler {
+export class UpstreamExchange implements Dispatcher.DispatchHandler, Watched {
   statusCode = 0;
   headers: IncomingHttpHeaders = {};
   /** Resolves true when the response head arrived, false when the exchange failed before it. */
@@ -29,7 +30,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #early: Buffer[] | undefined;
   #state: 'open' | 'end' | 'error' = 'open';
   #abortRequested = false;
-  #ceiling: NodeJS.Timeout | undefined;
+  /** Epoch ms past which the exchange is aborted (0 = none). */
+  #ceiling = 0;
 
   constructor() {
     this.head = new Promise<boolean>((resolve) => {
@@ -61,18 +63,26 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   /** The whole exchange, body included, ends within `ms`: past it the exchange is aborted (G-FO-5). */
   expireAfter(ms: number): void {
-    this.#ceiling = setTimeout(() => this.abort(), ms);
-    this.#ceiling.unref();
+    this.#ceiling = Date.now() + ms;
+    watch(this);
+  }
+
+  /** The sweeper's look: abort once past the ceiling; done once the exchange ended. */
+  check(nowMs: number): boolean {
+    if (this.#state !== 'open') return true;
+    if (nowMs < this.#ceiling) return false;
+    this.abort();
+    return true;
   }
 
   onResponseEnd(): void {
-    clearTimeout(this.#ceiling);
+    unwatch(this);
     this.#state = 'end';
     if (this.#sink !== undefined) this.#sink.end();
   }
 
   onResponseError(_c: Dispatcher.DispatchController | undefined, _err: Error): void {
-    clearTimeout(this.#ceiling);
+    unwatch(this);
     if (this.#state !== 'open') return;
     this.#state = 'error';
     if (this.#settleHead !== undefined) {
