@@ -2,7 +2,6 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { Http2Stream } from 'node:http2';
-import { unwatch, type Watched, watch } from '../sweeper.ts';
 
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
@@ -63,22 +62,20 @@ export function readBody(req: IncomingMessage, pace: BodyPace, budget: BodyBudge
     const started = Date.now();
     let size = 0;
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const settle = (value: BodyRead): void => {
       if (settled) return;
       settled = true;
-      unwatch(pacing);
+      clearTimeout(timer);
       req.off('data', onData);
       if (!Buffer.isBuffer(value)) budget.give(size);
       resolve(value);
     };
-    // The body must arrive within the grace plus its size at the minimum rate.
-    const pacing: Watched = {
-      check: (now) => {
-        if (settled) return true;
-        if (now < started + pace.graceMs + (size / pace.minBytesPerSec) * 1000) return false;
-        settle('too_slow');
-        return true;
-      },
+    const deadline = (): number => started + pace.graceMs + (size / pace.minBytesPerSec) * 1000;
+    const check = (): void => {
+      const left = deadline() - Date.now();
+      if (left <= 0) settle('too_slow');
+      else timer = setTimeout(check, left);
     };
     const onData = (chunk: Buffer): void => {
       if (size + chunk.length > MAX_BODY_BYTES) {
@@ -98,7 +95,7 @@ export function readBody(req: IncomingMessage, pace: BodyPace, budget: BodyBudge
     req.once('end', () => settle(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
     req.once('error', () => settle('aborted'));
     req.once('close', () => settle('aborted'));
-    watch(pacing);
+    timer = setTimeout(check, pace.graceMs);
   });
 }
 

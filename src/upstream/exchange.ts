@@ -5,7 +5,6 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { unwatch, type Watched, watch } from '../sweeper.ts';
 
 /** Receives the body once the head has been looked at. `data` returning false pauses the upstream. */
 export interface BodySink {
@@ -18,7 +17,7 @@ export interface BodySink {
 /** Why the exchange was aborted from our side (the client left, the body was not wanted). */
 const ABORTED = new Error('upstream exchange aborted by the gateway');
 
-export class UpstreamExchange implements Dispatcher.DispatchHandler, Watched {
+export class UpstreamExchange implements Dispatcher.DispatchHandler {
   statusCode = 0;
   headers: IncomingHttpHeaders = {};
   /** Resolves true when the response head arrived, false when the exchange failed before it. */
@@ -30,8 +29,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Watched {
   #early: Buffer[] | undefined;
   #state: 'open' | 'end' | 'error' = 'open';
   #abortRequested = false;
-  /** Epoch ms past which the exchange is aborted (0 = none). */
-  #ceiling = 0;
+  #ceiling: NodeJS.Timeout | undefined;
 
   constructor() {
     this.head = new Promise<boolean>((resolve) => {
@@ -63,26 +61,18 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Watched {
 
   /** The whole exchange, body included, ends within `ms`: past it the exchange is aborted (G-FO-5). */
   expireAfter(ms: number): void {
-    this.#ceiling = Date.now() + ms;
-    watch(this);
-  }
-
-  /** The sweeper's look: abort once past the ceiling; done once the exchange ended. */
-  check(nowMs: number): boolean {
-    if (this.#state !== 'open') return true;
-    if (nowMs < this.#ceiling) return false;
-    this.abort();
-    return true;
+    this.#ceiling = setTimeout(() => this.abort(), ms);
+    this.#ceiling.unref();
   }
 
   onResponseEnd(): void {
-    unwatch(this);
+    clearTimeout(this.#ceiling);
     this.#state = 'end';
     if (this.#sink !== undefined) this.#sink.end();
   }
 
   onResponseError(_c: Dispatcher.DispatchController | undefined, _err: Error): void {
-    unwatch(this);
+    clearTimeout(this.#ceiling);
     if (this.#state !== 'open') return;
     this.#state = 'error';
     if (this.#settleHead !== undefined) {
