@@ -174,26 +174,38 @@ describe('slow and idle connections', () => {
 });
 
 describe('large translations', () => {
-  it('4b a 27 MiB body translated for another protocol does not stall /healthz', async (t) => {
-    mock.reset();
+  it('4b a 27 MiB body translated for another protocol stalls /healthz no more than the same body relayed', async (t) => {
     const text = 'lorem ipsum '.repeat((27 * 1024 * 1024) / 12);
-    const body = JSON.stringify({ model: LANES.anthropic.pool, messages: [{ role: 'user', content: text }] });
-    const { result: status, slowest } = await healthWhile(async () => {
-      const res = await fetch(`${gw.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${CLIENT_TOKEN}` },
-        body,
+    /** The slowest /healthz while one 27 MiB request to `pool` is served. */
+    const during = async (pool: string): Promise<number> => {
+      mock.reset();
+      const body = JSON.stringify({ model: pool, messages: [{ role: 'user', content: text }] });
+      const { result: status, slowest } = await healthWhile(async () => {
+        const res = await fetch(`${gw.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${CLIENT_TOKEN}` },
+          body,
+        });
+        await res.text();
+        return res.status;
       });
-      await res.text();
-      return res.status;
-    });
-    t.diagnostic(`slowest /healthz ${slowest.toFixed(1)} ms during the translation`);
-    assert.equal(status, 200);
-    const sent = JSON.parse(mock.requests[0]!.body.toString()) as { messages: { content: unknown }[] };
-    assert.equal(JSON.stringify(sent.messages[0]!.content).includes(text.slice(0, 1000)), true);
-    // Translated inline, this measured 190 ms; off the event loop 55–70 ms (the scan and the UTF-8
-    // check of 27 MiB stay on it). 150 ms leaves room for the other test file sharing the cores.
-    assert.ok(slowest < 150, `/healthz took up to ${slowest.toFixed(1)} ms`);
+      assert.equal(status, 200);
+      const sent = JSON.parse(mock.requests[0]!.body.toString()) as { messages: { content: unknown }[] };
+      assert.equal(JSON.stringify(sent.messages[0]!.content).includes(text.slice(0, 1000)), true);
+      return slowest;
+    };
+    await during(LANES.anthropic.pool); // the translation worker starts once
+    const relayed = await during(LANES.openai.pool);
+    const translated = await during(LANES.anthropic.pool);
+    t.diagnostic(
+      `slowest /healthz: ${relayed.toFixed(1)} ms relayed, ${translated.toFixed(1)} ms translated`,
+    );
+    // Both read, check and scan 27 MiB on the event loop; translating inline added ~130 ms to that
+    // (190 ms against 60 ms alone); off the loop it adds nothing measurable.
+    assert.ok(
+      translated < relayed + 60,
+      `translated ${translated.toFixed(1)} ms, relayed ${relayed.toFixed(1)} ms`,
+    );
   });
 });
 
