@@ -84,3 +84,15 @@ it('4d a relayed stream cut short of its Content-Length ends the connection, the
   assert.equal(res.status, 200);
   await assert.rejects(res.text(), (err: Error) => !/timeout|abort/i.test(`${err.name} ${err.message}`));
 });
+
+it('10 an answer translated into Anthropic Messages carries no "citations": null (schema-checking clients reject it)', async () => {
+  const res = await postRaw(
+    `${fixture.gw.url}/v1/messages`,
+    JSON.stringify({ model: LANES.cohere.pool, max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] }),
+    { ...AUTH, 'anthropic-version': '2023-06-01' },
+  );
+  assert.equal(res.status, 200, res.body);
+  const { content } = JSON.parse(res.body) as { content: Record<string, unknown>[] };
+  assert.equal(content[0]!.type, 'text');
+  assert.equal('citations' in content[0]!, false, res.body);
+});

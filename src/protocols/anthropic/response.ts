@@ -117,7 +117,11 @@ export function readAnthropicResponse(body: JsonValue): Response {
 export function writeAnthropicBlock(b: ContentBlock): JsonObject | undefined {
   switch (b.type) {
     case 'text':
-      return { type: 'text', text: b.text, citations: b.citations ? [...b.citations] : null };
+      // No `citations` key without citations: clients that validate the schema (the Vercel AI
+      // SDK's Anthropic provider) reject `null` there.
+      return b.citations && b.citations.length > 0
+        ? { type: 'text', text: b.text, citations: [...b.citations] }
+        : { type: 'text', text: b.text };
     case 'thinking':
       return { type: 'thinking', thinking: b.thinking, signature: b.signature ?? '' };
     case 'redacted_thinking':
