@@ -195,8 +195,13 @@ describe('large translations', () => {
       return slowest;
     };
     await during(LANES.anthropic.pool); // the translation worker starts once
-    const relayed = await during(LANES.openai.pool);
-    const translated = await during(LANES.anthropic.pool);
+    // Two rounds each, the better of each kept: a collection pause lands on one round, not both.
+    let relayed = Number.POSITIVE_INFINITY;
+    let translated = Number.POSITIVE_INFINITY;
+    for (let round = 0; round < 2; round++) {
+      relayed = Math.min(relayed, await during(LANES.openai.pool));
+      translated = Math.min(translated, await during(LANES.anthropic.pool));
+    }
     t.diagnostic(
       `slowest /healthz: ${relayed.toFixed(1)} ms relayed, ${translated.toFixed(1)} ms translated`,
     );
