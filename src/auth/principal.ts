@@ -11,7 +11,15 @@ export type Principal =
   /** A listed client token (`auth.mode: token`). */
   | { readonly kind: 'client_token' }
   /** `auth.mode: passthrough`: the caller's own credential goes upstream instead of the configured key. */
-  | { readonly kind: 'passthrough'; readonly credential: string | undefined };
+  | { readonly kind: 'passthrough'; readonly credential: string | undefined }
+  /** A governance virtual key: its id and the names it may request (empty = all). */
+  | { readonly kind: 'virtual_key'; readonly key: VirtualKeyRef };
+
+/** What the request path needs of a virtual key (governance owns the full record). */
+export interface VirtualKeyRef {
+  readonly id: string;
+  readonly allowed_pools: readonly string[];
+}
 
 const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous' });
 const CLIENT_TOKEN: Principal = Object.freeze({ kind: 'client_token' });

@@ -93,11 +93,21 @@ export interface RawAuth {
   readonly token: string | undefined;
 }
 
-/** The `governance:` block as written: only `enabled: false` is accepted (unavailable.ts). */
+/** One entry of `governance.model_prices`, as written (cents per 1k tokens; decimals allowed). */
+export interface RawModelPrice {
+  readonly input_per_1k_tokens_cents: number | undefined;
+  readonly output_per_1k_tokens_cents: number | undefined;
+}
+
+/** The `governance:` block as written (§1.11). */
 export interface RawGovernance {
   readonly enabled: boolean | undefined;
-  /** Every key set in the block, in file order. */
-  readonly keys: readonly string[];
+  readonly dbPath: string | undefined;
+  readonly adminToken: string | undefined;
+  readonly pricePerRequestCents: number | undefined;
+  readonly pricePer1kTokensCents: number | undefined;
+  readonly budgetOnStoreError: string | undefined;
+  readonly modelPrices: ReadonlyMap<string, RawModelPrice> | undefined;
 }
 
 export interface RawSecurity {
@@ -233,6 +243,29 @@ function readWorkers(scope: ParseScope, root: Fields): number | 'auto' | undefin
   return scope.fail('workers', "expected an integer >= 1 or 'auto'");
 }
 
+function readGovernance(g: Fields): RawGovernance {
+  const prices = g.namedObjects('model_prices');
+  return {
+    enabled: g.bool('enabled'),
+    dbPath: g.str('db_path'),
+    adminToken: g.str('admin_token'),
+    pricePerRequestCents: g.int('price_per_request_cents'),
+    pricePer1kTokensCents: g.int('price_per_1k_tokens_cents'),
+    budgetOnStoreError: g.str('budget_on_store_error')?.trim().toLowerCase(),
+    modelPrices:
+      prices &&
+      new Map(
+        prices.map(([name, f]) => [
+          name,
+          {
+            input_per_1k_tokens_cents: f.float('input_per_1k_tokens_cents'),
+            output_per_1k_tokens_cents: f.float('output_per_1k_tokens_cents'),
+          },
+        ]),
+      ),
+  };
+}
+
 /** `config.yaml` top level (§1.5). */
 export function readDeployment(scope: ParseScope, root: Fields): RawDeployment {
   const tls = root.obj('tls');
@@ -279,7 +312,7 @@ export function readDeployment(scope: ParseScope, root: Fields): RawDeployment {
     ),
     pools: new Map((root.namedObjects('pools') ?? []).map(([name, f]) => [name, readPool(scope, f)])),
     observabilityKeys: OBSERVABILITY_KEYS.filter((k) => observability?.raw(k) !== undefined),
-    governance: governance && { enabled: governance.bool('enabled'), keys: governance.presentKeys() },
+    governance: governance && readGovernance(governance),
     limits: limits && {
       headerTimeoutSecs: limits.uint('header_timeout_secs'),
       keepaliveIdleSecs: limits.uint('keepalive_idle_secs'),

@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { BUILTIN_METADATA_HOSTS, canonicalHostKey, type MetadataPolicy } from '../net/ssrf.ts';
 import { ConfigError } from './errors.ts';
+import { governanceErrors, resolveGovernance } from './governance.ts';
 import { limitErrors, resolveLimits } from './limits.ts';
 import { DEFAULT_LISTEN, parseListen } from './listen.ts';
 import { buildPool, fallbackCycles, onExhaustedError, parseOnExhausted, poolErrors } from './pools.ts';
@@ -101,6 +102,8 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
   errors.push(...hostListErrors('security.blocked_metadata_hosts', security.blocked));
   errors.push(...hostListErrors('security.allow_metadata_hosts', security.allow));
   errors.push(...limitErrors(d.limits));
+  errors.push(...governanceErrors(d.governance, authMode, new Set(d.models.keys())));
+  const governed = d.governance?.enabled === true;
 
   const merged = new Map<string, MergedProvider>();
   for (const [name, act] of d.providers) {
@@ -159,8 +162,15 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
   }
   if (errors.length > 0) throw new ConfigError(errors);
 
+  // Virtual keys replace client tokens and the open relay (G-GOV-1, G-CFG-18).
+  if (governed && (authMode === 'none' || clientTokens.length > 0)) {
+    emit(
+      'warn',
+      `governance is enabled: every inference route, /stats and /metrics need a virtual key; auth.mode ${authMode}${clientTokens.length > 0 ? ' and its client_tokens' : ''} no longer admit anyone`,
+    );
+  }
   // Only mode token reads the list; with the other modes it would look like protection it is not.
-  if (authMode !== 'token' && clientTokens.length > 0) {
+  if (!governed && authMode !== 'token' && clientTokens.length > 0) {
     emit('warn', `auth.mode is ${authMode}: auth.client_tokens has no effect`);
   }
   if (workers > 1) {
@@ -280,7 +290,7 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
   }
 
   // Step 13: the open-relay banner (G-CFG-19), error level whatever the log level.
-  if (authMode === 'none') {
+  if (authMode === 'none' && !governed) {
     if (input.embeddedDefault) {
       emit(
         'error',
@@ -336,6 +346,7 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
       allowAllMetadata: security.allowAll,
     },
     limits: resolveLimits(d.limits),
+    governance: resolveGovernance(d.governance, input.cwd),
     workers,
     embeddedDefault: input.embeddedDefault ?? false,
   });

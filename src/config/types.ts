@@ -160,6 +160,32 @@ export interface SecurityConfig {
   readonly allowAllMetadata: boolean;
 }
 
+/** What one request costs on a model (governance). */
+export interface ModelPrice {
+  /**
+   * The flat fee charged at admission and refunded when the answer is not 2xx. One for every model:
+   * admission runs before the name is resolved to the member that will serve.
+   */
+  readonly perRequestCents: number;
+  /** Token prices in millionths of a cent per 1,000 tokens. */
+  readonly inputPer1kMicrocents: number;
+  readonly outputPer1kMicrocents: number;
+}
+
+/** `governance:` when enabled (§1.11). */
+export interface GovernanceConfig {
+  /** Absolute path of the SQLite file. */
+  readonly dbPath: string;
+  /** Never logged (redacted views). */
+  readonly adminToken: string;
+  /** Prices for models without an entry of their own. */
+  readonly defaultPrice: ModelPrice;
+  /** By model config name. */
+  readonly prices: ReadonlyMap<string, ModelPrice>;
+  /** `budget_on_store_error: allow`: admit without charging when the store fails. */
+  readonly failOpen: boolean;
+}
+
 export interface ListenAddress {
   /** As written in config, for messages. */
   readonly raw: string;
@@ -177,6 +203,8 @@ export interface GatewayConfig {
   readonly pools: ReadonlyMap<string, PoolConfig>;
   readonly security: SecurityConfig;
   readonly limits: LimitsConfig;
+  /** Undefined when governance is off. */
+  readonly governance: GovernanceConfig | undefined;
   /** `workers: N | auto` (issue 5); 1 when absent. */
   readonly workers: number;
   /** True when no deployment file was found and the embedded default is serving. */

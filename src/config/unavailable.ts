@@ -7,8 +7,6 @@ import { joinPath } from './yaml.ts';
 /** The phrase every such error carries, so operators (and tests) can tell them apart. */
 export const NOT_AVAILABLE = 'not available yet in this version of busbar';
 
-const GOVERNANCE = `governance (virtual keys, budgets, rate limits and the admin API) is ${NOT_AVAILABLE}; remove the governance block`;
-
 const OBSERVABILITY: Readonly<Record<string, string>> = {
   otlp_endpoint: `OTLP trace export is ${NOT_AVAILABLE}; remove the key`,
   request_log_webhook_url: `the request-log webhook is ${NOT_AVAILABLE}; remove the key`,
@@ -50,10 +48,10 @@ export function unavailableErrors(d: RawDeployment, workers: number): string[] {
   for (const key of d.observabilityKeys) {
     errors.push(`${joinPath('observability', key)}: ${OBSERVABILITY[key]}`);
   }
-  const gov = d.governance;
-  for (const key of gov?.keys ?? []) {
-    if (key === 'enabled' && gov?.enabled === false) continue;
-    errors.push(`${joinPath('governance', key)}: ${GOVERNANCE}`);
+  if (d.governance?.enabled === true && workers > 1) {
+    errors.push(
+      `governance.enabled: governance with workers > 1 is ${NOT_AVAILABLE}: budgets and rate limits would be kept per worker process; set workers: 1`,
+    );
   }
   return errors;
 }

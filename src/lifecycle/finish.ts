@@ -20,6 +20,12 @@ export type OutcomeCode =
   | 'upstream_auth'
   /** The caller's credential was refused. */
   | 'unauthorized'
+  /** The caller's virtual key may not use the requested name (governance ACL, 403). */
+  | 'forbidden'
+  /** The caller's virtual key passed its RPM or TPM limit (429). */
+  | 'rate_limited'
+  /** The caller's virtual key has no budget left for the request (429; Bedrock 400). */
+  | 'over_budget'
   /** The requested name is no configured pool or model. */
   | 'unknown_model'
   /** The body was not JSON, not an object, or named no model. */

@@ -1,5 +1,5 @@
 // The inference request lifecycle as explicit, ordered stages over one RequestContext:
-//   authenticate → read → resolve → admit → order members + attempt hops + deliver → finish.
+//   authenticate → read → guard → resolve → admit → order members + attempt hops + deliver → finish.
 // Each stage either passes the context on or ends the request with an outcome code; whatever the
 // path, Finish.emit runs exactly once. A later feature adds an admission stage or a finish
 // listener; it does not edit this file's flow. With no admission stages configured, the loop over
@@ -52,6 +52,8 @@ export interface PipelineParts {
   readonly authenticator: Authenticator;
   readonly finish: Finish;
   readonly origins: OriginPools;
+  /** Stages that run before the name is resolved (governance: G-GOV-8 guards precede resolution). */
+  readonly guards?: readonly AdmissionStage[];
   readonly admission?: readonly AdmissionStage[];
   /** How fast request bodies must arrive (limits:). */
   readonly pace: BodyPace;
@@ -64,6 +66,7 @@ export class InferencePipeline {
   readonly #authenticator: Authenticator;
   readonly #finish: Finish;
   readonly #origins: OriginPools;
+  readonly #guards: readonly AdmissionStage[];
   readonly #admission: readonly AdmissionStage[];
   readonly #failover: Failover;
   readonly #pace: BodyPace;
@@ -74,6 +77,7 @@ export class InferencePipeline {
     this.#authenticator = parts.authenticator;
     this.#finish = parts.finish;
     this.#origins = parts.origins;
+    this.#guards = parts.guards ?? [];
     this.#admission = parts.admission ?? [];
     this.#failover = new Failover(parts.table);
     this.#pace = parts.pace;
@@ -152,6 +156,13 @@ export class InferencePipeline {
     }
     const unreadable = readRoutingFields(ctx);
     if (unreadable !== undefined) return unreadable;
+
+    // guard: stages that decide on the requested name alone (a restricted key asking for an
+    // unknown name gets 403, not 404).
+    for (const stage of this.#guards) {
+      const refused = await stage.admit(ctx);
+      if (refused !== undefined) return refused;
+    }
 
     // resolve: the name to a pool or a model's direct route.
     const resolution = this.#resolve(ctx);

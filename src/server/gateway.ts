@@ -13,7 +13,7 @@ import { RoutingTable } from '../routing/table.ts';
 import { OriginPools } from '../upstream/origins.ts';
 import { RequestHandler } from './handler.ts';
 import { createListener } from './listener.ts';
-import { loadRuntime, type Runtime } from './runtime.ts';
+import { loadRuntime, type PipelineExtras, type Runtime } from './runtime.ts';
 import { loadTls, TlsConfigError } from './tls.ts';
 
 export interface RunningGateway {
@@ -34,12 +34,21 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const table = new RoutingTable(config, opts.memory);
   const origins = new OriginPools();
-  const authenticator = authenticatorFor(config.auth);
+  // Governance opens its database before the bind: a bad db_path stops startup, not a request.
+  const governed =
+    config.governance === undefined
+      ? undefined
+      : (await import('../governance/setup.ts')).startGovernance(config, config.governance);
+  const authenticator = governed?.authenticator ?? authenticatorFor(config.auth);
+  const extras: PipelineExtras = governed
+    ? { guards: [governed.governance], listeners: [governed.governance.settle] }
+    : { guards: [], listeners: [] };
   let startRuntime: () => void = () => {};
   const runtime = new Promise<Runtime>((resolve, reject) => {
     const pace = { graceMs: config.limits.bodyGraceMs, minBytesPerSec: config.limits.bodyMinBytesPerSec };
     const bodies = new BodyBudget(config.limits.maxBufferedBodyBytes);
-    startRuntime = () => loadRuntime(table, origins, authenticator, pace, bodies).then(resolve, reject);
+    startRuntime = () =>
+      loadRuntime(table, origins, authenticator, pace, bodies, extras).then(resolve, reject);
   });
   runtime.catch((err: unknown) =>
     line('error', `request path failed to load: ${err instanceof Error ? err.message : String(err)}`),
@@ -97,6 +106,7 @@ export async function startGateway(
       listener.drain();
     });
     await origins.close();
+    governed?.close();
   };
   return { url, close };
 }

@@ -7,12 +7,19 @@
 import type { Pool } from 'undici';
 import type { Authenticator } from '../auth/principal.ts';
 import type { BodyBudget, BodyPace } from '../lifecycle/body.ts';
-import type { InferencePipeline } from '../lifecycle/pipeline.ts';
+import type { FinishListener } from '../lifecycle/finish.ts';
+import type { AdmissionStage, InferencePipeline } from '../lifecycle/pipeline.ts';
 import { line, loadStructuredLogger } from '../log.ts';
 import { CODEC_MODULES } from '../protocols/registry.ts';
 import type { HealthProber } from '../reliability/health.ts';
 import type { RoutingTable } from '../routing/table.ts';
 import type { OriginPools } from '../upstream/origins.ts';
+
+/** Stages and finish listeners a feature adds to the request path (governance). */
+export interface PipelineExtras {
+  readonly guards: readonly AdmissionStage[];
+  readonly listeners: readonly FinishListener[];
+}
 
 export interface Runtime {
   readonly pipeline: InferencePipeline;
@@ -37,6 +44,7 @@ export async function loadRuntime(
   authenticator: Authenticator,
   pace: BodyPace,
   bodies: BodyBudget,
+  extras: PipelineExtras,
 ): Promise<Runtime> {
   const { default: PoolClass } = (await import(UNDICI_POOL)) as { default: typeof Pool };
   origins.use(PoolClass);
@@ -60,8 +68,17 @@ export async function loadRuntime(
   }
   const done = new finish.Finish();
   done.subscribe(count.countHops);
+  for (const listener of extras.listeners) done.subscribe(listener);
   const runtime: Runtime = {
-    pipeline: new pipeline.InferencePipeline({ table, authenticator, finish: done, origins, pace, bodies }),
+    pipeline: new pipeline.InferencePipeline({
+      table,
+      authenticator,
+      finish: done,
+      origins,
+      pace,
+      bodies,
+      guards: extras.guards,
+    }),
     probers: [],
   };
   startBackground(table, origins, runtime).catch((err: unknown) =>

@@ -1,0 +1,146 @@
+// Governance on the request path: the guard that runs before resolution (ACL, fallback ACL, rate,
+// budget — G-GOV-8, in that order) and the finish listener that settles what the request owes
+// (refund of a failed request's flat fee, the delivered answer's token fee — G-GOV-15…19).
+
+import type { GovernanceConfig, ModelPrice, PoolConfig } from '../config/types.ts';
+import type { RequestContext } from '../lifecycle/context.ts';
+import type { OutcomeCode } from '../lifecycle/finish.ts';
+import type { AdmissionStage } from '../lifecycle/pipeline.ts';
+import { errorInfo, sendError } from '../lifecycle/respond.ts';
+import { log } from '../log.ts';
+import type { Authority } from './arbiter.ts';
+
+const NO_PERMISSION = 'Your API key does not have permission to access this resource.';
+const RATE_LIMITED = 'Rate limit exceeded. Please retry after the indicated time.';
+const OVER_BUDGET = 'You have exceeded your current quota. Please check your plan and billing details.';
+
+/** What admission charged, for the finish listener. */
+interface Admitted {
+  readonly keyId: string;
+  readonly window: number;
+  readonly fee: number;
+  readonly charged: boolean;
+  readonly atMs: number;
+}
+
+/** The pools reachable from each name through `on_exhausted: fallback_pool:` (visited-set guarded). */
+function fallbackChains(pools: ReadonlyMap<string, PoolConfig>): Map<string, readonly string[]> {
+  const chains = new Map<string, readonly string[]>();
+  for (const name of pools.keys()) {
+    const chain: string[] = [];
+    const seen = new Set([name]);
+    let at = pools.get(name);
+    while (at?.onExhausted.action === 'fallback_pool' && !seen.has(at.onExhausted.pool)) {
+      const next = at.onExhausted.pool;
+      seen.add(next);
+      chain.push(next);
+      at = pools.get(next);
+    }
+    if (chain.length > 0) chains.set(name, chain);
+  }
+  return chains;
+}
+
+export class Governance implements AdmissionStage {
+  readonly #authority: Authority;
+  readonly #fee: number;
+  readonly #defaultPrice: ModelPrice;
+  readonly #prices: ReadonlyMap<string, ModelPrice>;
+  readonly #fallbacks: ReadonlyMap<string, readonly string[]>;
+  /** Per request, what admission charged; weak so an abandoned context leaves nothing behind. */
+  readonly #admitted = new WeakMap<RequestContext, Admitted>();
+
+  constructor(authority: Authority, config: GovernanceConfig, pools: ReadonlyMap<string, PoolConfig>) {
+    this.#authority = authority;
+    this.#fee = config.defaultPrice.perRequestCents;
+    this.#defaultPrice = config.defaultPrice;
+    this.#prices = config.prices;
+    this.#fallbacks = fallbackChains(pools);
+  }
+
+  async admit(ctx: RequestContext): Promise<OutcomeCode | undefined> {
+    const { res, edge } = ctx;
+    const principal = ctx.principal;
+    if (principal?.kind !== 'virtual_key') {
+      sendError(res, edge, edge.authFailure());
+      return 'unauthorized';
+    }
+    const key = principal.key;
+    if (key.allowed_pools.length > 0) {
+      const reachable = this.#fallbacks.get(ctx.name) ?? [];
+      if (!key.allowed_pools.includes(ctx.name) || reachable.some((p) => !key.allowed_pools.includes(p))) {
+        log.info({ key: key.id }, 'virtual key not allowed the requested name or its fallbacks');
+        sendError(res, edge, errorInfo('permission_error', 403, NO_PERMISSION));
+        return 'forbidden';
+      }
+    }
+    const atMs = Date.now();
+    const verdict = await this.#authority.admit({ keyId: key.id, fee: this.#fee, nowMs: atMs });
+    switch (verdict.kind) {
+      case 'admitted':
+        this.#admitted.set(ctx, {
+          keyId: key.id,
+          window: verdict.window,
+          fee: this.#fee,
+          charged: verdict.charged,
+          atMs,
+        });
+        return undefined;
+      case 'rate_limited':
+        log.info({ key: key.id }, 'virtual key rate limited');
+        sendError(res, edge, errorInfo('rate_limit_error', 429, RATE_LIMITED, verdict.retryAfterSecs));
+        return 'rate_limited';
+      case 'over_budget':
+        log.info({ key: key.id }, 'virtual key over budget');
+        sendError(res, edge, {
+          ...errorInfo('insufficient_quota', 429, OVER_BUDGET),
+          code: 'insufficient_quota',
+        });
+        return 'over_budget';
+      case 'unknown_key':
+        sendError(res, edge, edge.authFailure());
+        return 'unauthorized';
+      default: {
+        const never: never = verdict;
+        throw new Error(`unknown verdict ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** The finish listener: bill successes only, and tokens only for a delivered answer. */
+  readonly settle = (ctx: RequestContext, outcome: OutcomeCode): void => {
+    const admitted = this.#admitted.get(ctx);
+    if (admitted === undefined) return;
+    const { res } = ctx;
+    const succeeded = res.headersSent && res.statusCode >= 200 && res.statusCode < 300;
+    const refundFee = admitted.charged && !succeeded ? admitted.fee : undefined;
+    let tokens = 0;
+    let tokenCostCents = 0;
+    const usage = ctx.usage;
+    const served = ctx.hops.at(-1)?.lane.model.name;
+    if (outcome === 'delivered' && succeeded && usage !== undefined && served !== undefined) {
+      const input = Math.max(0, usage.inputTokens);
+      const output = Math.max(0, usage.outputTokens);
+      tokens = Math.min(Number.MAX_SAFE_INTEGER, input + output);
+      tokenCostCents = tokenCost(this.#prices.get(served) ?? this.#defaultPrice, input, output);
+    }
+    if (refundFee === undefined && tokens === 0) return;
+    this.#authority.settle({
+      keyId: admitted.keyId,
+      window: admitted.window,
+      refundFee,
+      tokens,
+      tokenCostCents,
+      admittedAtMs: admitted.atMs,
+      nowMs: Date.now(),
+    });
+  };
+}
+
+/** floor((input × input price + output × output price) / 1000) in cents, exact in integers. */
+export function tokenCost(price: ModelPrice, input: number, output: number): number {
+  const microcents =
+    BigInt(input) * BigInt(price.inputPer1kMicrocents) + BigInt(output) * BigInt(price.outputPer1kMicrocents);
+  const cents = microcents / 1_000_000_000n;
+  return cents > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(cents);
+}

@@ -1,0 +1,55 @@
+// Turns `governance:` into the pieces the gateway plugs in: the authenticator, the guard stage, the
+// finish listener and the authority the admin API talks to. The database opens before the port is
+// bound, so a bad db_path is a startup error, not a failing first request.
+
+import type { Authenticator } from '../auth/principal.ts';
+import type { GatewayConfig, GovernanceConfig } from '../config/types.ts';
+import { Governance } from './admission.ts';
+import { Arbiter, type Authority } from './arbiter.ts';
+import { governedAuthenticator } from './authenticate.ts';
+import type { KeyDirectory } from './directory.ts';
+import { GovernanceStore } from './store.ts';
+
+export interface GovernanceParts {
+  readonly authenticator: Authenticator;
+  readonly governance: Governance;
+  readonly authority: Authority;
+  readonly config: GovernanceConfig;
+  close(): void;
+}
+
+/** Opens the store and builds the arbiter; throws a one-line message when the database cannot open. */
+export function openArbiter(config: GovernanceConfig): { arbiter: Arbiter; store: GovernanceStore } {
+  let store: GovernanceStore;
+  try {
+    store = new GovernanceStore(config.dbPath);
+  } catch (err) {
+    throw new Error(
+      `cannot open the governance database at ${config.dbPath}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  return { arbiter: new Arbiter(store, config.failOpen), store };
+}
+
+/** The lone process's governance: the arbiter in-process, authenticating against its directory. */
+export function startGovernance(config: GatewayConfig, gov: GovernanceConfig): GovernanceParts {
+  const { arbiter, store } = openArbiter(gov);
+  return assemble(config, gov, arbiter, arbiter.directory, () => store.close());
+}
+
+/** Governance over an authority that may live elsewhere, with a directory kept in step with it. */
+export function assemble(
+  config: GatewayConfig,
+  gov: GovernanceConfig,
+  authority: Authority,
+  directory: KeyDirectory,
+  close: () => void,
+): GovernanceParts {
+  return {
+    authenticator: governedAuthenticator(directory),
+    governance: new Governance(authority, gov, config.pools),
+    authority,
+    config: gov,
+    close,
+  };
+}

@@ -1,0 +1,276 @@
+// The governance database (G-GOV-20…23): keys, issued AWS credentials and spend per budget window,
+// in one SQLite file through node:sqlite, with the reference's schema so a database can move
+// between the two. Every statement is prepared once and parameterised; the request path runs one
+// short statement (the admission charge) and the rest are small too.
+
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { AwsCredential, BudgetPeriod, VirtualKey } from './keys.ts';
+import { BUDGET_PERIODS } from './keys.ts';
+
+/** Spend in one budget window. */
+export interface WindowUsage {
+  readonly spend_cents: number;
+  readonly tokens: number;
+  readonly requests: number;
+}
+
+/** The fields PATCH may change; undefined = unchanged, null = unlimited. */
+export interface KeyChanges {
+  readonly enabled?: boolean;
+  readonly rpm_limit?: number | null;
+  readonly tpm_limit?: number | null;
+  readonly max_budget_cents?: number | null;
+}
+
+/**
+ * Versioned migrations, each idempotent (`IF NOT EXISTS`) so a database the reference created
+ * (version 0, same tables) opens cleanly. `PRAGMA user_version` records what has run.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS virtual_keys (
+     id TEXT PRIMARY KEY,
+     key_hash TEXT UNIQUE NOT NULL,
+     name TEXT NOT NULL,
+     allowed_pools TEXT NOT NULL DEFAULT '',
+     max_budget_cents INTEGER NULL,
+     budget_period TEXT NOT NULL DEFAULT 'total',
+     rpm_limit INTEGER NULL,
+     tpm_limit INTEGER NULL,
+     enabled INTEGER NOT NULL DEFAULT 1,
+     created_at INTEGER NOT NULL);
+   CREATE TABLE IF NOT EXISTS aws_credentials (
+     access_key_id TEXT PRIMARY KEY,
+     key_id TEXT NOT NULL,
+     secret_access_key TEXT NOT NULL);
+   CREATE INDEX IF NOT EXISTS idx_aws_credentials_key_id ON aws_credentials(key_id);
+   CREATE TABLE IF NOT EXISTS usage_counters (
+     key_id TEXT NOT NULL,
+     window_start INTEGER NOT NULL,
+     spend_cents INTEGER NOT NULL DEFAULT 0,
+     tokens INTEGER NOT NULL DEFAULT 0,
+     requests INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (key_id, window_start));`,
+];
+
+interface KeyRow {
+  id: string;
+  key_hash: string;
+  name: string;
+  allowed_pools: string;
+  max_budget_cents: number | null;
+  budget_period: string;
+  rpm_limit: number | null;
+  tpm_limit: number | null;
+  enabled: number;
+  created_at: number;
+}
+
+/** `allowed_pools` is a JSON array; older rows may hold a comma-separated list (G-GOV-21). */
+function readAllowedPools(text: string): string[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed);
+      if (Array.isArray(parsed)) return parsed.filter((p): p is string => typeof p === 'string');
+    } catch {
+      // not JSON after all: read as the legacy form
+    }
+  }
+  return trimmed === ''
+    ? []
+    : trimmed
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '');
+}
+
+function keyFromRow(row: KeyRow, warn: (message: string) => void): VirtualKey {
+  let period = row.budget_period as BudgetPeriod;
+  if (!BUDGET_PERIODS.includes(period)) {
+    warn(`key ${row.id} has an unknown budget period '${row.budget_period}'; enforcing it as total`);
+    period = 'total';
+  }
+  return {
+    id: row.id,
+    hash: row.key_hash,
+    name: row.name,
+    allowed_pools: readAllowedPools(row.allowed_pools),
+    max_budget_cents: row.max_budget_cents,
+    budget_period: period,
+    rpm_limit: row.rpm_limit,
+    tpm_limit: row.tpm_limit,
+    enabled: row.enabled !== 0,
+    created_at: row.created_at,
+  };
+}
+
+export class GovernanceStore {
+  readonly #db: DatabaseSync;
+  readonly #charge: StatementSync;
+  readonly #refund: StatementSync;
+  readonly #addTokens: StatementSync;
+  readonly #usage: StatementSync;
+  readonly #insertKey: StatementSync;
+  readonly #insertAws: StatementSync;
+  readonly #updateKey: StatementSync;
+  readonly #deleteKey: StatementSync;
+  readonly #deleteUsage: StatementSync;
+  readonly #deleteAws: StatementSync;
+
+  /** Opens (creating if needed) and migrates the database; throws with SQLite's message on failure. */
+  constructor(path: string) {
+    this.#db = new DatabaseSync(path);
+    if (path !== ':memory:') {
+      // WAL: readers never wait for the writer; NORMAL sync keeps every committed charge through a
+      // process crash (the WAL is written before commit returns), fsyncing only at checkpoints.
+      this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    }
+    this.#migrate();
+    const db = this.#db;
+    // Charged only while the cap holds: one statement, so no two admissions can both take the last
+    // cents (G-GOV-15). No row back = refused. Negative stored counters count as 0 (G-GOV-22).
+    this.#charge = db.prepare(
+      `INSERT INTO usage_counters (key_id, window_start, spend_cents, tokens, requests)
+         SELECT :key, :window, :fee, 0, 1 WHERE :cap IS NULL OR :fee <= :cap
+       ON CONFLICT (key_id, window_start) DO UPDATE
+         SET spend_cents = max(spend_cents, 0) + :fee, requests = max(requests, 0) + 1
+         WHERE :cap IS NULL OR max(spend_cents, 0) + :fee <= :cap
+       RETURNING spend_cents`,
+    );
+    this.#refund = db.prepare(
+      `UPDATE usage_counters
+         SET spend_cents = max(spend_cents - :fee, 0), requests = max(requests - 1, 0)
+       WHERE key_id = :key AND window_start = :window`,
+    );
+    this.#addTokens = db.prepare(
+      `INSERT INTO usage_counters (key_id, window_start, spend_cents, tokens, requests)
+         VALUES (:key, :window, :cost, :tokens, 0)
+       ON CONFLICT (key_id, window_start) DO UPDATE
+         SET spend_cents = max(spend_cents, 0) + :cost, tokens = max(tokens, 0) + :tokens`,
+    );
+    this.#usage = db.prepare(
+      `SELECT max(spend_cents, 0) AS spend_cents, max(tokens, 0) AS tokens, max(requests, 0) AS requests
+       FROM usage_counters WHERE key_id = :key AND window_start = :window`,
+    );
+    this.#insertKey = db.prepare(
+      `INSERT INTO virtual_keys (id, key_hash, name, allowed_pools, max_budget_cents, budget_period,
+         rpm_limit, tpm_limit, enabled, created_at)
+       VALUES (:id, :hash, :name, :pools, :budget, :period, :rpm, :tpm, :enabled, :created)`,
+    );
+    this.#insertAws = db.prepare(
+      'INSERT INTO aws_credentials (access_key_id, key_id, secret_access_key) VALUES (:akid, :key, :secret)',
+    );
+    this.#updateKey = db.prepare(
+      `UPDATE virtual_keys SET enabled = :enabled, rpm_limit = :rpm, tpm_limit = :tpm,
+         max_budget_cents = :budget WHERE id = :id`,
+    );
+    this.#deleteKey = db.prepare('DELETE FROM virtual_keys WHERE id = :id');
+    this.#deleteUsage = db.prepare('DELETE FROM usage_counters WHERE key_id = :id');
+    this.#deleteAws = db.prepare('DELETE FROM aws_credentials WHERE key_id = :id');
+  }
+
+  #migrate(): void {
+    const row = this.#db.prepare('PRAGMA user_version').get() as { user_version: number };
+    for (let v = row.user_version; v < MIGRATIONS.length; v++) {
+      this.#transaction(() => {
+        this.#db.exec(MIGRATIONS[v]!);
+        this.#db.exec(`PRAGMA user_version = ${v + 1}`);
+      });
+    }
+  }
+
+  #transaction<T>(work: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.#db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  /** Every key and issued AWS credential (startup and after each admin change). */
+  load(warn: (message: string) => void): { keys: VirtualKey[]; aws: AwsCredential[] } {
+    const keys = (
+      this.#db.prepare('SELECT * FROM virtual_keys ORDER BY created_at, id').all() as unknown as KeyRow[]
+    ).map((row) => keyFromRow(row, warn));
+    const aws = (
+      this.#db
+        .prepare('SELECT access_key_id, key_id, secret_access_key FROM aws_credentials')
+        .all() as unknown as {
+        access_key_id: string;
+        key_id: string;
+        secret_access_key: string;
+      }[]
+    ).map((r) => ({ accessKeyId: r.access_key_id, keyId: r.key_id, secretAccessKey: r.secret_access_key }));
+    return { keys, aws };
+  }
+
+  /** True when the flat fee was charged (and the request counted); false when the cap refuses it. */
+  charge(keyId: string, window: number, fee: number, cap: number | null): boolean {
+    return this.#charge.get({ key: keyId, window, fee, cap }) !== undefined;
+  }
+
+  /** Gives back a flat fee and its request count, floored at 0 (G-GOV-15). */
+  refund(keyId: string, window: number, fee: number): void {
+    this.#refund.run({ key: keyId, window, fee });
+  }
+
+  /** Adds a delivered answer's token fee and tokens (G-GOV-17). */
+  addTokens(keyId: string, window: number, cost: number, tokens: number): void {
+    this.#addTokens.run({ key: keyId, window, cost, tokens });
+  }
+
+  usage(keyId: string, window: number): WindowUsage {
+    const row = this.#usage.get({ key: keyId, window }) as WindowUsage | undefined;
+    return row ?? { spend_cents: 0, tokens: 0, requests: 0 };
+  }
+
+  /** Writes a new key and its AWS credential (if any) in one transaction. */
+  insert(key: VirtualKey, aws: AwsCredential | undefined): void {
+    this.#transaction(() => {
+      this.#insertKey.run({
+        id: key.id,
+        hash: key.hash,
+        name: key.name,
+        pools: JSON.stringify(key.allowed_pools),
+        budget: key.max_budget_cents,
+        period: key.budget_period,
+        rpm: key.rpm_limit,
+        tpm: key.tpm_limit,
+        enabled: key.enabled ? 1 : 0,
+        created: key.created_at,
+      });
+      if (aws !== undefined) {
+        this.#insertAws.run({ akid: aws.accessKeyId, key: aws.keyId, secret: aws.secretAccessKey });
+      }
+    });
+  }
+
+  /** Writes a key's mutable fields as given (the caller merged the changes). */
+  update(key: VirtualKey): void {
+    this.#updateKey.run({
+      id: key.id,
+      enabled: key.enabled ? 1 : 0,
+      rpm: key.rpm_limit,
+      tpm: key.tpm_limit,
+      budget: key.max_budget_cents,
+    });
+  }
+
+  /** Deletes a key with its usage and AWS credentials in one transaction (G-GOV-23). */
+  delete(keyId: string): boolean {
+    return this.#transaction(() => {
+      const removed = Number(this.#deleteKey.run({ id: keyId }).changes) > 0;
+      this.#deleteUsage.run({ id: keyId });
+      this.#deleteAws.run({ id: keyId });
+      return removed;
+    });
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}
