@@ -2,7 +2,7 @@
 // Secrets come only from the OS CSPRNG; only their SHA-256 is kept, except an AWS secret access
 // key, which SigV4 needs in the clear to compute its HMAC.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { crypto } from '../builtins.ts';
 
 export type BudgetPeriod = 'total' | 'daily' | 'monthly';
 export const BUDGET_PERIODS: readonly BudgetPeriod[] = ['total', 'daily', 'monthly'];
@@ -39,7 +39,7 @@ export const SECRET_PREFIX = 'sk-bb-';
 
 /** Lowercase hex SHA-256 of a presented secret. */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return crypto.createHash('sha256').update(secret).digest('hex');
 }
 
 /** `vk_` + the first 16 hex characters of the secret's hash (G-GOV-5). */
@@ -49,7 +49,7 @@ export function keyIdFor(hash: string): string {
 
 /** A new secret: `sk-bb-` + 32 hex characters from 16 CSPRNG bytes. Throws if the CSPRNG fails. */
 export function newSecret(): string {
-  return SECRET_PREFIX + randomBytes(16).toString('hex');
+  return SECRET_PREFIX + crypto.randomBytes(16).toString('hex');
 }
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -57,10 +57,10 @@ const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
 
 /** `AKIA` + 16 base32 characters, and a 40-character secret from 30 CSPRNG bytes (6 bits each). */
 export function newAwsKeyPair(): { accessKeyId: string; secretAccessKey: string } {
-  const idBytes = randomBytes(16);
+  const idBytes = crypto.randomBytes(16);
   let accessKeyId = 'AKIA';
   for (const b of idBytes) accessKeyId += BASE32[b & 31];
-  const secretBytes = randomBytes(30);
+  const secretBytes = crypto.randomBytes(30);
   let secretAccessKey = '';
   for (let i = 0; i < 30; i += 3) {
     const n = (secretBytes[i]! << 16) | (secretBytes[i + 1]! << 8) | secretBytes[i + 2]!;

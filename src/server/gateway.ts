@@ -53,10 +53,19 @@ export async function startGateway(
   runtime.catch((err: unknown) =>
     line('error', `request path failed to load: ${err instanceof Error ? err.message : String(err)}`),
   );
+  const admin =
+    governed === undefined
+      ? undefined
+      : new (await import('../admin/api.ts')).AdminApi(
+          governed.authority,
+          governed.config.adminToken,
+          new Set([...config.pools.keys(), ...config.models.keys()]),
+        );
   const handler = new RequestHandler(
     table,
     authenticator,
     runtime.then((r) => r.pipeline),
+    admin,
   );
 
   let tlsOptions: ReturnType<typeof loadTls> | undefined;

@@ -2,6 +2,7 @@
 // endpoints (/healthz, /stats, /admin) are answered here, inference requests go to the pipeline.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AdminApi } from '../admin/api.ts';
 import type { Authenticator } from '../auth/principal.ts';
 import { crypto } from '../builtins.ts';
 import type { InferencePipeline } from '../lifecycle/pipeline.ts';
@@ -18,11 +19,18 @@ export class RequestHandler {
   readonly #table: RoutingTable;
   readonly #authenticator: Authenticator;
   readonly #loading: Promise<InferencePipeline>;
+  readonly #admin: AdminApi | undefined;
   #pipeline: InferencePipeline | undefined;
 
-  constructor(table: RoutingTable, authenticator: Authenticator, pipeline: Promise<InferencePipeline>) {
+  constructor(
+    table: RoutingTable,
+    authenticator: Authenticator,
+    pipeline: Promise<InferencePipeline>,
+    admin: AdminApi | undefined,
+  ) {
     this.#table = table;
     this.#authenticator = authenticator;
+    this.#admin = admin;
     this.#loading = pipeline;
     pipeline.then(
       (loaded) => {
@@ -77,8 +85,12 @@ export class RequestHandler {
           return sendError(res, GATEWAY_EDGE, errorInfo('not_found_error', 404, 'Not found.'));
         return sendBody(res, 200, 'application/json', statsBody(this.#table));
       case 'admin':
-        // No admin API exists yet: every admin call is refused (G-ADM-3).
-        return sendError(res, GATEWAY_EDGE, GATEWAY_EDGE.authFailure());
+        // Without governance there is no admin token: every admin call is refused (G-ADM-3).
+        if (this.#admin === undefined) {
+          req.resume();
+          return sendError(res, GATEWAY_EDGE, GATEWAY_EDGE.authFailure());
+        }
+        return this.#admin.handle(req, res, route.path);
       case 'not_found':
         return sendError(res, EDGES[route.protocol], {
           ...errorInfo(

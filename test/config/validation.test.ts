@@ -578,36 +578,50 @@ describe('reported individually after the collected set', CONCURRENT, () => {
 });
 
 const NOT_YET = 'not available yet in this version of busbar';
-const GOVERNANCE = `governance (virtual keys, budgets, rate limits and the admin API) is ${NOT_YET}; remove the governance block`;
-
-describe('keys of features not available yet are errors, one per key', CONCURRENT, () => {
-  test('governance: every key but enabled: false', async () => {
+describe('governance (§1.11)', CONCURRENT, () => {
+  test('enabled needs an admin token, refuses passthrough, and checks its values', async () => {
     expectErrors(
       await run({
-        config: `${BASE}governance:\n  enabled: true\n  db_path: gov.db\n  admin_token: adm\n  price_per_request_cents: 1\n  price_per_1k_tokens_cents: 0\n  budget_on_store_error: deny\n`,
+        config: `${BASE}governance:\n  enabled: true\n  admin_token: '  '\n  budget_on_store_error: maybe\n`,
       }),
       [
-        `governance.enabled: ${GOVERNANCE}`,
-        `governance.db_path: ${GOVERNANCE}`,
-        `governance.admin_token: ${GOVERNANCE}`,
-        `governance.price_per_request_cents: ${GOVERNANCE}`,
-        `governance.price_per_1k_tokens_cents: ${GOVERNANCE}`,
-        `governance.budget_on_store_error: ${GOVERNANCE}`,
+        'governance.admin_token is required (non-blank) when governance.enabled is true',
+        "governance.budget_on_store_error: unknown value 'maybe': valid values are allow, deny",
       ],
     );
-    expectErrors(await run({ config: `${BASE}governance: {enabled: false, admin_token: adm}\n` }), [
-      `governance.admin_token: ${GOVERNANCE}`,
-    ]);
-    // What G-VAL-6 rejected as a combination is now simply the governance key.
     expectErrors(
-      await run({ config: `auth: {mode: passthrough}\n${PROVIDERS}${MODELS}governance: {enabled: true}\n` }),
-      [`governance.enabled: ${GOVERNANCE}`],
+      await run({
+        config: `auth: {mode: passthrough}\n${PROVIDERS}${MODELS}governance: {enabled: true, admin_token: adm}\n`,
+      }),
+      [
+        'governance.enabled with auth.mode: passthrough is not supported: virtual keys replace the caller credential that passthrough forwards; use auth.mode: token or none',
+      ],
     );
+    expectErrors(
+      await run({
+        config: `${BASE}governance:\n  enabled: true\n  admin_token: adm\n  model_prices:\n    nope: {input_per_1k_tokens_cents: 1}\n    gpt: {input_per_1k_tokens_cents: -1, output_per_1k_tokens_cents: 0.0000001}\n`,
+      }),
+      [
+        "governance.model_prices.nope: no model 'nope' is configured under models",
+        'governance.model_prices.gpt.input_per_1k_tokens_cents must be >= 0',
+        'governance.model_prices.gpt.output_per_1k_tokens_cents: at most six decimal places',
+      ],
+    );
+    const on = await run({
+      config: `${BASE}governance:\n  enabled: true\n  admin_token: adm-zq81\n  db_path: gov.db\n  price_per_request_cents: 2\n  price_per_1k_tokens_cents: 1\n  budget_on_store_error: deny\n  model_prices:\n    gpt: {input_per_1k_tokens_cents: 0.25, output_per_1k_tokens_cents: 1.5}\n`,
+    });
+    expectOk(on, 1, 0);
+    assert.ok(!on.stderr.includes('adm-zq81'), 'the admin token is never printed');
+  });
+
+  test('disabled: the block is accepted and does nothing', async () => {
     const off = await run({ config: `${BASE}governance: {enabled: false}\n` });
     expectOk(off, 1, 0);
     assert.deepEqual([off.warnings, off.errors], [[], []]);
   });
+});
 
+describe('keys of features not available yet are errors, one per key', CONCURRENT, () => {
   test('observability: OTLP export and the request-log webhook, whatever the URL', async () => {
     expectErrors(
       await run({
