@@ -32,10 +32,19 @@ export interface ProtocolRoutes {
   readonly parse?: (path: string, query: string) => InferenceRoute | undefined;
   /** Paths of this protocol's other API versions that are not served: `[path, what to use instead]`. */
   readonly unserved?: readonly (readonly [string, string])[];
+  /** `GET` of this path lists the names a caller may request, in this protocol's shape. */
+  readonly listing?: ModelListing;
   /** What `busbar --help` lists: `[path pattern, what it is]`. */
   readonly endpoints: readonly (readonly [string, string])[];
   /** A first request against `model`, for the embedded default's banner. */
   example(model: string, prompt: string): RouteExample;
+}
+
+/** A protocol's model list endpoint (chat front-ends discover models this way). */
+export interface ModelListing {
+  readonly path: string;
+  /** The JSON body listing `names` (pool and model names, in config order). */
+  render(names: readonly string[]): string;
 }
 
 export interface RouteExample {

@@ -103,6 +103,8 @@ export class RoutingTable {
   readonly lanes: ReadonlyMap<string, Lane>;
   readonly pools: ReadonlyMap<string, RouteTarget>;
   readonly #direct: ReadonlyMap<string, RouteTarget>;
+  /** Every name a client may request: pools, then models, in config order. */
+  readonly names: readonly string[];
   readonly clock: Clock;
 
   constructor(config: GatewayConfig, memory: LaneMemory = newLaneMemory()) {
@@ -146,6 +148,7 @@ export class RoutingTable {
     this.lanes = lanes;
     this.pools = pools;
     this.#direct = direct;
+    this.names = Object.freeze([...pools.keys(), ...[...direct.keys()].filter((n) => !pools.has(n))]);
   }
 
   resolve(name: string): Resolution {

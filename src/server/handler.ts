@@ -107,6 +107,16 @@ export class RequestHandler {
           errorInfo('invalid_request_error', 405, `Method ${req.method} is not allowed for this URL.`),
           { allow: route.allow },
         );
+      case 'models': {
+        // The names the caller may request; a key restricted to some names sees only those.
+        const edge = EDGES[route.protocol];
+        const principal = this.#authenticator.authenticate(req.headers, edge.keyInQuery ? query : '');
+        if (principal === undefined) return sendError(res, edge, edge.authFailure());
+        const allowed = principal.kind === 'virtual_key' ? principal.key.allowed_pools : [];
+        const names =
+          allowed.length === 0 ? this.#table.names : this.#table.names.filter((n) => allowed.includes(n));
+        return sendBody(res, 200, 'application/json', route.listing.render(names));
+      }
       case 'inference': {
         const pipeline = this.#pipeline ?? (await this.#loading);
         return pipeline.serve(req, res, route, query);

@@ -5,12 +5,13 @@
 
 import { PROTOCOLS, type Protocol } from '../protocols/names.ts';
 import { DEFAULT_PROTOCOL, ROUTES } from '../protocols/registry.ts';
-import type { InferenceRoute, ProtocolRoutes } from '../protocols/routes.ts';
+import type { InferenceRoute, ModelListing, ProtocolRoutes } from '../protocols/routes.ts';
 
 export type Route =
   | InferenceRoute
   | { readonly kind: 'healthz' | 'stats' | 'metrics' }
   | { readonly kind: 'admin'; readonly path: string }
+  | { readonly kind: 'models'; readonly protocol: Protocol; readonly listing: ModelListing }
   | { readonly kind: 'not_found'; readonly protocol: Protocol; readonly hint?: string }
   | { readonly kind: 'method_not_allowed'; readonly protocol: Protocol; readonly allow: string };
 
@@ -70,6 +71,10 @@ for (const protocol of PROTOCOLS) {
   for (const [path, hint] of routes.unserved ?? []) {
     const unserved = Object.freeze({ kind: 'not_found', protocol, hint });
     addExact({ path, method: 'POST', route: unserved, refusal: unserved });
+  }
+  if (routes.listing !== undefined) {
+    const listing = Object.freeze({ kind: 'models', protocol, listing: routes.listing });
+    addExact({ path: routes.listing.path, method: 'GET', route: listing, refusal: refusal(protocol, 'GET') });
   }
   for (const text of routes.prefixes) addFamily(PREFIXES, { text, ...answers });
   if (routes.suffix !== undefined) addFamily(SUFFIXES, { text: routes.suffix, ...answers });

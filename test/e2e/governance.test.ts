@@ -208,6 +208,26 @@ describe('virtual keys on inference routes', () => {
     assert.equal(usage.body.requests, 0, 'a refused request is never charged');
   });
 
+  test('a restricted key lists only its names; /stats needs a virtual key', async () => {
+    const restricted = await mintKey(gw.url, { allowed_pools: [LANES.gemini.pool, 'not-configured'] });
+    const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: restricted.secret, maxRetries: 0 });
+    const listed: string[] = [];
+    for await (const m of openai.models.list()) listed.push(m.id);
+    assert.deepEqual(listed, [LANES.gemini.pool]);
+    const open = await mintKey(gw.url);
+    const all = await fetch(`${gw.url}/v1beta/models`, { headers: { 'x-goog-api-key': open.secret } });
+    const models = ((await all.json()) as { models: { name: string }[] }).models.map((m) => m.name);
+    assert.equal(models.length, 12);
+    for (const headers of [{}, { authorization: `Bearer ${CLIENT_TOKEN}` }]) {
+      const r = await fetch(`${gw.url}/stats`, { headers });
+      assert.equal(r.status, 401);
+      await r.text();
+    }
+    const stats = await fetch(`${gw.url}/stats`, { headers: { authorization: `Bearer ${open.secret}` } });
+    assert.equal(stats.status, 200);
+    await stats.text();
+  });
+
   test('RPM limit: 429 with Retry-After in the caller shape', async () => {
     const { secret } = await mintKey(gw.url, { rpm_limit: 2 });
     const statuses: number[] = [];

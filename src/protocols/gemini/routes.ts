@@ -26,14 +26,25 @@ function parseGeminiPath(path: string, query: string): InferenceRoute | undefine
   return { kind: 'inference', protocol: 'gemini', pathName, adhoc: false, routeStream: stream, framing };
 }
 
+function renderModels(names: readonly string[]): string {
+  const models = names.map((name) => ({
+    name: `models/${name}`,
+    displayName: name,
+    supportedGenerationMethods: ['generateContent', 'streamGenerateContent'],
+  }));
+  return JSON.stringify({ models });
+}
+
 export const geminiRoutes: ProtocolRoutes = {
   exact: [],
+  listing: { path: '/v1beta/models', render: renderModels },
   // All of /v1beta/ answers in Gemini's shape (files, tunedModels, …), but only models/ is served.
   prefixes: ['/v1beta/', V1_MODELS],
   parse: parseGeminiPath,
   endpoints: [
     ['/v1beta/models/{model}:generateContent', 'Gemini (also under /v1/models/)'],
     ['/v1beta/models/{model}:streamGenerateContent', 'Gemini streaming (?alt=sse for SSE)'],
+    ['GET /v1beta/models', 'the pools and models the caller may use (Gemini shape)'],
   ],
   example: (model, prompt) => ({
     title: 'Gemini generateContent',
