@@ -225,7 +225,7 @@ export class GovernanceStore {
 
   usage(keyId: string, window: number): WindowUsage {
     const row = this.#usage.get({ key: keyId, window }) as WindowUsage | undefined;
-    return row ?? { spend_cents: 0, tokens: 0, requests: 0 };
+    return { spend_cents: row?.spend_cents ?? 0, tokens: row?.tokens ?? 0, requests: row?.requests ?? 0 };
   }
 
   /** Writes a new key and its AWS credential (if any) in one transaction. */

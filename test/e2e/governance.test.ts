@@ -312,6 +312,25 @@ describe('virtual keys on inference routes', () => {
     }
   });
 
+  test('a stream cut after its first bytes keeps its flat fee (the 200 was sent) and is never charged tokens', async () => {
+    const { secret, id } = await mintKey(gw.url);
+    mock.enqueue({ cutStreamAfterChunks: 2 });
+    const r = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: LANES.anthropic.pool,
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    });
+    assert.equal(r.status, 200);
+    await r.text().catch(() => '');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const usage = await admin(gw.url, 'GET', `/admin/keys/${id}/usage`);
+    assert.deepEqual(usage.body, { id, spend_cents: 1, tokens: 0, requests: 1 });
+  });
+
   test('an answer that is not 2xx gets its flat fee and request count back', async () => {
     const { secret, id } = await mintKey(gw.url);
     mock.enqueue({ status: 400, message: 'bad request upstream' });
