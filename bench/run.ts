@@ -556,20 +556,24 @@ async function profileRun(seconds: number): Promise<string> {
   const loadgen = new LoadGenerator();
   const parts: string[] = [];
   try {
-    for (const [title, model] of [
-      ['same protocol (OpenAI → OpenAI)', 'p'],
-      ['cross protocol (OpenAI → Anthropic)', 'xp'],
+    for (const [title, model, governance] of [
+      ['same protocol (OpenAI → OpenAI)', 'p', false],
+      ['cross protocol (OpenAI → Anthropic)', 'xp', false],
+      ['governance on (OpenAI → OpenAI)', 'p', true],
     ] as const) {
       const dir = mkdtempSync(path.join(tmpdir(), 'busbar-prof-'));
-      const busbar = await startBusbar('busbar', mock.port, {}, [
+      const busbar = await startBusbar('busbar', mock.port, { governance }, [
         '--cpu-prof',
         `--cpu-prof-dir=${dir}`,
         '--cpu-prof-interval=200',
       ]);
+      const variant = VARIANTS.find((v) => v.key === (governance ? 'busbar-governance' : 'busbar'))!;
+      const ready = await variant.ready(busbar);
+      if ('skip' in ready) throw new Error(`cannot profile ${title}: ${ready.skip}`);
       log(`profiling ${title}: c=64 for ${seconds} s`);
       const r = await loadgen.run({
         port: busbar.port,
-        request: rawRequest(busbar.port, 'openai', model, false, CLIENT_TOKEN),
+        request: rawRequest(busbar.port, 'openai', model, false, ready.token),
         concurrency: 64,
         warmup: { requests: 2000 },
         measure: { ms: seconds * 1000 },

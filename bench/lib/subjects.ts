@@ -2,6 +2,9 @@
 // kind of request sent to one process; adding a configuration (governance on, N workers) is one entry
 // in VARIANTS plus one entry in ROWS.
 
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { processTree } from './proc.ts';
 import { type Running, request, sleep, startGateway, startMinimalProxy } from './processes.ts';
 
@@ -60,9 +63,10 @@ export function deploymentYaml(v: VariantOptions = {}): string {
   );
   if (v.governance) {
     lines.push(
-      '# governance is not available yet: enabled: true (or any other key) is a startup error',
       'governance:',
-      '  enabled: false',
+      '  enabled: true',
+      `  admin_token: ${ADMIN_TOKEN}`,
+      `  db_path: ${path.join(mkdtempSync(path.join(tmpdir(), 'busbar-bench-gov-')), 'gov.db')}`,
     );
   }
   return `${lines.join('\n')}\n`;
@@ -107,7 +111,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     // Governance on: every inference request needs a virtual key minted through the admin API
-    // (G-GOV-1, G-ADM-7). Until the gateway implements it, the mint fails and the row is skipped.
+    // (G-GOV-1, G-ADM-7); each request is charged the flat fee in SQLite.
     key: 'busbar-governance',
     start: (mockPort) => startBusbar('busbar-governance', mockPort, { governance: true }),
     ready: async (running) => {
@@ -121,7 +125,7 @@ export const VARIANTS: readonly Variant[] = [
       const secret = res.status === 201 ? (JSON.parse(res.body) as { secret?: unknown }).secret : undefined;
       if (typeof secret === 'string') return { token: secret };
       return {
-        skip: `not available yet: governance is not implemented (POST /admin/keys answered ${res.status})`,
+        skip: `POST /admin/keys answered ${res.status}: no virtual key to measure with`,
       };
     },
   },

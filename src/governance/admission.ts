@@ -8,7 +8,7 @@ import type { OutcomeCode } from '../lifecycle/finish.ts';
 import type { AdmissionStage } from '../lifecycle/pipeline.ts';
 import { errorInfo, sendError } from '../lifecycle/respond.ts';
 import { log } from '../log.ts';
-import type { Authority } from './arbiter.ts';
+import type { Authority, Verdict } from './arbiter.ts';
 
 const NO_PERMISSION = 'Your API key does not have permission to access this resource.';
 const RATE_LIMITED = 'Rate limit exceeded. Please retry after the indicated time.';
@@ -58,7 +58,7 @@ export class Governance implements AdmissionStage {
     this.#fallbacks = fallbackChains(pools);
   }
 
-  async admit(ctx: RequestContext): Promise<OutcomeCode | undefined> {
+  admit(ctx: RequestContext): OutcomeCode | undefined | Promise<OutcomeCode | undefined> {
     const { res, edge } = ctx;
     const principal = ctx.principal;
     if (principal?.kind !== 'virtual_key') {
@@ -75,11 +75,19 @@ export class Governance implements AdmissionStage {
       }
     }
     const atMs = Date.now();
-    const verdict = await this.#authority.admit({ keyId: key.id, fee: this.#fee, nowMs: atMs });
+    const verdict = this.#authority.admit({ keyId: key.id, fee: this.#fee, nowMs: atMs });
+    // The lone process answers at once; a worker waits for the primary's arbiter.
+    return verdict instanceof Promise
+      ? verdict.then((v) => this.#decide(ctx, key.id, v, atMs))
+      : this.#decide(ctx, key.id, verdict, atMs);
+  }
+
+  #decide(ctx: RequestContext, keyId: string, verdict: Verdict, atMs: number): OutcomeCode | undefined {
+    const { res, edge } = ctx;
     switch (verdict.kind) {
       case 'admitted':
         this.#admitted.set(ctx, {
-          keyId: key.id,
+          keyId,
           window: verdict.window,
           fee: this.#fee,
           charged: verdict.charged,
@@ -87,11 +95,11 @@ export class Governance implements AdmissionStage {
         });
         return undefined;
       case 'rate_limited':
-        log.info({ key: key.id }, 'virtual key rate limited');
+        log.info({ key: keyId }, 'virtual key rate limited');
         sendError(res, edge, errorInfo('rate_limit_error', 429, RATE_LIMITED, verdict.retryAfterSecs));
         return 'rate_limited';
       case 'over_budget':
-        log.info({ key: key.id }, 'virtual key over budget');
+        log.info({ key: keyId }, 'virtual key over budget');
         sendError(res, edge, {
           ...errorInfo('insufficient_quota', 429, OVER_BUDGET),
           code: 'insufficient_quota',
@@ -139,6 +147,9 @@ export class Governance implements AdmissionStage {
 
 /** floor((input × input price + output × output price) / 1000) in cents, exact in integers. */
 export function tokenCost(price: ModelPrice, input: number, output: number): number {
+  const small = input * price.inputPer1kMicrocents + output * price.outputPer1kMicrocents;
+  // Plain numbers are exact below 2^53; only larger products need BigInt.
+  if (small <= Number.MAX_SAFE_INTEGER) return (small - (small % 1_000_000_000)) / 1_000_000_000;
   const microcents =
     BigInt(input) * BigInt(price.inputPer1kMicrocents) + BigInt(output) * BigInt(price.outputPer1kMicrocents);
   const cents = microcents / 1_000_000_000n;

@@ -17,6 +17,7 @@ import {
   type VirtualKey,
 } from './keys.ts';
 import { RateWindows } from './rate.ts';
+import { SpendBook } from './spend.ts';
 import type { GovernanceStore, KeyChanges, WindowUsage } from './store.ts';
 import { budgetWindowStart } from './windows.ts';
 
@@ -86,12 +87,14 @@ export class Arbiter implements Authority {
   readonly #store: GovernanceStore;
   readonly #keys: KeyDirectory;
   readonly #rates = new RateWindows();
+  readonly #spend: SpendBook;
   readonly #failOpen: boolean;
   /** Called with the new key set after every change (workers' directories). */
   readonly #published: ((snapshot: KeySnapshot) => void | Promise<void>)[] = [];
 
   constructor(store: GovernanceStore, failOpen: boolean) {
     this.#store = store;
+    this.#spend = new SpendBook(store);
     this.#failOpen = failOpen;
     this.#keys = new KeyDirectory(store.load((m) => log.warn({}, m)));
   }
@@ -113,7 +116,7 @@ export class Arbiter implements Authority {
     if (!rate.ok) return { kind: 'rate_limited', retryAfterSecs: rate.retryAfterSecs };
     const window = budgetWindowStart(key.budget_period, ask.nowMs);
     try {
-      return this.#store.charge(key.id, window, ask.fee, key.max_budget_cents)
+      return this.#spend.charge(key.id, window, ask.fee, key.max_budget_cents)
         ? { kind: 'admitted', window, charged: true }
         : { kind: 'over_budget' };
     } catch (err) {
@@ -125,9 +128,9 @@ export class Arbiter implements Authority {
 
   settle(s: Settlement): void {
     try {
-      if (s.refundFee !== undefined) this.#store.refund(s.keyId, s.window, s.refundFee);
+      if (s.refundFee !== undefined) this.#spend.refund(s.keyId, s.window, s.refundFee);
       if (s.tokens > 0) {
-        this.#store.addTokens(s.keyId, s.window, s.tokenCostCents, s.tokens);
+        this.#spend.addTokens(s.keyId, s.window, s.tokenCostCents, s.tokens);
         this.#rates.credit(s.keyId, s.tokens, s.admittedAtMs, s.nowMs);
       }
     } catch (err) {
@@ -200,6 +203,7 @@ export class Arbiter implements Authority {
     if (!this.#write(() => (removed = this.#store.delete(id)))) return FAILED;
     if (!removed) return NOT_FOUND;
     this.#rates.forget(id);
+    this.#spend.forget(id);
     await this.#publish();
     log.info({ key: id }, 'virtual key deleted');
     return { ok: true, value: id };
@@ -209,16 +213,22 @@ export class Arbiter implements Authority {
     const key = this.#keys.byId(id);
     if (key === undefined) return NOT_FOUND;
     try {
-      return { ok: true, value: this.#store.usage(id, budgetWindowStart(key.budget_period, nowMs)) };
+      return { ok: true, value: this.#spend.usage(id, budgetWindowStart(key.budget_period, nowMs)) };
     } catch (err) {
       log.error({ err: errText(err), key: id }, 'governance store failed to read usage');
       return FAILED;
     }
   }
 
+  /** Writes pending spend and then everything else at once (shutdown). */
+  flush(): void {
+    this.#spend.flush();
+  }
+
   /** A store write, then the directory rebuilt from the store; false when the store failed. */
   #write(work: () => void): boolean {
     try {
+      this.#spend.flush();
       work();
       this.#keys.replace(this.#store.load((m) => log.warn({}, m)));
       return true;

@@ -34,7 +34,10 @@ export function openArbiter(config: GovernanceConfig): { arbiter: Arbiter; store
 /** The lone process's governance: the arbiter in-process, authenticating against its directory. */
 export function startGovernance(config: GatewayConfig, gov: GovernanceConfig): GovernanceParts {
   const { arbiter, store } = openArbiter(gov);
-  return assemble(config, gov, arbiter, arbiter.directory, () => store.close());
+  return assemble(config, gov, arbiter, arbiter.directory, () => {
+    arbiter.flush();
+    store.close();
+  });
 }
 
 /** Governance over an authority that may live elsewhere, with a directory kept in step with it. */

@@ -1,7 +1,8 @@
 // The governance database (G-GOV-20…23): keys, issued AWS credentials and spend per budget window,
 // in one SQLite file through node:sqlite, with the reference's schema so a database can move
-// between the two. Every statement is prepared once and parameterised; the request path runs one
-// short statement (the admission charge) and the rest are small too.
+// between the two. Every statement is prepared once and parameterised. The file is opened
+// exclusively: the arbiter that owns it keeps spend in memory (spend.ts), so a second process
+// writing the same file would make both wrong — it is refused instead.
 
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AwsCredential, BudgetPeriod, VirtualKey } from './keys.ts';
@@ -10,6 +11,15 @@ import { BUDGET_PERIODS } from './keys.ts';
 /** Spend in one budget window. */
 export interface WindowUsage {
   readonly spend_cents: number;
+  readonly tokens: number;
+  readonly requests: number;
+}
+
+/** One (key, window) counter as written by the spend book. */
+export interface UsageRow {
+  readonly keyId: string;
+  readonly window: number;
+  readonly spend: number;
   readonly tokens: number;
   readonly requests: number;
 }
@@ -106,9 +116,7 @@ function keyFromRow(row: KeyRow, warn: (message: string) => void): VirtualKey {
 
 export class GovernanceStore {
   readonly #db: DatabaseSync;
-  readonly #charge: StatementSync;
-  readonly #refund: StatementSync;
-  readonly #addTokens: StatementSync;
+  readonly #writeUsage: StatementSync;
   readonly #usage: StatementSync;
   readonly #insertKey: StatementSync;
   readonly #insertAws: StatementSync;
@@ -121,32 +129,31 @@ export class GovernanceStore {
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
     if (path !== ':memory:') {
-      // WAL: readers never wait for the writer; NORMAL sync keeps every committed charge through a
-      // process crash (the WAL is written before commit returns), fsyncing only at checkpoints.
-      this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+      // Exclusive: taken by the first write below and held until close (another busbar on the same
+      // file fails to start). WAL with NORMAL sync keeps every committed write through a process
+      // crash, fsyncing only at checkpoints.
+      try {
+        this.#db.exec(
+          'PRAGMA busy_timeout = 0; PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE; COMMIT;',
+        );
+      } catch (err) {
+        this.#db.close();
+        const why = err instanceof Error ? err.message : String(err);
+        throw new Error(
+          /locked|busy/i.test(why)
+            ? 'the file is in use by another process (one busbar node owns a governance database)'
+            : why,
+        );
+      }
+      this.#db.exec('PRAGMA busy_timeout = 5000;');
     }
     this.#migrate();
     const db = this.#db;
-    // Charged only while the cap holds: one statement, so no two admissions can both take the last
-    // cents (G-GOV-15). No row back = refused. Negative stored counters count as 0 (G-GOV-22).
-    this.#charge = db.prepare(
+    this.#writeUsage = db.prepare(
       `INSERT INTO usage_counters (key_id, window_start, spend_cents, tokens, requests)
-         SELECT :key, :window, :fee, 0, 1 WHERE :cap IS NULL OR :fee <= :cap
+         VALUES (:key, :window, :spend, :tokens, :requests)
        ON CONFLICT (key_id, window_start) DO UPDATE
-         SET spend_cents = max(spend_cents, 0) + :fee, requests = max(requests, 0) + 1
-         WHERE :cap IS NULL OR max(spend_cents, 0) + :fee <= :cap
-       RETURNING spend_cents`,
-    );
-    this.#refund = db.prepare(
-      `UPDATE usage_counters
-         SET spend_cents = max(spend_cents - :fee, 0), requests = max(requests - 1, 0)
-       WHERE key_id = :key AND window_start = :window`,
-    );
-    this.#addTokens = db.prepare(
-      `INSERT INTO usage_counters (key_id, window_start, spend_cents, tokens, requests)
-         VALUES (:key, :window, :cost, :tokens, 0)
-       ON CONFLICT (key_id, window_start) DO UPDATE
-         SET spend_cents = max(spend_cents, 0) + :cost, tokens = max(tokens, 0) + :tokens`,
+         SET spend_cents = :spend, tokens = :tokens, requests = :requests`,
     );
     this.#usage = db.prepare(
       `SELECT max(spend_cents, 0) AS spend_cents, max(tokens, 0) AS tokens, max(requests, 0) AS requests
@@ -208,19 +215,19 @@ export class GovernanceStore {
     return { keys, aws };
   }
 
-  /** True when the flat fee was charged (and the request counted); false when the cap refuses it. */
-  charge(keyId: string, window: number, fee: number, cap: number | null): boolean {
-    return this.#charge.get({ key: keyId, window, fee, cap }) !== undefined;
-  }
-
-  /** Gives back a flat fee and its request count, floored at 0 (G-GOV-15). */
-  refund(keyId: string, window: number, fee: number): void {
-    this.#refund.run({ key: keyId, window, fee });
-  }
-
-  /** Adds a delivered answer's token fee and tokens (G-GOV-17). */
-  addTokens(keyId: string, window: number, cost: number, tokens: number): void {
-    this.#addTokens.run({ key: keyId, window, cost, tokens });
+  /** Writes the spend book's changed counters, as they are now, in one transaction. */
+  writeUsage(rows: readonly UsageRow[]): void {
+    this.#transaction(() => {
+      for (const r of rows) {
+        this.#writeUsage.run({
+          key: r.keyId,
+          window: r.window,
+          spend: r.spend,
+          tokens: r.tokens,
+          requests: r.requests,
+        });
+      }
+    });
   }
 
   usage(keyId: string, window: number): WindowUsage {

@@ -160,7 +160,9 @@ export class InferencePipeline {
     // guard: stages that decide on the requested name alone (a restricted key asking for an
     // unknown name gets 403, not 404).
     for (const stage of this.#guards) {
-      const refused = await stage.admit(ctx);
+      const verdict = stage.admit(ctx);
+      // A stage that decides at once costs no microtask.
+      const refused = verdict instanceof Promise ? await verdict : verdict;
       if (refused !== undefined) return refused;
     }
 
@@ -181,7 +183,8 @@ export class InferencePipeline {
 
     // admit: stages that may refuse before any upstream is tried.
     for (const stage of this.#admission) {
-      const refused = await stage.admit(ctx);
+      const verdict = stage.admit(ctx);
+      const refused = verdict instanceof Promise ? await verdict : verdict;
       if (refused !== undefined) return refused;
     }
 

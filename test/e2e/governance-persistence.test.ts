@@ -1,10 +1,11 @@
 // Governance state outlives the process: keys, spend and revocations survive a restart, and a
-// `kill -9` in the middle of a load leaves a database that opens clean with every charge the
-// clients were answered for.
+// `kill -9` leaves a database that opens clean, holding every charge older than the spend book's
+// write-behind interval (FLUSH_MS).
 
 import assert from 'node:assert/strict';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
+import { FLUSH_MS } from '../../src/governance/spend.ts';
 import { type Gateway, startGateway } from '../support/gateway-process.ts';
 import { admin, governanceYaml, mintKey, tempDbPath } from '../support/governance.ts';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
@@ -65,11 +66,24 @@ test('keys, spend and revocations survive a restart', async () => {
   }
 });
 
-test('kill -9 under load: the database opens clean and holds every charge a client was answered for', async () => {
+function charged(db: string, keyId: string): { requests: number; spend: number; integrity: string } {
+  const check = new DatabaseSync(db);
+  try {
+    const integrity = (check.prepare('PRAGMA integrity_check').get() as { integrity_check: string })
+      .integrity_check;
+    const row = check
+      .prepare('SELECT requests, spend_cents FROM usage_counters WHERE key_id = ?')
+      .get(keyId) as { requests: number; spend_cents: number } | undefined;
+    return { requests: row?.requests ?? 0, spend: row?.spend_cents ?? 0, integrity };
+  } finally {
+    check.close();
+  }
+}
+
+test('kill -9: the database opens clean; charges older than the write-behind interval are all there', async () => {
   const db = tempDbPath();
   const gw = await governed(db);
   const key = await mintKey(gw.url);
-  mock.configure({});
   let answered = 0;
   let stop = false;
   const worker = async (): Promise<void> => {
@@ -82,28 +96,20 @@ test('kill -9 under load: the database opens clean and holds every charge a clie
     }
   };
   const load = Array.from({ length: 16 }, worker);
-  while (answered < 300) await new Promise((r) => setTimeout(r, 10));
+  while (answered < 300) await new Promise((r) => setTimeout(r, 5));
+  // Everything answered by now was admitted more than a flush interval before the kill.
+  const settled = answered;
+  await new Promise((r) => setTimeout(r, FLUSH_MS * 5));
   gw.child.kill('SIGKILL');
   stop = true;
   await Promise.all(load);
   await gw.stop();
 
-  const check = new DatabaseSync(db);
-  assert.equal(
-    (check.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check,
-    'ok',
-  );
-  const row = check
-    .prepare('SELECT requests, spend_cents FROM usage_counters WHERE key_id = ?')
-    .get(key.id) as {
-    requests: number;
-    spend_cents: number;
-  };
-  check.close();
-  // Charged at admission, committed before the upstream was called: never fewer than answered.
-  assert.ok(row.requests >= answered, `charged ${row.requests}, answered ${answered}`);
-  assert.ok(row.requests <= answered + 16, `charged ${row.requests}, answered ${answered}`);
-  assert.equal(row.spend_cents, row.requests);
+  const after = charged(db, key.id);
+  assert.equal(after.integrity, 'ok');
+  assert.ok(after.requests >= settled, `charged ${after.requests}, answered ${settled} well before the kill`);
+  assert.ok(after.requests <= answered + 16, `charged ${after.requests}, answered ${answered} in all`);
+  assert.equal(after.spend, after.requests);
 
   const again = await governed(db);
   try {
@@ -111,4 +117,16 @@ test('kill -9 under load: the database opens clean and holds every charge a clie
   } finally {
     await again.stop();
   }
+});
+
+test('a quiet kill -9 loses nothing: every answered charge was written within the interval', async () => {
+  const db = tempDbPath();
+  const gw = await governed(db);
+  const key = await mintKey(gw.url);
+  const statuses = await Promise.all(Array.from({ length: 50 }, () => chat(gw, key.secret)));
+  assert.ok(statuses.every((s) => s === 200));
+  await new Promise((r) => setTimeout(r, FLUSH_MS * 5));
+  gw.child.kill('SIGKILL');
+  await gw.stop();
+  assert.deepEqual(charged(db, key.id), { requests: 50, spend: 50, integrity: 'ok' });
 });

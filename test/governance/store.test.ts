@@ -1,5 +1,6 @@
-// The governance store against a real SQLite file: the reference schema, exact conditional
-// charges, floors, the legacy allowed_pools form, and one-transaction deletes.
+// The governance store against a real SQLite file: the reference schema, the spend book's exact
+// charges and floors and its write-behind, exclusive ownership, the legacy allowed_pools form, and
+// one-transaction deletes.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -8,6 +9,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { hashSecret, keyIdFor, newSecret, type VirtualKey } from '../../src/governance/keys.ts';
+import { FLUSH_MS, SpendBook } from '../../src/governance/spend.ts';
 import { GovernanceStore } from '../../src/governance/store.ts';
 
 function dbFile(): string {
@@ -58,29 +60,51 @@ test('opens a database the reference created (same tables, no user_version) and 
   // Opening again runs no migration twice.
   new GovernanceStore(file).close();
   const check = new DatabaseSync(file);
-  assert.equal((check.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
   assert.equal((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 1);
   check.close();
 });
 
-test('the flat-fee charge never passes the cap, and a refund never goes below zero', () => {
+test('spend book: the flat-fee charge never passes the cap, a refund never goes below zero', () => {
   const store = new GovernanceStore(dbFile());
+  const book = new SpendBook(store);
   const k = key({ max_budget_cents: 5 });
   store.insert(k, undefined);
-  const admitted = Array.from({ length: 10 }, () => store.charge(k.id, 0, 2, 5)).filter(Boolean).length;
+  const admitted = Array.from({ length: 10 }, () => book.charge(k.id, 0, 2, 5)).filter(Boolean).length;
   assert.equal(admitted, 2);
-  assert.deepEqual(store.usage(k.id, 0), { spend_cents: 4, tokens: 0, requests: 2 });
-  assert.equal(store.charge(k.id, 0, 6, 5), false, 'a fee above the cap is refused even on an empty window');
-  assert.equal(store.charge(k.id, 60, 6, 5), false);
-  store.refund(k.id, 0, 3);
-  store.refund(k.id, 0, 3);
-  store.refund(k.id, 0, 3);
-  assert.deepEqual(store.usage(k.id, 0), { spend_cents: 0, tokens: 0, requests: 0 });
-  store.addTokens(k.id, 0, 7, 1234);
-  assert.deepEqual(store.usage(k.id, 0), { spend_cents: 7, tokens: 1234, requests: 0 });
-  assert.equal(store.charge(k.id, 0, 0, 5), false, 'spend past the cap refuses even a zero fee');
-  assert.equal(store.charge(k.id, 0, 1, null), true, 'an uncapped key is always charged');
+  assert.deepEqual(book.usage(k.id, 0), { spend_cents: 4, tokens: 0, requests: 2 });
+  assert.equal(book.charge(k.id, 0, 6, 5), false, 'a fee above the cap is refused even on an empty window');
+  assert.equal(book.charge(k.id, 60, 6, 5), false);
+  for (let i = 0; i < 3; i++) book.refund(k.id, 0, 3);
+  assert.deepEqual(book.usage(k.id, 0), { spend_cents: 0, tokens: 0, requests: 0 });
+  book.addTokens(k.id, 0, 7, 1234);
+  assert.equal(book.charge(k.id, 0, 0, 5), false, 'spend past the cap refuses even a zero fee');
+  assert.equal(book.charge(k.id, 0, 1, null), true, 'an uncapped key is always charged');
   store.close();
+});
+
+test('spend book: changes reach the database within the flush interval and survive a reopen', async () => {
+  const file = dbFile();
+  const store = new GovernanceStore(file);
+  const book = new SpendBook(store);
+  const k = key();
+  store.insert(k, undefined);
+  book.charge(k.id, 0, 3, null);
+  book.addTokens(k.id, 0, 2, 99);
+  assert.deepEqual(store.usage(k.id, 0), { spend_cents: 0, tokens: 0, requests: 0 }, 'not yet written');
+  await new Promise((resolve) => setTimeout(resolve, FLUSH_MS * 3));
+  assert.deepEqual(store.usage(k.id, 0), { spend_cents: 5, tokens: 99, requests: 1 });
+  store.close();
+  const again = new GovernanceStore(file);
+  assert.deepEqual(new SpendBook(again).usage(k.id, 0), { spend_cents: 5, tokens: 99, requests: 1 });
+  again.close();
+});
+
+test('a second process cannot open a database another busbar owns', () => {
+  const file = dbFile();
+  const owner = new GovernanceStore(file);
+  assert.throws(() => new GovernanceStore(file), /in use by another process/);
+  owner.close();
+  new GovernanceStore(file).close();
 });
 
 test('delete removes the key, its usage and its AWS credentials together; allowed_pools is stored as JSON', () => {
@@ -88,7 +112,7 @@ test('delete removes the key, its usage and its AWS credentials together; allowe
   const store = new GovernanceStore(file);
   const k = key({ allowed_pools: ['a,b', 'c'] });
   store.insert(k, { accessKeyId: 'AKIAEXAMPLEEXAMPLE00', keyId: k.id, secretAccessKey: 's'.repeat(40) });
-  store.charge(k.id, 0, 1, null);
+  store.writeUsage([{ keyId: k.id, window: 0, spend: 1, tokens: 0, requests: 1 }]);
   assert.deepEqual(store.load(() => {}).keys[0]?.allowed_pools, ['a,b', 'c']);
   assert.equal(store.delete(k.id), true);
   assert.equal(store.delete(k.id), false);
