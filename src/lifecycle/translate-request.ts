@@ -52,7 +52,6 @@ const pending = new Map<number, { resolve: (t: Translation) => void; reject: (e:
 function translationWorker(): Worker {
   if (worker !== undefined) return worker;
   const started = new Worker(new URL('./translation-worker.ts', import.meta.url));
-  started.unref();
   started.on('message', (reply: Reply) => {
     const waiter = pending.get(reply.id);
     pending.delete(reply.id);
@@ -67,6 +66,8 @@ function translationWorker(): Worker {
   };
   started.on('error', fail);
   started.on('exit', () => fail(new Error('the translation worker exited')));
+  // After the listeners: adding a 'message' listener refs the worker again.
+  started.unref();
   worker = started;
   return started;
 }
