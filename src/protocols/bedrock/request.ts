@@ -403,7 +403,7 @@ export function writeBlocks(blocks: readonly ContentBlock[], names: DocumentName
           reasoningContent: {
             reasoningText: {
               text: block.thinking,
-              ...(block.signature !== undefined && { signature: block.signature }),
+              ...(block.signature && { signature: block.signature }),
             },
           },
         });

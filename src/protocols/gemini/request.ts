@@ -380,12 +380,12 @@ export function writeParts(message: Message, names: Map<string, string>): JsonOb
       }
       case 'thinking':
         if (block.thinking === '') {
-          if (block.signature !== undefined) pendingSignature = block.signature;
+          if (block.signature) pendingSignature = block.signature;
         } else {
           push({
             text: block.thinking,
             thought: true,
-            ...(block.signature !== undefined && { thoughtSignature: block.signature }),
+            ...(block.signature && { thoughtSignature: block.signature }),
           });
         }
         break;
