@@ -7,6 +7,7 @@ import { upstreamCredential } from '../auth/principal.ts';
 import type { ErrorClass } from '../config/types.ts';
 import { log } from '../log.ts';
 import type { UpstreamErrorFacts } from '../protocols/codec.ts';
+import { InvalidRequest } from '../protocols/expect.ts';
 import type { JsonValue } from '../protocols/ir.ts';
 import {
   classifyStatus,
@@ -24,6 +25,7 @@ import { translate } from './translate-request.ts';
 /** Upstream error bodies are read up to this size (G-BRK-1, G-SEC-20). */
 export const MAX_ERROR_BODY = 256 * 1024;
 const DEFAULT_MAX_TOKENS = 4096;
+const UNREADABLE = 'The request body is not a valid request for this API.';
 
 export interface UpstreamError {
   readonly kind: 'http_error';
@@ -45,8 +47,8 @@ export type AttemptResult =
   | { readonly kind: 'transport' }
   /** The client went away. */
   | { readonly kind: 'aborted' }
-  /** The client's body could not be read into the IR for a cross-protocol hop. */
-  | { readonly kind: 'unreadable_request' };
+  /** The client's body could not be read into the IR for a cross-protocol hop; `message` says why. */
+  | { readonly kind: 'unreadable_request'; readonly message: string };
 
 /** The client's bytes with the lane's model named where the upstream protocol expects it (P-FWD-1). */
 function sameProtocolBody(ctx: RequestContext, lane: Lane): Buffer {
@@ -56,8 +58,8 @@ function sameProtocolBody(ctx: RequestContext, lane: Lane): Buffer {
   return spanString(ctx.body, span) === lane.name ? ctx.body : spliceString(ctx.body, span, lane.name);
 }
 
-/** The upstream body on a cross-protocol hop; undefined when the client's body cannot be read. */
-async function translatedBody(ctx: RequestContext, lane: Lane): Promise<Buffer | undefined> {
+/** The upstream body on a cross-protocol hop, or why the client's body cannot be read. */
+async function translatedBody(ctx: RequestContext, lane: Lane): Promise<Buffer | { refused: string }> {
   try {
     const translation = await translate({
       ingress: ctx.ingress,
@@ -75,7 +77,7 @@ async function translatedBody(ctx: RequestContext, lane: Lane): Promise<Buffer |
       { lane: lane.name, err: err instanceof Error ? err.message : String(err) },
       'request not translatable',
     );
-    return undefined;
+    return { refused: err instanceof InvalidRequest ? err.message : UNREADABLE };
   }
 }
 
@@ -90,7 +92,7 @@ function parseJson(bytes: Buffer): JsonValue | undefined {
 export async function attemptUpstream(ctx: RequestContext, lane: Lane): Promise<AttemptResult> {
   const same = lane.upstream.protocol === ctx.ingress;
   const body = same ? sameProtocolBody(ctx, lane) : await translatedBody(ctx, lane);
-  if (body === undefined) return { kind: 'unreadable_request' };
+  if (!Buffer.isBuffer(body)) return { kind: 'unreadable_request', message: body.refused };
   const sentAt = performance.now();
   const upstream = callUpstream(ctx.origins, lane.upstream, {
     body,

@@ -17,8 +17,6 @@ import { errorInfo, sendError } from './respond.ts';
 type HopEnd = OutcomeCode | 'next';
 type FailedAttempt = UpstreamError | { readonly kind: 'transport' };
 
-const UNREADABLE = 'The request body is not a valid request for this API.';
-
 /** G-POOL-14: the affinity header, else a non-empty string `system`, else none. */
 function affinityKey(ctx: RequestContext, target: RouteTarget): string | undefined {
   if (target.affinityHeader === undefined) return undefined;
@@ -121,7 +119,7 @@ export class Failover {
       case 'unreadable_request':
         cell.releaseProbe();
         ctx.releasePermit();
-        sendError(ctx.res, ctx.edge, errorInfo('invalid_request_error', 400, UNREADABLE));
+        sendError(ctx.res, ctx.edge, errorInfo('invalid_request_error', 400, result.message));
         return 'unreadable_request';
       case 'transport':
       case 'http_error':

@@ -5,6 +5,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { CODECS } from '../protocols/codecs.ts';
+import { InvalidRequest } from '../protocols/expect.ts';
 import type { JsonObject } from '../protocols/ir.ts';
 import type { Protocol } from '../protocols/names.ts';
 
@@ -28,7 +29,7 @@ export interface Translation {
   readonly includeUsage: boolean | undefined;
 }
 
-/** The whole translation, synchronously (throws on a body its protocol would not accept). */
+/** The whole translation, synchronously (throws InvalidRequest on a body its protocol would refuse). */
 export function translateNow(job: TranslationJob): Translation {
   const ir = CODECS[job.ingress].readRequest(JSON.parse(Buffer.from(job.body).toString()) as JsonObject, {
     model: job.name,
@@ -43,7 +44,7 @@ export function translateNow(job: TranslationJob): Translation {
 
 type Reply =
   | { id: number; body: Uint8Array; includeUsage: boolean | undefined }
-  | { id: number; error: string };
+  | { id: number; error: string; invalid: boolean };
 
 let worker: Worker | undefined;
 let nextId = 0;
@@ -52,12 +53,12 @@ const pending = new Map<number, { resolve: (t: Translation) => void; reject: (e:
 function translationWorker(): Worker {
   if (worker !== undefined) return worker;
   const started = new Worker(new URL('./translation-worker.ts', import.meta.url));
-  started.unref();
   started.on('message', (reply: Reply) => {
     const waiter = pending.get(reply.id);
     pending.delete(reply.id);
     if (waiter === undefined) return;
-    if ('error' in reply) waiter.reject(new Error(reply.error));
+    if ('error' in reply)
+      waiter.reject(reply.invalid ? new InvalidRequest(reply.error) : new Error(reply.error));
     else waiter.resolve({ body: Buffer.from(reply.body), includeUsage: reply.includeUsage });
   });
   const fail = (err: Error): void => {
@@ -67,6 +68,8 @@ function translationWorker(): Worker {
   };
   started.on('error', fail);
   started.on('exit', () => fail(new Error('the translation worker exited')));
+  // After the listeners: adding a 'message' listener refs the worker again.
+  started.unref();
   worker = started;
   return started;
 }

@@ -2,6 +2,7 @@
 // time, the answer's bytes transferred back without a copy.
 
 import { parentPort } from 'node:worker_threads';
+import { InvalidRequest } from '../protocols/expect.ts';
 import { type TranslationJob, translateNow } from './translate-request.ts';
 
 parentPort?.on('message', ({ id, job }: { id: number; job: TranslationJob }) => {
@@ -12,6 +13,7 @@ parentPort?.on('message', ({ id, job }: { id: number; job: TranslationJob }) => 
     const bytes = owns ? new Uint8Array(body.buffer, 0, body.byteLength) : new Uint8Array(body);
     parentPort?.postMessage({ id, body: bytes, includeUsage }, [bytes.buffer as ArrayBuffer]);
   } catch (err) {
-    parentPort?.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
+    const error = err instanceof Error ? err.message : String(err);
+    parentPort?.postMessage({ id, error, invalid: err instanceof InvalidRequest });
   }
 });

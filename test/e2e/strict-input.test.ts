@@ -1,16 +1,19 @@
-// Strict input and bounded reading (issue 10 items 3a, 7, 8): bodies that are not UTF-8 are refused
-// natively in all six protocols; a refused credential does not let a client stream an unbounded
-// body at the gateway; an oversized body sent with `Connection: close` always gets its 413.
+// Strict input and bounded reading (issue 10 items 3a, 7, 8, 9a): bodies that are not UTF-8, and
+// bodies their own protocol would refuse on a translated route, are refused natively in all six
+// protocols; a refused credential does not let a client stream an unbounded body at the gateway; an
+// oversized body sent with `Connection: close` always gets its 413.
 
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, it } from 'node:test';
+import type { Protocol } from '../../src/protocols/names.ts';
 import { startGateway } from '../support/gateway-process.ts';
 import { assertNativeError } from '../support/native-errors.ts';
 import { postRaw, rawRequest } from '../support/raw-requests.ts';
 import {
   CLIENT_TOKEN,
   LANE_LIST,
+  LANES,
   sixProvidersCatalog,
   sixProvidersConfig,
   sixProvidersEnv,
@@ -40,6 +43,51 @@ describe('a body that is not UTF-8 → 400 native invalid_request_error, nothing
       assert.equal(ok.status, 200, 'the same body in UTF-8 passes');
     });
   }
+});
+
+/** A body each protocol refuses (a field of the wrong type), and the message naming the field. */
+const MALFORMED: Record<Protocol, { body: object; message: string }> = {
+  openai: { body: { model: '', messages: 5 }, message: 'messages: expected an array' },
+  responses: {
+    body: { model: '', input: [{ role: 'user', content: 5 }] },
+    message: 'input[0].content: expected a string or an array',
+  },
+  anthropic: {
+    body: { model: '', max_tokens: 64, messages: [{ role: 'user', content: [{ type: 'text', text: 5 }] }] },
+    message: 'messages[0].content[0].text: expected a string',
+  },
+  gemini: {
+    body: { contents: [{ role: 'user', parts: 'hi' }] },
+    message: 'contents[0].parts: expected an array',
+  },
+  cohere: {
+    body: { model: '', messages: [{ role: 'user', content: 'hi' }], temperature: 'hot' },
+    message: 'temperature: expected a number',
+  },
+  bedrock: {
+    body: { messages: [{ role: 'user', content: 'hi' }] },
+    message: 'messages[0].content: expected an array',
+  },
+};
+
+describe('9a a body its protocol refuses, on a translated route → 400 native invalid_request_error naming the field, nothing upstream', () => {
+  LANE_LIST.forEach((lane, i) => {
+    const upstream = LANE_LIST[(i + 1) % LANE_LIST.length]!;
+    it(`${lane.protocol} → ${upstream.protocol}`, async () => {
+      fixture.mock.reset();
+      const pool = LANES[upstream.protocol].pool;
+      const { path, body } = rawRequest(lane.protocol, pool, false);
+      const { body: bad, message } = MALFORMED[lane.protocol];
+      const named = 'model' in bad ? { ...bad, model: pool } : bad;
+      const res = await postRaw(fixture.gw.url + path, JSON.stringify(named), AUTH);
+      assert.equal(res.status, 400, res.body);
+      assert.equal(assertNativeError(lane.protocol, res, 'invalid_request_error'), message);
+      assert.equal(fixture.mock.requests.length, 0);
+      const ok = await postRaw(fixture.gw.url + path, body, AUTH);
+      assert.equal(ok.status, 200, 'a well-formed body on the same route is translated');
+      assert.equal(fixture.mock.requests.length, 1);
+    });
+  });
 });
 
 /** Writes `head` and then body bytes as fast as the socket takes them; resolves with the bytes sent and the reply. */

@@ -51,6 +51,15 @@ const SAMPLE: Response = {
   usage: { inputTokens: 1200, outputTokens: 45, cacheReadInputTokens: 1000 },
 };
 
+/** SAMPLE with its reasoning signed, as a Claude upstream (Anthropic, Bedrock) sends it. */
+const SIGNED: Response = {
+  ...SAMPLE,
+  content: [
+    { type: 'thinking', thinking: 'Signed reasoning.', signature: 'sig-0' },
+    ...SAMPLE.content.slice(1),
+  ],
+};
+
 const BASE: Request = { model: 'm', system: [], messages: [], tools: [], stop: [], stream: false, extra: {} };
 
 describe('anthropic requests', () => {
@@ -177,7 +186,7 @@ describe('anthropic responses', () => {
   });
 
   it('leads with thinking, mints a msg_ id and keeps the upstream model', () => {
-    const late: Response = { ...SAMPLE, content: [...SAMPLE.content.slice(1), SAMPLE.content[0]!] };
+    const late: Response = { ...SIGNED, content: [...SIGNED.content.slice(1), SIGNED.content[0]!] };
     const out = codec.writeResponse(late);
     assert.match(out.id as string, /^msg_[A-Za-z0-9]{24}$/);
     assert.equal(out.model, 'gpt-4o');
@@ -192,7 +201,7 @@ describe('anthropic responses', () => {
     const client = new Anthropic({
       apiKey: 'k',
       baseURL: 'http://gateway.test',
-      fetch: fetchReturning(JSON.stringify(codec.writeResponse(SAMPLE)), 'application/json'),
+      fetch: fetchReturning(JSON.stringify(codec.writeResponse(SIGNED)), 'application/json'),
     });
     const msg = await client.messages.create({
       model: 'x',
@@ -204,6 +213,16 @@ describe('anthropic responses', () => {
       msg.content.map((b) => b.type),
       ['thinking', 'text', 'tool_use'],
     );
+  });
+
+  it('omits unsigned reasoning (from an OpenAI-style upstream): a thinking block must carry a signature', () => {
+    const out = codec.writeResponse(SAMPLE);
+    assert.deepEqual(
+      (out.content as JsonObject[]).map((b) => b.type),
+      ['text', 'tool_use'],
+    );
+    const empty: Response = { ...SAMPLE, content: [{ type: 'thinking', thinking: 'x', signature: '' }] };
+    assert.deepEqual(codec.writeResponse(empty).content, []);
   });
 });
 

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ProtocolCodec, StreamReader, StreamWriter } from '../../src/protocols/codec.ts';
+import { InvalidRequest } from '../../src/protocols/expect.ts';
 import type {
   ContentBlock,
   JsonObject,
@@ -811,7 +812,7 @@ export function mutate(value: JsonValue, rng: Rng): JsonValue {
 
 /**
  * Feeds `codec`'s readers mutated fixtures (of `protocol`) and random JSON, and each of `writers` what
- * they read: nothing may throw.
+ * they read: nothing may throw, except the request reader refusing a body as an InvalidRequest.
  */
 export function hostileInput(
   codec: ProtocolCodec,
@@ -821,14 +822,29 @@ export function hostileInput(
   const rng = new Rng(4242);
   const requests = fixtures(protocol, 'request-', '.json').map((n) => readJson(protocol, n));
   const responses = fixtures(protocol, 'response-', '.json').map((n) => readJson(protocol, n));
+  let read = 0;
   for (let i = 0; i < 400; i++) {
     const raw = rng.bool(0.2) ? randomJson(rng) : mutate(rng.pick(requests), rng);
-    const req = codec.readRequest(isObject(raw) ? raw : {}, { model: 'm', stream: rng.bool() });
-    for (const w of writers) JSON.stringify(w.writeRequest(req, { model: 'up', defaultMaxTokens: 0 }));
+    const req = readOrRefuse(codec, isObject(raw) ? raw : {}, rng.bool());
+    if (req !== undefined) read++;
+    for (const w of req ? writers : [])
+      JSON.stringify(w.writeRequest(req!, { model: 'up', defaultMaxTokens: 0 }));
     const body = rng.bool(0.2) ? randomJson(rng) : mutate(rng.pick(responses), rng);
     const res = codec.readResponse(body);
     codec.usageFromResponse(body);
     codec.readError(500, body, {});
     for (const w of writers) JSON.stringify(w.writeResponse(res));
+  }
+  // Most mutations break a field the reader now refuses; enough bodies stay valid to reach the writers.
+  assert.ok(read >= 10, `only ${read} of 400 requests were read`);
+}
+
+/** The reader's IR, or undefined when it refused the body as an InvalidRequest (anything else fails). */
+function readOrRefuse(codec: ProtocolCodec, body: JsonObject, stream: boolean): Request | undefined {
+  try {
+    return codec.readRequest(body, { model: 'm', stream });
+  } catch (err) {
+    assert.ok(err instanceof InvalidRequest, `the reader threw ${String(err)}`);
+    return undefined;
   }
 }

@@ -19,6 +19,7 @@ import type {
 } from '../ir.ts';
 import { arr, count, field, isObject, str } from '../json-access.ts';
 import { nativeToolId } from '../tool-ids.ts';
+import { checkAnthropicRequest } from './check.ts';
 
 const FALLBACK_MAX_TOKENS = 4096;
 /** Thinking budgets for an effort-only setting (Anthropic's minimum budget is 1024). */
@@ -223,6 +224,7 @@ function readFormat(outputConfig: JsonValue | undefined): ResponseFormat | undef
 }
 
 export function readAnthropicRequest(body: JsonObject, ctx: { model: string; stream: boolean }): Request {
+  checkAnthropicRequest(body);
   const system: TextBlock[] = [];
   if (typeof body.system === 'string') {
     if (body.system !== '') system.push({ type: 'text', text: body.system });

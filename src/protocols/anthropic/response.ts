@@ -123,7 +123,10 @@ export function writeAnthropicBlock(b: ContentBlock): JsonObject | undefined {
         ? { type: 'text', text: b.text, citations: [...b.citations] }
         : { type: 'text', text: b.text };
     case 'thinking':
-      return { type: 'thinking', thinking: b.thinking, signature: b.signature ?? '' };
+      // A thinking block always carries a signature (the SDK types and the Vercel AI SDK's schema
+      // require one, and Anthropic verifies it on replay): unsigned reasoning from another
+      // provider has no Anthropic form here. Streams show it, as content_block_start did.
+      return b.signature ? { type: 'thinking', thinking: b.thinking, signature: b.signature } : undefined;
     case 'redacted_thinking':
       return { type: 'redacted_thinking', data: b.data };
     case 'tool_use':

@@ -246,8 +246,10 @@ export class AnthropicStreamWriter implements StreamWriter {
         return this.#start() + this.#open(event.index, b.type, body);
       }
       case 'text_delta':
+        if (event.text === '') return this.#ensure(event.index, 'text');
         return this.#delta(event.index, 'text', { type: 'text_delta', text: event.text });
       case 'thinking_delta':
+        if (event.thinking === '') return this.#ensure(event.index, 'thinking');
         return this.#delta(event.index, 'thinking', { type: 'thinking_delta', thinking: event.thinking });
       case 'signature_delta': {
         const head = this.#ensure(event.index, 'thinking');

@@ -19,6 +19,7 @@ import type {
 } from '../ir.ts';
 import { arr, count, field, isObject, str } from '../json-access.ts';
 import { nativeToolId } from '../tool-ids.ts';
+import { checkBedrockRequest } from './check.ts';
 
 function num(value: JsonValue | undefined): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
@@ -255,6 +256,7 @@ const MODELLED = new Set([
 ]);
 
 export function readBedrockRequest(body: JsonObject, ctx: { model: string; stream: boolean }): Request {
+  checkBedrockRequest(body);
   const extra: JsonObject = {};
   for (const [key, value] of Object.entries(body)) if (!MODELLED.has(key)) extra[key] = value;
   const messages: Message[] = [];
@@ -401,7 +403,7 @@ export function writeBlocks(blocks: readonly ContentBlock[], names: DocumentName
           reasoningContent: {
             reasoningText: {
               text: block.thinking,
-              ...(block.signature !== undefined && { signature: block.signature }),
+              ...(block.signature && { signature: block.signature }),
             },
           },
         });

@@ -284,19 +284,22 @@ export class BedrockStreamWriter implements StreamWriter {
         // Text and reasoning blocks have no start event on Bedrock: their first delta opens them.
         break;
       }
+      // Empty pieces are not sent: a text or reasoning block opens with its first real delta.
       case 'text_delta':
         this.#start(frames);
-        frames.push(this.#delta(this.#wire(event.index), { text: event.text }));
+        if (event.text !== '') frames.push(this.#delta(this.#wire(event.index), { text: event.text }));
         break;
       case 'thinking_delta':
         this.#start(frames);
-        frames.push(this.#delta(this.#wire(event.index), { reasoningContent: { text: event.thinking } }));
+        if (event.thinking !== '')
+          frames.push(this.#delta(this.#wire(event.index), { reasoningContent: { text: event.thinking } }));
         break;
       case 'signature_delta':
         this.#start(frames);
-        frames.push(
-          this.#delta(this.#wire(event.index), { reasoningContent: { signature: event.signature } }),
-        );
+        if (event.signature !== '')
+          frames.push(
+            this.#delta(this.#wire(event.index), { reasoningContent: { signature: event.signature } }),
+          );
         break;
       case 'tool_args_delta':
         if (this.#blocks.has(event.index) && event.partialJson !== '') {

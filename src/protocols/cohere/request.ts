@@ -16,6 +16,7 @@ import type {
   ToolUseBlock,
 } from '../ir.ts';
 import { arr, count, field, isObject, str } from '../json-access.ts';
+import { checkCohereRequest } from './check.ts';
 
 function num(value: JsonValue | undefined): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
@@ -183,6 +184,7 @@ const MODELLED = new Set([
 ]);
 
 export function readCohereRequest(body: JsonObject, ctx: { model: string; stream: boolean }): Request {
+  checkCohereRequest(body);
   const extra: JsonObject = {};
   for (const [key, value] of Object.entries(body)) if (!MODELLED.has(key)) extra[key] = value;
 

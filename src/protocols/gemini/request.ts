@@ -18,6 +18,7 @@ import type {
   ToolResultBlock,
 } from '../ir.ts';
 import { arr, count, field, isObject, str } from '../json-access.ts';
+import { checkGeminiRequest, protoNumber } from './check.ts';
 
 /** A field under its camelCase name, or the snake_case spelling the REST API also accepts. */
 export function gf(value: JsonValue | undefined, key: string): JsonValue | undefined {
@@ -27,9 +28,8 @@ export function gf(value: JsonValue | undefined, key: string): JsonValue | undef
   return snake === key ? undefined : field(value, snake);
 }
 
-function num(value: JsonValue | undefined): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
+/** Proto3 JSON numbers may come as strings (`"1024"`). */
+const num = protoNumber;
 
 const SCHEMA_TYPES = new Set(['STRING', 'NUMBER', 'INTEGER', 'BOOLEAN', 'ARRAY', 'OBJECT', 'NULL']);
 
@@ -275,6 +275,7 @@ const MODELLED_TOP = new Set([
 ]);
 
 export function readGeminiRequest(body: JsonObject, ctx: { model: string; stream: boolean }): Request {
+  checkGeminiRequest(body);
   const extra: JsonObject = {};
   for (const [key, value] of Object.entries(body)) if (!MODELLED_TOP.has(key)) extra[key] = value;
 
@@ -300,10 +301,10 @@ export function readGeminiRequest(body: JsonObject, ctx: { model: string; stream
     messages,
     tools: readTools(field(body, 'tools'), extra),
     toolChoice: readToolChoice(gf(body, 'toolConfig')),
-    maxTokens: count(gf(config, 'maxOutputTokens')),
+    maxTokens: count(num(gf(config, 'maxOutputTokens'))),
     temperature: num(field(config, 'temperature')),
     topP: num(gf(config, 'topP')),
-    topK: count(gf(config, 'topK')),
+    topK: count(num(gf(config, 'topK'))),
     stop,
     stream: ctx.stream,
     responseFormat: readResponseFormat(config),
@@ -379,12 +380,12 @@ export function writeParts(message: Message, names: Map<string, string>): JsonOb
       }
       case 'thinking':
         if (block.thinking === '') {
-          if (block.signature !== undefined) pendingSignature = block.signature;
+          if (block.signature) pendingSignature = block.signature;
         } else {
           push({
             text: block.thinking,
             thought: true,
-            ...(block.signature !== undefined && { thoughtSignature: block.signature }),
+            ...(block.signature && { thoughtSignature: block.signature }),
           });
         }
         break;

@@ -119,7 +119,7 @@ export function writeGeminiResponse(res: Response): JsonObject {
   return {
     candidates: [candidate],
     usageMetadata: metadataFromUsage(res.usage),
-    modelVersion: res.model,
+    ...(res.model !== '' && { modelVersion: res.model }),
     responseId: mintId('', 23),
   };
 }

@@ -355,6 +355,7 @@ export class GeminiStreamWriter implements StreamWriter {
         return this.#parts([{ text: event.thinking, thought: true }]);
       }
       case 'signature_delta': {
+        if (event.signature === '') return '';
         const block = this.#blocks.get(event.index);
         if (block?.wrote)
           return this.#parts([{ text: '', thought: true, thoughtSignature: event.signature }]);
@@ -452,7 +453,7 @@ export class GeminiStreamWriter implements StreamWriter {
   }
 
   #stamp(chunk: JsonObject): JsonObject {
-    chunk.modelVersion = this.#model;
+    if (this.#model !== '') chunk.modelVersion = this.#model;
     chunk.responseId = this.#responseId;
     return chunk;
   }

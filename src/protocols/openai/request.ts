@@ -18,6 +18,7 @@ import type {
 } from '../ir.ts';
 import { arr, field, isObject, str } from '../json-access.ts';
 import { nativeToolId } from '../tool-ids.ts';
+import { checkOpenAIRequest } from './check.ts';
 
 // ---- shared conversions ------------------------------------------------------------------
 
@@ -226,6 +227,7 @@ export function readFunctionTools(
 }
 
 export function readOpenAIRequest(body: JsonObject, ctx: { model: string; stream: boolean }): Request {
+  checkOpenAIRequest(body);
   const system: TextBlock[] = [];
   const messages: Message[] = [];
   for (const msg of arr(body.messages)) {

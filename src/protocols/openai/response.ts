@@ -128,7 +128,7 @@ export function writeOpenAIResponse(res: Response): JsonObject {
     }
   }
   const message: JsonObject = { role: 'assistant', content: text, refusal: null };
-  if (reasoning !== undefined) message.reasoning_content = reasoning;
+  if (reasoning) message.reasoning_content = reasoning;
   if (calls.length > 0) message.tool_calls = calls;
   return {
     id: mintId('chatcmpl-'),

@@ -27,6 +27,7 @@ import {
   textOnly,
 } from '../openai/request.ts';
 import { nativeToolId } from '../tool-ids.ts';
+import { checkResponsesRequest } from './check.ts';
 
 const KNOWN = new Set([
   'model',
@@ -167,6 +168,7 @@ function readToolChoice(
 }
 
 export function readResponsesRequest(body: JsonObject, ctx: { model: string; stream: boolean }): Request {
+  checkResponsesRequest(body);
   const system: TextBlock[] = [];
   if (typeof body.instructions === 'string' && body.instructions !== '') {
     system.push({ type: 'text', text: body.instructions });

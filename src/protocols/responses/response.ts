@@ -218,7 +218,8 @@ export function responseObject(
     tools: [],
     top_p: null,
     truncation: 'disabled',
-    usage: usage === undefined ? null : responsesUsage(usage),
+    // Optional, not nullable, in the SDK's Response type: absent until it is known.
+    ...(usage !== undefined && { usage: responsesUsage(usage) }),
     metadata: {},
   };
 }
