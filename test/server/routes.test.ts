@@ -107,7 +107,6 @@ describe('matchRoute: Gemini', () => {
 
   it('answers unknown paths of its family as Gemini not found', () => {
     for (const path of [
-      '/v1beta/models',
       '/v1beta/models/',
       '/v1beta/models/m',
       '/v1beta/models/:generateContent',
@@ -122,6 +121,13 @@ describe('matchRoute: Gemini', () => {
     ]) {
       assert.deepEqual(route(path), notFound('gemini'), path);
     }
+  });
+
+  it('serves the model list on GET /v1beta/models and GET /v1/models only', () => {
+    assert.equal(route('/v1beta/models', 'GET').kind, 'models');
+    assert.equal(route('/v1/models', 'GET').kind, 'models');
+    assert.deepEqual(route('/v1beta/models'), { kind: 'method_not_allowed', protocol: 'gemini', allow: 'GET' });
+    assert.deepEqual(route('/v1/models'), { kind: 'method_not_allowed', protocol: 'openai', allow: 'GET' });
   });
 
   it('refuses other methods on a valid path, but an unknown path is not found first', () => {
