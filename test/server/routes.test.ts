@@ -126,7 +126,11 @@ describe('matchRoute: Gemini', () => {
   it('serves the model list on GET /v1beta/models and GET /v1/models only', () => {
     assert.equal(route('/v1beta/models', 'GET').kind, 'models');
     assert.equal(route('/v1/models', 'GET').kind, 'models');
-    assert.deepEqual(route('/v1beta/models'), { kind: 'method_not_allowed', protocol: 'gemini', allow: 'GET' });
+    assert.deepEqual(route('/v1beta/models'), {
+      kind: 'method_not_allowed',
+      protocol: 'gemini',
+      allow: 'GET',
+    });
     assert.deepEqual(route('/v1/models'), { kind: 'method_not_allowed', protocol: 'openai', allow: 'GET' });
   });
 
