@@ -94,7 +94,7 @@ export function newKeyFrom(body: unknown): Checked<NewKey> {
     if (aws) {
       throw new Invalid(
         400,
-        'issue_aws_credential is not available yet in this version of busbar: Bedrock clients use the key as a bearer API key',
+        'issue_aws_credential is not available yet in this version of busbar: AWS SigV4 clients use the key as a bearer API key',
       );
     }
     return {

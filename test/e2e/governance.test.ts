@@ -130,7 +130,7 @@ describe('admin API', () => {
       [
         { name: 'x', issue_aws_credential: true },
         400,
-        'issue_aws_credential is not available yet in this version of busbar: Bedrock clients use the key as a bearer API key',
+        'issue_aws_credential is not available yet in this version of busbar: AWS SigV4 clients use the key as a bearer API key',
       ],
     ];
     for (const [body, status, error] of cases) {
