@@ -90,13 +90,6 @@ export function newKeyFrom(body: unknown): Checked<NewKey> {
     }
     const aws = body.issue_aws_credential ?? false;
     if (typeof aws !== 'boolean') throw new Invalid(422, 'issue_aws_credential must be a boolean');
-    // Bedrock SigV4 ingress does not verify issued pairs yet: a pair that cannot sign in is not handed out.
-    if (aws) {
-      throw new Invalid(
-        400,
-        'issue_aws_credential is not available yet in this version of busbar: AWS SigV4 clients use the key as a bearer API key',
-      );
-    }
     return {
       name: body.name,
       allowed_pools: pools as string[],

@@ -13,7 +13,12 @@ export type Principal =
   /** `auth.mode: passthrough`: the caller's own credential goes upstream instead of the configured key. */
   | { readonly kind: 'passthrough'; readonly credential: string | undefined }
   /** A governance virtual key: its id and the names it may request (empty = all). */
-  | { readonly kind: 'virtual_key'; readonly key: VirtualKeyRef };
+  | { readonly kind: 'virtual_key'; readonly key: VirtualKeyRef }
+  /**
+   * A request signed over its body (SigV4): who it is is known once the body has been read.
+   * `confirm` returns the principal, or undefined when the signature does not hold.
+   */
+  | { readonly kind: 'signed'; confirm(body: Uint8Array): Principal | undefined };
 
 /** What the request path needs of a virtual key (governance owns the full record). */
 export interface VirtualKeyRef {
@@ -25,8 +30,15 @@ const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous' });
 const CLIENT_TOKEN: Principal = Object.freeze({ kind: 'client_token' });
 
 export interface Authenticator {
-  /** The caller's principal, or undefined when the credential is refused. */
-  authenticate(headers: IncomingHttpHeaders, query: string): Principal | undefined;
+  /**
+   * The caller's principal, or undefined when the credential is refused. `req` (method and URL as
+   * received) is passed on inference routes, where a signed request can be verified over its body.
+   */
+  authenticate(
+    headers: IncomingHttpHeaders,
+    query: string,
+    req?: { readonly method?: string | undefined; readonly url?: string | undefined },
+  ): Principal | undefined;
 }
 
 /** The authenticator for the configured client auth mode, built once at startup. */

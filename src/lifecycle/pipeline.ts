@@ -124,7 +124,7 @@ export class InferencePipeline {
 
     // authenticate: the caller becomes a principal, or is refused.
     // `?key=` counts only on routes whose protocol carries keys there (Gemini's).
-    const principal = this.#authenticator.authenticate(req.headers, edge.keyInQuery ? ctx.query : '');
+    const principal = this.#authenticator.authenticate(req.headers, edge.keyInQuery ? ctx.query : '', req);
     if (principal === undefined) {
       sendError(res, edge, edge.authFailure());
       // Nothing of an unauthenticated body is kept, and only a little of it is read.
@@ -149,6 +149,15 @@ export class InferencePipeline {
     }
     // Held (and counted in the body budget) until the request finishes.
     ctx.body = body;
+    // A signature over the body (SigV4) is checked now that the body is here.
+    if (principal.kind === 'signed') {
+      const confirmed = principal.confirm(body);
+      if (confirmed === undefined) {
+        sendError(res, edge, edge.authFailure());
+        return 'unauthorized';
+      }
+      ctx.principal = confirmed;
+    }
     // JSON text is UTF-8 (RFC 8259 §8.1): anything else is refused, never passed on or repaired.
     if (!isUtf8(body)) {
       sendError(res, edge, errorInfo('invalid_request_error', 400, BAD_UTF8));

@@ -127,11 +127,6 @@ describe('admin API', () => {
       [{ name: 'x', rpm_limit: 2 ** 32 }, 422, 'rpm_limit is out of range'],
       [{ name: 'x', allowed_pools: 'chat-pool' }, 422, 'allowed_pools must be a list of strings'],
       [{ name: 'x', max_budget_cents: '5' }, 422, 'max_budget_cents must be an integer or null'],
-      [
-        { name: 'x', issue_aws_credential: true },
-        400,
-        'issue_aws_credential is not available yet in this version of busbar: AWS SigV4 clients use the key as a bearer API key',
-      ],
     ];
     for (const [body, status, error] of cases) {
       assert.deepEqual(
