@@ -42,7 +42,23 @@ async function main(): Promise<number | undefined> {
       });
       if (config.workers > 1 && cluster.isPrimary) {
         const { superviseWorkers } = await import('./server/workers.ts');
-        superviseWorkers(config.workers);
+        const gov = config.governance;
+        if (gov === undefined) superviseWorkers(config.workers);
+        else {
+          // The node's one governance arbiter lives here; the workers call it (governance/arbiter-ipc.ts).
+          const [{ openArbiter }, { hostArbiter }] = await Promise.all([
+            import('./governance/setup.ts'),
+            import('./governance/arbiter-ipc.ts'),
+          ]);
+          const { arbiter, store } = openArbiter(gov);
+          superviseWorkers(config.workers, {
+            start: (workers, listen) => hostArbiter(arbiter, workers, listen),
+            stop: () => {
+              arbiter.flush();
+              store.close();
+            },
+          });
+        }
         return undefined;
       }
       const [{ startGateway }, { superviseProcess }] = await Promise.all([

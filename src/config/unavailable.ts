@@ -48,10 +48,5 @@ export function unavailableErrors(d: RawDeployment, workers: number): string[] {
   for (const key of d.observabilityKeys) {
     errors.push(`${joinPath('observability', key)}: ${OBSERVABILITY[key]}`);
   }
-  if (d.governance?.enabled === true && workers > 1) {
-    errors.push(
-      `governance.enabled: governance with workers > 1 is ${NOT_AVAILABLE}: budgets and rate limits would be kept per worker process; set workers: 1`,
-    );
-  }
   return errors;
 }

@@ -118,7 +118,8 @@ export class Governance implements AdmissionStage {
   /** The finish listener: bill successes only, and tokens only for a delivered answer. */
   readonly settle = (ctx: RequestContext, outcome: OutcomeCode): void => {
     const admitted = this.#admitted.get(ctx);
-    if (admitted === undefined) return;
+    // Admitted without the arbiter (it did not answer in time, fail-open): nothing to settle.
+    if (admitted === undefined || admitted.window < 0) return;
     const { res } = ctx;
     const succeeded = res.headersSent && res.statusCode >= 200 && res.statusCode < 300;
     const refundFee = admitted.charged && !succeeded ? admitted.fee : undefined;

@@ -3,10 +3,10 @@
 
 import { extractCredential } from '../auth/credentials.ts';
 import type { Authenticator, Principal } from '../auth/principal.ts';
+import { log } from '../log.ts';
 import type { KeyDirectory } from './directory.ts';
 import { hashSecret } from './keys.ts';
 import { isSigV4, verifySigV4 } from './sigv4.ts';
-import { log } from '../log.ts';
 
 export function governedAuthenticator(directory: KeyDirectory): Authenticator {
   const secretFor = (accessKeyId: string): string | undefined => directory.aws(accessKeyId)?.secret;
@@ -17,7 +17,11 @@ export function governedAuthenticator(directory: KeyDirectory): Authenticator {
         return {
           kind: 'signed',
           confirm(body): Principal | undefined {
-            const result = verifySigV4({ method: req.method ?? 'POST', url: req.url ?? '/', headers, body }, secretFor, Date.now());
+            const result = verifySigV4(
+              { method: req.method ?? 'POST', url: req.url ?? '/', headers, body },
+              secretFor,
+              Date.now(),
+            );
             if (!result.ok) {
               log.debug({ reason: result.reason }, 'SigV4 request refused');
               return undefined;

@@ -14,7 +14,9 @@ export interface SignedRequest {
   readonly body: Uint8Array;
 }
 
-export type SigV4Result = { readonly ok: true; readonly accessKeyId: string } | { readonly ok: false; readonly reason: string };
+export type SigV4Result =
+  | { readonly ok: true; readonly accessKeyId: string }
+  | { readonly ok: false; readonly reason: string };
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const SKEW_MS = 300_000;
@@ -27,7 +29,10 @@ export function isSigV4(authorization: string | string[] | undefined): boolean {
 
 /** RFC 3986 encoding as SigV4 wants it: encodeURIComponent plus ! ' ( ) *. */
 function escapeUri(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 function decode(text: string): string {
@@ -75,7 +80,10 @@ function hmac(key: string | Buffer, data: string): Buffer {
 
 /** Equal-length digests of both sides, compared in constant time. */
 function same(a: string, b: string): boolean {
-  return crypto.timingSafeEqual(crypto.createHash('sha256').update(a).digest(), crypto.createHash('sha256').update(b).digest());
+  return crypto.timingSafeEqual(
+    crypto.createHash('sha256').update(a).digest(),
+    crypto.createHash('sha256').update(b).digest(),
+  );
 }
 
 interface Parsed {
@@ -100,7 +108,8 @@ function parseAuthorization(value: string): Parsed | string {
   const signature = fields.get('Signature');
   if (credential === undefined || !signedHeaders || !signature) return 'malformed Authorization';
   const parts = credential.split('/');
-  if (parts.length !== 5 || parts.some((p) => p === '') || parts[4] !== 'aws4_request') return 'malformed Credential';
+  if (parts.length !== 5 || parts.some((p) => p === '') || parts[4] !== 'aws4_request')
+    return 'malformed Credential';
   const [accessKeyId, date, region, service] = parts as [string, string, string, string];
   return { accessKeyId, date, scope: parts.slice(1).join('/'), region, service, signedHeaders, signature };
 }
@@ -145,10 +154,18 @@ export function verifySigV4(
     p.signedHeaders,
     payloadHash,
   ].join('\n');
-  const toSign = [ALGORITHM, amzDate, p.scope, crypto.createHash('sha256').update(canonical).digest('hex')].join('\n');
+  const toSign = [
+    ALGORITHM,
+    amzDate,
+    p.scope,
+    crypto.createHash('sha256').update(canonical).digest('hex'),
+  ].join('\n');
   const secret = secretFor(p.accessKeyId);
   // The same work whether or not the id is known.
-  const key = hmac(hmac(hmac(hmac(`AWS4${secret ?? DUMMY_SECRET}`, p.date), p.region), p.service), 'aws4_request');
+  const key = hmac(
+    hmac(hmac(hmac(`AWS4${secret ?? DUMMY_SECRET}`, p.date), p.region), p.service),
+    'aws4_request',
+  );
   const expected = hmac(key, toSign).toString('hex');
   const matches = same(expected, p.signature);
   if (secret === undefined) return { ok: false, reason: 'unknown or disabled access key id' };

@@ -2,10 +2,12 @@
 // banner, and loads the request path. What the process does on signals and defects is
 // server/process.ts's job, so a gateway can also run inside a test process.
 
+import cluster from 'node:cluster';
 import type { Server as NetServer } from 'node:net';
 import { authenticatorFor } from '../auth/principal.ts';
 import { embeddedDefaultBanner } from '../config/default.ts';
-import type { GatewayConfig } from '../config/types.ts';
+import type { GatewayConfig, GovernanceConfig } from '../config/types.ts';
+import type { GovernanceParts } from '../governance/setup.ts';
 import { BodyBudget } from '../lifecycle/body.ts';
 import { line } from '../log.ts';
 import type { LaneMemory } from '../routing/table.ts';
@@ -28,6 +30,16 @@ export interface GatewayOptions {
   readonly memory?: LaneMemory;
 }
 
+/** In a worker of `workers: N`, the arbiter is the primary's; a lone process runs its own. */
+async function startGoverned(config: GatewayConfig, gov: GovernanceConfig): Promise<GovernanceParts> {
+  const setup = await import('../governance/setup.ts');
+  if (!cluster.isWorker) return setup.startGovernance(config, gov);
+  const { RemoteAuthority } = await import('../governance/arbiter-ipc.ts');
+  const remote = new RemoteAuthority(gov.failOpen);
+  await remote.start();
+  return setup.assemble(config, gov, remote, remote.directory, () => {});
+}
+
 export async function startGateway(
   config: GatewayConfig,
   opts: GatewayOptions = {},
@@ -36,9 +48,7 @@ export async function startGateway(
   const origins = new OriginPools();
   // Governance opens its database before the bind: a bad db_path stops startup, not a request.
   const governed =
-    config.governance === undefined
-      ? undefined
-      : (await import('../governance/setup.ts')).startGovernance(config, config.governance);
+    config.governance === undefined ? undefined : await startGoverned(config, config.governance);
   const authenticator = governed?.authenticator ?? authenticatorFor(config.auth);
   const extras: PipelineExtras = governed
     ? { guards: [governed.governance], listeners: [governed.governance.settle] }

@@ -1,11 +1,27 @@
 // `workers: N` (issue 5): N gateway processes share one listening port through node:cluster.
-// Breaker, round-robin, permit and budget state is per process; each worker is a full gateway.
+// Breaker, round-robin, permit and lane budget state is per process; each worker is a full
+// gateway. Governance is the exception: its one arbiter runs here in the primary.
 
 import cluster, { type Worker } from 'node:cluster';
 import { line } from '../log.ts';
 
+/** What the primary runs beside its workers (the governance arbiter). */
+export interface PrimaryService {
+  /** Called once, before the first fork. */
+  start(
+    workers: () => readonly Worker[],
+    listen: (on: (worker: Worker, message: unknown) => void) => void,
+  ): void;
+  /** Called once every worker has exited on shutdown. */
+  stop(): void;
+}
+
 /** Runs in the primary: forks the workers, reports once all listen, replaces crashed ones. */
-export function superviseWorkers(count: number): void {
+export function superviseWorkers(count: number, service?: PrimaryService): void {
+  service?.start(
+    () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected()),
+    (on) => cluster.on('message', on),
+  );
   let shuttingDown = false;
   let listening = 0;
   const fork = (): Worker => cluster.fork();
@@ -18,7 +34,10 @@ export function superviseWorkers(count: number): void {
   });
   cluster.on('exit', (worker, code, signal) => {
     if (shuttingDown) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        service?.stop();
+        process.exit(0);
+      }
       return;
     }
     line('error', `worker ${worker.process.pid} exited (${signal ?? code}); starting a replacement`);

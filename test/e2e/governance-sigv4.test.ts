@@ -11,8 +11,8 @@ import {
   ConverseStreamCommand,
 } from '@aws-sdk/client-bedrock-runtime';
 import { Hash } from '@smithy/hash-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { type Gateway, startGateway } from '../support/gateway-process.ts';
 import { admin, governanceYaml, mintKey, tempDbPath } from '../support/governance.ts';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
@@ -47,7 +47,9 @@ function client(accessKeyId: string, secretAccessKey: string, systemClockOffset 
 const converse = (c: BedrockRuntimeClient, modelId: string = LANES.bedrock.pool) =>
   c.send(new ConverseCommand({ modelId, messages: [{ role: 'user', content: [{ text: 'hi' }] }] }));
 
-async function issued(fields: Record<string, unknown> = {}): Promise<{ id: string; akid: string; secret: string }> {
+async function issued(
+  fields: Record<string, unknown> = {},
+): Promise<{ id: string; akid: string; secret: string }> {
   const { id, body } = await mintKey(gw.url, { issue_aws_credential: true, ...fields });
   assert.match(String(body.aws_access_key_id), /^AKIA[A-Z2-7]{16}$/);
   assert.match(String(body.aws_secret_access_key), /^[A-Za-z0-9+/]{40}$/);
@@ -67,7 +69,10 @@ test('the AWS SDK signing with an issued pair is admitted, streamed and not, and
   assert.equal(r.output?.message?.content?.[0]?.text, 'Hello from bedrock mock');
   // A model id holding a colon, translated to another protocol.
   const s = await c.send(
-    new ConverseStreamCommand({ modelId: LANES.openai.model, messages: [{ role: 'user', content: [{ text: 'hi' }] }] }),
+    new ConverseStreamCommand({
+      modelId: LANES.openai.model,
+      messages: [{ role: 'user', content: [{ text: 'hi' }] }],
+    }),
   );
   let text = '';
   for await (const e of s.stream ?? []) text += e.contentBlockDelta?.delta?.text ?? '';
