@@ -19,7 +19,7 @@ export interface PrimaryService {
 /** Runs in the primary: forks the workers, reports once all listen, replaces crashed ones. */
 export function superviseWorkers(count: number, service?: PrimaryService): void {
   service?.start(
-    () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected()),
+    () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w?.isConnected() === true),
     (on) => cluster.on('message', on),
   );
   let shuttingDown = false;
