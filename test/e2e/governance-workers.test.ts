@@ -9,12 +9,17 @@ import { admin, governanceYaml, mintKey, tempDbPath } from '../support/governanc
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
 import { LANES, sixProvidersCatalog, sixProvidersConfig, sixProvidersEnv } from '../support/six-providers.ts';
 
+const PRICES = `model_prices:
+  ${LANES.openai.model}:
+    input_per_1k_tokens_cents: 0.5
+    output_per_1k_tokens_cents: 1.5`;
+
 let mock: MockUpstream;
 let gw: Gateway;
 before(async () => {
   mock = await startMockUpstream();
   gw = await startGateway({
-    configYaml: `workers: 2\n${sixProvidersConfig(governanceYaml(tempDbPath()))}`,
+    configYaml: `workers: 2\n${sixProvidersConfig(governanceYaml(tempDbPath(), PRICES))}`,
     providersYaml: sixProvidersCatalog(mock.url),
     env: sixProvidersEnv(),
   });
@@ -46,9 +51,26 @@ test('both workers serve, and 200 parallel requests on a 50-fee budget admit exa
   const statuses = await Promise.all(Array.from({ length: 200 }, () => chat(secret)));
   assert.equal(statuses.filter((s) => s === 200).length, 50);
   assert.equal(statuses.filter((s) => s === 429).length, 150);
+  await new Promise((r) => setTimeout(r, 200));
   const usage = await admin(gw.url, 'GET', `/admin/keys/${id}/usage`);
+  // The default mock usage (11 in, 7 out) costs under a cent: the flat fees alone.
   assert.deepEqual(usage.body, { id, spend_cents: 50, tokens: 50 * 18, requests: 50 });
-  // The workers log their pids on requests only at debug; two processes listening is what /proc shows.
+});
+
+test('per-token prices across both workers: spend is usage times prices to the cent', async () => {
+  mock.configure({ usage: { input: 12_345, output: 6_789 } });
+  try {
+    const { id, secret } = await mintKey(gw.url);
+    const statuses = await Promise.all(Array.from({ length: 40 }, () => chat(secret)));
+    assert.ok(statuses.every((s) => s === 200));
+    // 1 flat + floor((12345 × 0.5 + 6789 × 1.5) / 1000) = 17 cents each. Settlements travel from
+    // the worker after the answer; give the last ones a moment to reach the primary.
+    await new Promise((r) => setTimeout(r, 200));
+    const usage = await admin(gw.url, 'GET', `/admin/keys/${id}/usage`);
+    assert.deepEqual(usage.body, { id, spend_cents: 40 * 17, tokens: 40 * 19_134, requests: 40 });
+  } finally {
+    mock.configure({ usage: { input: 11, output: 7 } });
+  }
 });
 
 test('RPM 60 across both workers: exactly 60 admitted in one window', async () => {
