@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { crypto } from '../builtins.ts';
 import type { AdminAnswer, Authority } from '../governance/arbiter.ts';
+import { discardBody } from '../lifecycle/body.ts';
 import { sendBody, sendError } from '../lifecycle/respond.ts';
 import { log } from '../log.ts';
 import { GATEWAY_EDGE } from '../protocols/registry.ts';
@@ -12,6 +13,14 @@ import { type Checked, keyChangesFrom, newKeyFrom } from './validate.ts';
 /** Admin bodies are a few hundred bytes; this is generous and still cheap to hold. */
 const MAX_ADMIN_BODY = 64 * 1024;
 const BODY_TIMEOUT_MS = 10_000;
+/** A body the admin API does not read is drained up to this, then the connection closes. */
+const DRAIN_BYTES = 1024 * 1024;
+
+/** Drops a body that will not be read, within bounds (nobody holds the socket by trickling it). */
+function drop(req: IncomingMessage): void {
+  void discardBody(req, DRAIN_BYTES, BODY_TIMEOUT_MS);
+}
+
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
 
 function sha256(text: string): Buffer {
@@ -43,7 +52,7 @@ type BodyRead = { ok: true; value: unknown } | { ok: false; status: number; erro
 /** The JSON body under its cap and time bound. */
 function readJson(req: IncomingMessage): Promise<BodyRead> {
   if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) {
-    req.resume();
+    drop(req);
     return Promise.resolve({ ok: false, status: 415, error: 'Content-Type must be application/json' });
   }
   return new Promise((resolve) => {
@@ -106,7 +115,7 @@ export class AdminApi {
 
   async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (!this.#authorized(req)) {
-      req.resume();
+      drop(req);
       return sendError(res, GATEWAY_EDGE, GATEWAY_EDGE.authFailure());
     }
     const parts = path.split('/').filter((p) => p !== '');
@@ -114,7 +123,7 @@ export class AdminApi {
     if (parts.length === 2 && parts[1] === 'keys') {
       if (method === 'GET') return this.#answer(res, 200, await this.#authority.list(), (keys) => ({ keys }));
       if (method === 'POST') return this.#mint(req, res);
-      req.resume();
+      drop(req);
       return fail(res, 405, `method ${method} not allowed`, 'GET, POST');
     }
     if (parts[1] === 'keys' && parts.length === 3) {
@@ -123,11 +132,11 @@ export class AdminApi {
       if (method === 'DELETE') {
         return this.#answer(res, 200, await this.#authority.remove(id), (deleted) => ({ deleted }));
       }
-      req.resume();
+      drop(req);
       return fail(res, 405, `method ${method} not allowed`, 'PATCH, DELETE');
     }
     if (parts[1] === 'keys' && parts.length === 4 && parts[3] === 'usage') {
-      req.resume();
+      drop(req);
       if (method !== 'GET') return fail(res, 405, `method ${method} not allowed`, 'GET');
       const id = parts[2]!;
       return this.#answer(res, 200, await this.#authority.usage(id, Date.now()), (usage) => ({
@@ -135,7 +144,7 @@ export class AdminApi {
         ...usage,
       }));
     }
-    req.resume();
+    drop(req);
     return fail(res, 404, 'not found');
   }
 

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdminApi } from '../admin/api.ts';
 import type { Authenticator } from '../auth/principal.ts';
 import { crypto } from '../builtins.ts';
+import { discardBody } from '../lifecycle/body.ts';
 import type { InferencePipeline } from '../lifecycle/pipeline.ts';
 import { errorInfo, sendBody, sendError } from '../lifecycle/respond.ts';
 import { log } from '../log.ts';
@@ -87,7 +88,7 @@ export class RequestHandler {
       case 'admin':
         // Without governance there is no admin token: every admin call is refused (G-ADM-3).
         if (this.#admin === undefined) {
-          req.resume();
+          void discardBody(req, 1024 * 1024, 10_000);
           return sendError(res, GATEWAY_EDGE, GATEWAY_EDGE.authFailure());
         }
         return this.#admin.handle(req, res, route.path);

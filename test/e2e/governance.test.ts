@@ -3,6 +3,8 @@
 // matches the mock's reported usage times the configured prices.
 
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { ServiceQuotaExceededException } from '@aws-sdk/client-bedrock-runtime';
 import OpenAI from 'openai';
@@ -68,6 +70,33 @@ describe('admin API', () => {
     const viaHeader = await fetch(`${gw.url}/admin/keys`, { headers: { 'x-admin-token': ADMIN_TOKEN } });
     assert.equal(viaHeader.status, 200);
     await viaHeader.text();
+  });
+
+  test('an unauthenticated admin body is not read past a bound: the connection closes', async () => {
+    const socket = connect(gw.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      'POST /admin/keys HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 104857600\r\n\r\n',
+    );
+    let answer = '';
+    socket.on('data', (d: Buffer) => {
+      answer += d.toString('latin1');
+    });
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => {});
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    let sent = 0;
+    let open = true;
+    void closed.then(() => {
+      open = false;
+    });
+    while (open && sent < 100 * 1024 * 1024) {
+      if (!socket.write(chunk)) await Promise.race([once(socket, 'drain'), closed]);
+      sent += chunk.length;
+    }
+    await closed;
+    assert.ok(sent < 20 * 1024 * 1024, `the gateway read ${sent} bytes`);
+    assert.match(answer, /^HTTP\/1\.1 401/);
   });
 
   test('mint returns the secret once; list and usage never show it', async () => {
