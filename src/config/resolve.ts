@@ -162,6 +162,17 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
   }
   if (errors.length > 0) throw new ConfigError(errors);
 
+  // A governance block that is switched off must not look like protection (the truth rule).
+  const g = d.governance;
+  if (g !== undefined && g.enabled !== true) {
+    const { enabled: _, ...rest } = g;
+    if (Object.values(rest).some((v) => v !== undefined)) {
+      emit(
+        'warn',
+        'governance.enabled is not true: governance is off and the other governance keys have no effect',
+      );
+    }
+  }
   // Virtual keys replace client tokens and the open relay (G-GOV-1, G-CFG-18).
   if (governed && (authMode === 'none' || clientTokens.length > 0)) {
     emit(

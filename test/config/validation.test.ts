@@ -618,6 +618,11 @@ describe('governance (§1.11)', CONCURRENT, () => {
     const off = await run({ config: `${BASE}governance: {enabled: false}\n` });
     expectOk(off, 1, 0);
     assert.deepEqual([off.warnings, off.errors], [[], []]);
+    const half = await run({ config: `${BASE}governance: {admin_token: adm-zq82}\n` });
+    expectOk(half, 1, 0);
+    assert.deepEqual(half.warnings, [
+      'governance.enabled is not true: governance is off and the other governance keys have no effect',
+    ]);
   });
 });
 
