@@ -44,7 +44,7 @@ export type AttemptResult =
   | { readonly kind: 'ok'; readonly upstream: UpstreamExchange; readonly latencyMs: number }
   | UpstreamError
   /** No usable answer: connect failure, reset, timeout (G-FO-6). */
-  | { readonly kind: 'transport' }
+  | { readonly kind: 'transport'; readonly reason: 'timeout' | 'connect' }
   /** The client went away. */
   | { readonly kind: 'aborted' }
   /** The client's body could not be read into the IR for a cross-protocol hop; `message` says why. */
@@ -105,7 +105,10 @@ export async function attemptUpstream(ctx: RequestContext, lane: Lane): Promise<
   });
   // The client leaving aborts the exchange (RequestContext.onClose).
   ctx.watchUpstream(upstream);
-  if (!(await upstream.head)) return ctx.signal.aborted ? { kind: 'aborted' } : { kind: 'transport' };
+  if (!(await upstream.head)) {
+    if (ctx.signal.aborted) return { kind: 'aborted' };
+    return { kind: 'transport', reason: upstream.timedOut ? 'timeout' : 'connect' };
+  }
   const status = upstream.statusCode;
   if (status >= 200 && status < 300) return { kind: 'ok', upstream, latencyMs: performance.now() - sentAt };
   const { bytes, end } = await upstream.readCapped(MAX_ERROR_BODY);

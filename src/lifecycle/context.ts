@@ -22,13 +22,33 @@ import type { ScanResult } from './json-scan.ts';
  */
 export type HopResult = 'ok' | 'failed' | 'client_fault' | 'no_outcome' | 'interrupted';
 
+/** Why a main-path hop moved on to the next member (G-OBS-16). */
+export type FailoverReason = 'timeout' | 'connect' | 'transient_upstream' | 'hard_down' | 'context_length';
+/** The disposition of a recorded upstream failure (G-OBS-14). */
+export type FailureDisposition = 'transient_upstream' | 'hard_down' | 'context_length';
+
 export interface Hop {
   readonly lane: Lane;
+  /** The metrics label of the target whose cell this hop used: a pool, or a direct route's model. */
+  readonly pool: string;
+  /** A hop of on_exhausted (least-bad or a fallback pool), not of the main failover loop. */
+  readonly degraded: boolean;
+  /** performance.now() when the hop began, and when the upstream answered or failed (0: not yet). */
+  readonly startedAt: number;
+  respondedAt: number;
   result: HopResult;
+  /** The upstream's HTTP status; 0 when none arrived. */
+  status: number;
   /** Upstream header latency of a 2xx, ms (G-POL-8); 0 otherwise. */
   latencyMs: number;
   /** Whether a lifetime-budget unit was taken for this hop's 2xx. */
   spent: boolean;
+  /** A failure this hop recorded against the upstream (G-BRK-4), if any. */
+  failure: FailureDisposition | undefined;
+  /** Why the failover loop moved on after this hop, if it did. */
+  failover: FailoverReason | undefined;
+  /** This hop's failure tripped a breaker (Closed → Open) or hard-downed the lane (G-BRK-18). */
+  tripped: boolean;
 }
 
 /** What the route table fixed about an inference request before its body was read. */
@@ -121,9 +141,22 @@ export class RequestContext {
     return this.route.framing;
   }
 
-  /** Starts recording one upstream attempt on `lane`. */
-  beginHop(lane: Lane): Hop {
-    const hop: Hop = { lane, result: 'no_outcome', latencyMs: 0, spent: false };
+  /** Starts recording one upstream attempt on `lane`, under the target labelled `pool`. */
+  beginHop(lane: Lane, pool: string, degraded: boolean): Hop {
+    const hop: Hop = {
+      lane,
+      pool,
+      degraded,
+      startedAt: performance.now(),
+      respondedAt: 0,
+      result: 'no_outcome',
+      status: 0,
+      latencyMs: 0,
+      spent: false,
+      failure: undefined,
+      failover: undefined,
+      tripped: false,
+    };
     this.hops.push(hop);
     return hop;
   }

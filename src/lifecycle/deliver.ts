@@ -35,7 +35,9 @@ export interface Delivery {
 function failInTransit(d: Delivery): void {
   if (d.hop.result === 'interrupted') return;
   d.hop.result = 'interrupted';
-  d.cell.recordFailure();
+  d.hop.failure = 'transient_upstream';
+  // G-BRK-18: a mid-stream failure that trips counts; a degraded hop's does not.
+  d.hop.tripped = d.cell.recordFailure() && !d.hop.degraded;
 }
 
 /** P-XLT-9 / G-FO-8: the ingress error kind for an upstream status. */

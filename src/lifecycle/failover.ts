@@ -3,6 +3,7 @@
 // reaches the client. Every path returns the request's outcome code; nothing here counts.
 
 import { log } from '../log.ts';
+import { HARD_DOWN_SECS } from '../reliability/breaker.ts';
 import type { Lane } from '../routing/lane.ts';
 import { type Picked, PickRequest, pickLane, pickMember, takePermit } from '../routing/pick.ts';
 import type { Member, RouteTarget, RoutingTable } from '../routing/table.ts';
@@ -15,7 +16,7 @@ import { errorInfo, sendError } from './respond.ts';
 
 /** A hop either ended the request with an outcome or lets the loop try the next member. */
 type HopEnd = OutcomeCode | 'next';
-type FailedAttempt = UpstreamError | { readonly kind: 'transport' };
+type FailedAttempt = UpstreamError | { readonly kind: 'transport'; readonly reason: 'timeout' | 'connect' };
 
 /** G-POOL-14: the affinity header, else a non-empty string `system`, else none. */
 function affinityKey(ctx: RequestContext, target: RouteTarget): string | undefined {
@@ -97,18 +98,25 @@ export class Failover {
    * delivered, a client that left or an unreadable body ends the request. Failures come back for
    * the caller's own policy, with the permit already released and the hop marked failed.
    */
-  async #attempt(ctx: RequestContext, picked: Picked): Promise<OutcomeCode | FailedAttempt> {
+  async #attempt(
+    ctx: RequestContext,
+    picked: Picked,
+    pool: string,
+    degraded: boolean,
+  ): Promise<OutcomeCode | FailedAttempt> {
     const { lane, cell } = picked;
     // The permit stays held through delivery; failures give it back at once.
     ctx.holdPermit(lane);
-    const hop = ctx.beginHop(lane);
+    const hop = ctx.beginHop(lane, pool, degraded);
     const result = await attemptUpstream(ctx, lane);
+    hop.respondedAt = performance.now();
     switch (result.kind) {
       case 'ok':
         // G-FO-10: success is recorded when headers arrive, before the body streams; the budget
         // unit is taken now, so concurrent requests never pass the limit (G-POOL-4).
         cell.recordSuccess();
         hop.result = 'ok';
+        hop.status = result.upstream.statusCode;
         hop.latencyMs = result.latencyMs;
         hop.spent = lane.account.spend();
         return deliver(ctx, { lane, cell, hop }, result.upstream);
@@ -121,8 +129,11 @@ export class Failover {
         ctx.releasePermit();
         sendError(ctx.res, ctx.edge, errorInfo('invalid_request_error', 400, result.message));
         return 'unreadable_request';
-      case 'transport':
       case 'http_error':
+        hop.status = result.status;
+        ctx.releasePermit();
+        return result;
+      case 'transport':
         ctx.releasePermit();
         return result;
       default: {
@@ -134,12 +145,23 @@ export class Failover {
 
   /** One main-path hop: any outcome either ends the request or lets the loop try the next lane. */
   async #hop(ctx: RequestContext, target: RouteTarget, picked: Picked, excluded: Set<Lane>): Promise<HopEnd> {
-    const failed = await this.#attempt(ctx, picked);
+    const failed = await this.#attempt(ctx, picked, target.name, false);
     if (typeof failed === 'string') return failed;
     if (failed.kind === 'http_error') return this.#onHttpError(ctx, target, picked, failed, excluded);
-    picked.cell.recordFailure();
-    ctx.hops.at(-1)!.result = 'failed';
+    // G-FO-6: a transport failure is transient, with no Retry-After.
+    const hop = ctx.hops.at(-1)!;
+    hop.result = 'failed';
+    hop.failure = 'transient_upstream';
+    hop.failover = failed.reason;
+    hop.tripped = this.#recordFailure(target, picked);
     return 'next';
+  }
+
+  /** Records a failure on the hop's cell; true when it tripped the breaker (logged, G-OBS-51). */
+  #recordFailure(target: RouteTarget, picked: Picked, retryAfter?: number): boolean {
+    const tripped = picked.cell.recordFailure(retryAfter);
+    if (tripped) log.warn({ pool: target.name, lane: picked.lane.name }, 'breaker tripped');
+    return tripped;
   }
 
   #onHttpError(
@@ -167,19 +189,29 @@ export class Failover {
         return 'upstream_error';
       case 'transient':
         hop.result = 'failed';
-        cell.recordFailure(e.retryAfter);
+        hop.failure = 'transient_upstream';
+        hop.failover = 'transient_upstream';
+        hop.tripped = this.#recordFailure(target, picked, e.retryAfter);
         return 'next';
-      case 'hard_down':
+      case 'hard_down': {
         hop.result = 'failed';
-        lane.hardDown(
-          e.cls === 'auth' ? `auth rejected (HTTP ${e.status})` : 'billing / insufficient balance',
-        );
-        log.warn({ lane: lane.name, status: e.status }, 'lane hard-down');
-        if (e.cls !== 'auth') return 'next';
+        hop.failure = 'hard_down';
+        // G-BRK-18: every organic hard-down counts as a trip.
+        hop.tripped = true;
+        const reason = e.cls === 'auth' ? `auth rejected (HTTP ${e.status})` : 'billing / insufficient balance';
+        lane.hardDown(reason);
+        log.warn({ lane: lane.name, reason, cooldown_s: HARD_DOWN_SECS }, 'lane hard-down');
+        if (e.cls !== 'auth') {
+          hop.failover = 'hard_down';
+          return 'next';
+        }
         // G-FO-9: the upstream body concerns the gateway's own key and is never relayed.
         sendError(ctx.res, ctx.edge, ctx.edge.authFailure());
         return 'upstream_auth';
+      }
       case 'context_length':
+        hop.failure = 'context_length';
+        hop.failover = 'context_length';
         cell.releaseProbe();
         excludeSmaller(target, picked.member, excluded);
         return 'next';
@@ -221,12 +253,11 @@ export class Failover {
     }
     if (best === undefined || !best.lane.permits.tryAcquire()) return reject(ctx, target);
     log.warn({ pool: target.name, lane: best.lane.name }, 'least-bad mode: routing to a degraded member');
-    const end = await this.#degradedHop(ctx, {
-      member: best,
-      lane: best.lane,
-      cell: best.cell,
-      permitHeld: true,
-    });
+    const end = await this.#degradedHop(
+      ctx,
+      { member: best, lane: best.lane, cell: best.cell, permitHeld: true },
+      target.name,
+    );
     return end === 'next' ? reject(ctx, target) : end;
   }
 
@@ -252,14 +283,14 @@ export class Failover {
       if (picked === undefined && ctx.signal.aborted) return 'client_gone';
       if (picked === undefined) return this.#exhaust(ctx, pool, req, visited);
       req.excluded.add(picked.lane);
-      const end = await this.#degradedHop(ctx, picked);
+      const end = await this.#degradedHop(ctx, picked, pool.name);
       if (end !== 'next') return end;
     }
   }
 
   /** G-FO-23: any HTTP answer goes to the client; only a transport failure moves on. */
-  async #degradedHop(ctx: RequestContext, picked: Picked): Promise<HopEnd> {
-    const failed = await this.#attempt(ctx, picked);
+  async #degradedHop(ctx: RequestContext, picked: Picked, pool: string): Promise<HopEnd> {
+    const failed = await this.#attempt(ctx, picked, pool, true);
     if (typeof failed === 'string') return failed;
     if (failed.kind === 'http_error') {
       picked.cell.releaseProbe();

@@ -30,6 +30,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #state: 'open' | 'end' | 'error' = 'open';
   #abortRequested = false;
   #ceiling: NodeJS.Timeout | undefined;
+  /** The exchange failed because a time limit passed (ours or undici's), not a connection error. */
+  timedOut = false;
 
   constructor() {
     this.head = new Promise<boolean>((resolve) => {
@@ -61,7 +63,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   /** The whole exchange, body included, ends within `ms`: past it the exchange is aborted (G-FO-5). */
   expireAfter(ms: number): void {
-    this.#ceiling = setTimeout(() => this.abort(), ms);
+    this.#ceiling = setTimeout(() => {
+      this.timedOut = true;
+      this.abort();
+    }, ms);
     this.#ceiling.unref();
   }
 
@@ -71,9 +76,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.#sink !== undefined) this.#sink.end();
   }
 
-  onResponseError(_c: Dispatcher.DispatchController | undefined, _err: Error): void {
+  onResponseError(_c: Dispatcher.DispatchController | undefined, err: Error): void {
     clearTimeout(this.#ceiling);
     if (this.#state !== 'open') return;
+    // undici's UND_ERR_HEADERS_TIMEOUT, UND_ERR_BODY_TIMEOUT, UND_ERR_CONNECT_TIMEOUT.
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.endsWith('_TIMEOUT')) this.timedOut = true;
     this.#state = 'error';
     if (this.#settleHead !== undefined) {
       this.#settleHead(false);
