@@ -74,6 +74,11 @@ export function parseCli(argv: readonly string[]): CliResult {
   return { ...(command ?? { kind: 'serve' }), ...paths };
 }
 
+/** The package version. */
+export function version(): string {
+  return pkg.version;
+}
+
 /** `busbar <version>` from package.json (G-CLI-3). */
 export function versionLine(): string {
   return `busbar ${pkg.version}`;
@@ -98,9 +103,12 @@ Environment:
   BUSBAR_CONFIG      deployment file path                     (default /etc/busbar/config.yaml)
   BUSBAR_PROVIDERS   provider catalog path                    (default /etc/busbar/providers.yaml)
   BUSBAR_LOG         log level: error|warn|info|debug|trace   (default info; falls back to RUST_LOG)
+  OTEL_SERVICE_NAME  service.name of exported spans           (default busbar)
+  OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental     newest GenAI span attribute names
   \${NAME} in either file is replaced by the variable NAME; each provider's api_key_env names its key.
 
 Endpoints:
   GET   /healthz                                       readiness
   GET   /stats                                         lanes, pools and breakers as JSON
+  GET   /metrics                                       Prometheus metrics
 `;

@@ -4,6 +4,7 @@ import cluster from 'node:cluster';
 import { parseCli, versionLine } from './cli.ts';
 import { ConfigError, loadGatewayConfig, printMetadataBlocklist } from './config/index.ts';
 import { line } from './log.ts';
+import type { PrimaryService } from './server/workers.ts';
 
 async function main(): Promise<number | undefined> {
   const cli = parseCli(process.argv.slice(2));
@@ -41,17 +42,26 @@ async function main(): Promise<number | undefined> {
         ...(worker ? { emit: () => {} } : {}),
       });
       if (config.workers > 1 && cluster.isPrimary) {
-        const { superviseWorkers } = await import('./server/workers.ts');
+        const [{ superviseWorkers }, { Catalogue, catalogueFeatures }, { hostMetrics }] = await Promise.all([
+          import('./server/workers.ts'),
+          import('./observability/metrics.ts'),
+          import('./observability/metrics-ipc.ts'),
+        ]);
+        // A scrape at any worker shows the whole node: the primary gathers every worker's series.
+        const catalogue = new Catalogue(catalogueFeatures(config));
+        const services: PrimaryService[] = [
+          { start: (workers, listen) => hostMetrics(catalogue, workers, listen), stop: () => {} },
+        ];
         const gov = config.governance;
-        if (gov === undefined) superviseWorkers(config.workers);
-        else {
+        if (gov !== undefined) {
           // The node's one governance arbiter lives here; the workers call it (governance/arbiter-ipc.ts).
           const [{ openArbiter }, { hostArbiter }] = await Promise.all([
             import('./governance/setup.ts'),
             import('./governance/arbiter-ipc.ts'),
           ]);
           const { arbiter, store } = openArbiter(gov);
-          superviseWorkers(config.workers, {
+          catalogue.watchKeys(arbiter);
+          services.push({
             start: (workers, listen) => hostArbiter(arbiter, workers, listen),
             stop: () => {
               arbiter.flush();
@@ -59,6 +69,7 @@ async function main(): Promise<number | undefined> {
             },
           });
         }
+        superviseWorkers(config.workers, services);
         return undefined;
       }
       const [{ startGateway }, { superviseProcess }] = await Promise.all([

@@ -96,7 +96,7 @@ export function embeddedDefault(
     providers,
     models,
     pools: new Map(),
-    observabilityKeys: [],
+    observability: undefined,
     governance: undefined,
     security: undefined,
     limits: undefined,

@@ -122,8 +122,13 @@ export interface RawTls {
   readonly clientCaFile: string | undefined;
 }
 
-/** `observability:` sinks of the reference format (§1.10): OTLP export and the request-log webhook. */
-export const OBSERVABILITY_KEYS = ['otlp_endpoint', 'request_log_webhook_url'] as const;
+/** `observability:` (§1.10): the reference's two sinks, and beyond it a request-log file and response headers. */
+export interface RawObservability {
+  readonly otlpEndpoint: string | undefined;
+  readonly requestLogWebhookUrl: string | undefined;
+  readonly requestLogFile: string | undefined;
+  readonly responseHeaders: boolean | undefined;
+}
 
 export interface RawDeployment {
   readonly listen: string | undefined;
@@ -134,8 +139,7 @@ export interface RawDeployment {
   readonly providers: ReadonlyMap<string, RawActivation>;
   readonly models: ReadonlyMap<string, RawModel>;
   readonly pools: ReadonlyMap<string, RawPool>;
-  /** Which of OBSERVABILITY_KEYS are set (each is a startup error: unavailable.ts). */
-  readonly observabilityKeys: readonly string[];
+  readonly observability: RawObservability | undefined;
   readonly governance: RawGovernance | undefined;
   readonly security: RawSecurity | undefined;
   readonly limits: RawLimits | undefined;
@@ -311,7 +315,12 @@ export function readDeployment(scope: ParseScope, root: Fields): RawDeployment {
       ]),
     ),
     pools: new Map((root.namedObjects('pools') ?? []).map(([name, f]) => [name, readPool(scope, f)])),
-    observabilityKeys: OBSERVABILITY_KEYS.filter((k) => observability?.raw(k) !== undefined),
+    observability: observability && {
+      otlpEndpoint: observability.str('otlp_endpoint'),
+      requestLogWebhookUrl: observability.str('request_log_webhook_url'),
+      requestLogFile: observability.str('request_log_file'),
+      responseHeaders: observability.bool('response_headers'),
+    },
     governance: governance && readGovernance(governance),
     limits: limits && {
       headerTimeoutSecs: limits.uint('header_timeout_secs'),

@@ -7,6 +7,7 @@ import { ConfigError } from './errors.ts';
 import { governanceErrors, resolveGovernance } from './governance.ts';
 import { limitErrors, resolveLimits } from './limits.ts';
 import { DEFAULT_LISTEN, parseListen } from './listen.ts';
+import { resolveObservability } from './observability.ts';
 import { buildPool, fallbackCycles, onExhaustedError, parseOnExhausted, poolErrors } from './pools.ts';
 import {
   buildProvider,
@@ -358,6 +359,7 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
     },
     limits: resolveLimits(d.limits),
     governance: resolveGovernance(d.governance, input.cwd),
+    observability: resolveObservability(d.observability, input.cwd, emit),
     workers,
     embeddedDefault: input.embeddedDefault ?? false,
   });

@@ -193,6 +193,17 @@ export interface ListenAddress {
   readonly port: number;
 }
 
+/** `observability:` once validated; a sink whose URL failed its guard is absent (G-OBS-31, 41). */
+export interface ObservabilityConfig {
+  /** OTLP/HTTP trace export (G-OBS-30…34). */
+  readonly otlp: { readonly url: string; readonly authorization: string | undefined } | undefined;
+  readonly requestLogWebhookUrl: string | undefined;
+  /** A file the request log is appended to (JSON lines), resolved against the working directory. */
+  readonly requestLogFile: string | undefined;
+  /** `x-request-id` and `Server-Timing` on responses (G-OBS-52); off by default. */
+  readonly responseHeaders: boolean;
+}
+
 export interface GatewayConfig {
   readonly listen: ListenAddress;
   readonly tls: TlsConfig | undefined;
@@ -205,6 +216,7 @@ export interface GatewayConfig {
   readonly limits: LimitsConfig;
   /** Undefined when governance is off. */
   readonly governance: GovernanceConfig | undefined;
+  readonly observability: ObservabilityConfig;
   /** `workers: N | auto` (issue 5); 1 when absent. */
   readonly workers: number;
   /** True when no deployment file was found and the embedded default is serving. */

@@ -7,18 +7,13 @@ import { joinPath } from './yaml.ts';
 /** The phrase every such error carries, so operators (and tests) can tell them apart. */
 export const NOT_AVAILABLE = 'not available yet in this version of busbar';
 
-const OBSERVABILITY: Readonly<Record<string, string>> = {
-  otlp_endpoint: `OTLP trace export is ${NOT_AVAILABLE}; remove the key`,
-  request_log_webhook_url: `the request-log webhook is ${NOT_AVAILABLE}; remove the key`,
-};
-
 const MEMBER: Readonly<Record<string, string>> = {
   tier: `routing by member tier is ${NOT_AVAILABLE}; remove the key`,
   cost_per_mtok: `cost-based routing is ${NOT_AVAILABLE}; remove the key`,
   tags: `routing by member tags is ${NOT_AVAILABLE}; remove the key`,
 };
 
-/** One line per key, in the order models, pools, observability, governance. */
+/** One line per key, in the order models, pools. */
 export function unavailableErrors(d: RawDeployment, workers: number): string[] {
   const errors: string[] = [];
   if (workers > 1) {
@@ -44,9 +39,6 @@ export function unavailableErrors(d: RawDeployment, workers: number): string[] {
       const member = joinPath(joinPath(at, 'members'), i);
       for (const key of m.policyKeys) errors.push(`${joinPath(member, key)}: ${MEMBER[key]}`);
     });
-  }
-  for (const key of d.observabilityKeys) {
-    errors.push(`${joinPath('observability', key)}: ${OBSERVABILITY[key]}`);
   }
   return errors;
 }

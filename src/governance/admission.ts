@@ -133,6 +133,7 @@ export class Governance implements AdmissionStage {
       tokens = Math.min(Number.MAX_SAFE_INTEGER, input + output);
       tokenCostCents = tokenCost(this.#prices.get(served) ?? this.#defaultPrice, input, output);
     }
+    ctx.costCents = (admitted.charged && succeeded ? admitted.fee : 0) + tokenCostCents;
     if (refundFee === undefined && tokens === 0) return;
     this.#authority.settle({
       keyId: admitted.keyId,

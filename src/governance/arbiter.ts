@@ -4,6 +4,7 @@
 // through the `Authority` interface (arbiter-ipc.ts), the lone process calls it directly.
 
 import { log } from '../log.ts';
+import type { KeyFigures } from '../observability/metrics.ts';
 import { KeyDirectory, type KeySnapshot } from './directory.ts';
 import {
   type AwsCredential,
@@ -218,6 +219,34 @@ export class Arbiter implements Authority {
       log.error({ err: errText(err), key: id }, 'governance store failed to read usage');
       return FAILED;
     }
+  }
+
+  /**
+   * Each key's spend and tokens in its current window, for the per-key gauges (G-OBS-18…20): the
+   * first `limit` keys in store order. A key whose window is not in memory yet is read from the
+   * store once (a map hit afterwards). A store failure leaves that key out.
+   */
+  keyFigures(nowMs: number, limit: number): { figures: KeyFigures[]; truncated: boolean } {
+    const figures: KeyFigures[] = [];
+    let truncated = false;
+    for (const key of this.#keys.all()) {
+      if (figures.length === limit) {
+        truncated = true;
+        break;
+      }
+      try {
+        const used = this.#spend.usage(key.id, budgetWindowStart(key.budget_period, nowMs));
+        figures.push({
+          id: key.id,
+          spendCents: used.spend_cents,
+          tokens: used.tokens,
+          capCents: key.max_budget_cents,
+        });
+      } catch (err) {
+        log.warn({ err: errText(err), key: key.id }, 'governance store failed to read usage for metrics');
+      }
+    }
+    return { figures, truncated };
   }
 
   /** Writes pending spend and then everything else at once (shutdown). */

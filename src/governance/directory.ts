@@ -52,6 +52,11 @@ export class KeyDirectory {
     return key?.enabled ? { key, secret: cred.secretAccessKey } : undefined;
   }
 
+  /** Every key, enabled or not, in store order. */
+  all(): IterableIterator<VirtualKey> {
+    return this.#byId.values();
+  }
+
   snapshot(): KeySnapshot {
     return { keys: [...this.#byId.values()], aws: [...this.#aws.values()] };
   }

@@ -4,6 +4,7 @@
 
 import type { Authenticator } from '../auth/principal.ts';
 import type { GatewayConfig, GovernanceConfig } from '../config/types.ts';
+import type { KeyFiguresSource } from '../observability/metrics.ts';
 import { Governance } from './admission.ts';
 import { Arbiter, type Authority } from './arbiter.ts';
 import { governedAuthenticator } from './authenticate.ts';
@@ -15,6 +16,8 @@ export interface GovernanceParts {
   readonly governance: Governance;
   readonly authority: Authority;
   readonly config: GovernanceConfig;
+  /** The per-key metric figures, where the arbiter runs in this process. */
+  readonly keyFigures: KeyFiguresSource | undefined;
   close(): void;
 }
 
@@ -34,10 +37,11 @@ export function openArbiter(config: GovernanceConfig): { arbiter: Arbiter; store
 /** The lone process's governance: the arbiter in-process, authenticating against its directory. */
 export function startGovernance(config: GatewayConfig, gov: GovernanceConfig): GovernanceParts {
   const { arbiter, store } = openArbiter(gov);
-  return assemble(config, gov, arbiter, arbiter.directory, () => {
+  const parts = assemble(config, gov, arbiter, arbiter.directory, () => {
     arbiter.flush();
     store.close();
   });
+  return { ...parts, keyFigures: arbiter };
 }
 
 /** Governance over an authority that may live elsewhere, with a directory kept in step with it. */
@@ -53,6 +57,7 @@ export function assemble(
     governance: new Governance(authority, gov, config.pools),
     authority,
     config: gov,
+    keyFigures: undefined,
     close,
   };
 }

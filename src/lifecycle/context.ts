@@ -2,11 +2,13 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../auth/principal.ts';
+import { crypto } from '../builtins.ts';
 import type { ProtocolCodec } from '../protocols/codec.ts';
 import { CODECS } from '../protocols/codecs.ts';
 import type { ProtocolEdge } from '../protocols/edge.ts';
 import type { Usage } from '../protocols/ir.ts';
 import type { Protocol } from '../protocols/names.ts';
+import type { AnswerFacts } from '../protocols/usage.ts';
 import type { Clock } from '../reliability/clock.ts';
 import type { Lane } from '../routing/lane.ts';
 import type { RouteTarget } from '../routing/table.ts';
@@ -65,6 +67,8 @@ export interface IngressRoute {
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
+/** A client-supplied request id is used only when it is a short, printable token. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const EMPTY_SCAN: ScanResult = Object.freeze({
   isObject: false,
   model: undefined,
@@ -105,6 +109,13 @@ export class RequestContext {
   includeUsage: boolean | undefined;
   /** Token usage of the delivered answer (P-USE), when it reported one. */
   usage: Usage | undefined;
+  /** The delivered answer's model and stop reason (trace attributes), when read. */
+  answer: AnswerFacts | undefined;
+  /** Whether delivery should read a relayed whole answer's model and stop reason (tracing is on). */
+  wantsAnswerFacts = false;
+  /** What the request cost its virtual key, cents (set by governance at finish). */
+  costCents: number | undefined;
+  #requestId: string | undefined;
   /** Set once, by Finish.emit. */
   outcome: OutcomeCode | undefined;
   /** Aborted when the client goes away. */
@@ -134,6 +145,19 @@ export class RequestContext {
     this.origins = init.origins;
     this.clock = init.clock;
     this.signal = this.#abort.signal;
+  }
+
+  /**
+   * The id that correlates this request in logs, spans and request-log records (G-OBS-52): the
+   * client's `x-request-id` when it is a safe token, else a fresh UUID.
+   */
+  get requestId(): string {
+    if (this.#requestId === undefined) {
+      const incoming = this.req.headers['x-request-id'];
+      this.#requestId =
+        typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    }
+    return this.#requestId;
   }
 
   /** The stream framing the client asked for (opaque to the core). */

@@ -156,13 +156,14 @@ class RelaySink implements BodySink {
 async function relay(ctx: RequestContext, d: Delivery, upstream: UpstreamExchange): Promise<OutcomeCode> {
   const { res } = ctx;
   writeHead(ctx, upstream.statusCode, relayHeaders(upstream.headers));
-  const tap = new UsageTap(d.lane.upstream.protocol, ctx.stream);
+  const tap = new UsageTap(d.lane.upstream.protocol, ctx.stream, ctx.wantsAnswerFacts);
   const sink = new RelaySink(res, upstream, tap);
   upstream.attach(sink);
   const how = await sink.ended;
   if (how === 'end') {
     res.end();
     ctx.usage = tap.finish();
+    ctx.answer = tap.facts;
     return 'delivered';
   }
   // The client leaving is not an upstream failure: the upstream answered, the unit stays spent.
@@ -209,6 +210,10 @@ async function translateBuffered(
     const parsed = JSON.parse(bytes.toString()) as JsonValue;
     const response = CODECS[d.lane.upstream.protocol].readResponse(parsed);
     usage = response.usage;
+    ctx.answer = {
+      model: response.model === '' ? d.lane.name : response.model,
+      stopReason: response.stopReason,
+    };
     // Some protocols (Cohere, Bedrock) do not echo the model: the lane's model is what answered.
     out = JSON.stringify(
       ctx.codec.writeResponse(response.model === '' ? { ...response, model: d.lane.name } : response),
@@ -312,6 +317,7 @@ class TranslateSink implements BodySink {
     else if (this.#d.hop.result === 'interrupted') this.#settle('upstream_interrupted');
     else {
       ctx.usage = this.#usage.result();
+      ctx.answer = this.#usage.facts();
       this.#settle('delivered');
     }
   }

@@ -198,7 +198,8 @@ export class Failover {
         hop.failure = 'hard_down';
         // G-BRK-18: every organic hard-down counts as a trip.
         hop.tripped = true;
-        const reason = e.cls === 'auth' ? `auth rejected (HTTP ${e.status})` : 'billing / insufficient balance';
+        const reason =
+          e.cls === 'auth' ? `auth rejected (HTTP ${e.status})` : 'billing / insufficient balance';
         lane.hardDown(reason);
         log.warn({ lane: lane.name, reason, cooldown_s: HARD_DOWN_SECS }, 'lane hard-down');
         if (e.cls !== 'auth') {

@@ -59,6 +59,8 @@ export interface PipelineParts {
   readonly pace: BodyPace;
   /** The bytes of request bodies held at once (limits: max_buffered_body_bytes). */
   readonly bodies: BodyBudget;
+  /** Called as each request starts, before anything is answered (observability's response headers). */
+  readonly begin?: readonly ((ctx: RequestContext) => void)[];
 }
 
 export class InferencePipeline {
@@ -71,6 +73,7 @@ export class InferencePipeline {
   readonly #failover: Failover;
   readonly #pace: BodyPace;
   readonly #bodies: BodyBudget;
+  readonly #begin: readonly ((ctx: RequestContext) => void)[];
 
   constructor(parts: PipelineParts) {
     this.#table = parts.table;
@@ -82,6 +85,7 @@ export class InferencePipeline {
     this.#failover = new Failover(parts.table);
     this.#pace = parts.pace;
     this.#bodies = parts.bodies;
+    this.#begin = parts.begin ?? [];
   }
 
   /** Serves one inference request to its end. Never rejects: a defect becomes a native 500. */
@@ -96,6 +100,7 @@ export class InferencePipeline {
       clock: this.#table.clock,
     });
     res.once('close', ctx.onClose);
+    for (const begin of this.#begin) begin(ctx);
     let outcome: OutcomeCode;
     try {
       outcome = await this.#run(ctx);

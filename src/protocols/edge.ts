@@ -30,6 +30,8 @@ export interface ProtocolEdge {
   readonly fixedHeaders: Readonly<Record<string, string>>;
   /** Whether this protocol's clients may carry their key in the query (`?key=`, Gemini only). */
   readonly keyInQuery: boolean;
+  /** `gen_ai.provider.name` (OpenTelemetry GenAI conventions) of an upstream spoken to in this protocol. */
+  readonly genAiProvider: string;
   /** Upstream error headers a same-protocol client may see (G-FO-8), e.g. Bedrock's `x-amzn-errortype`. */
   readonly errorRelayHeaders: readonly string[];
   /** Client headers worth keeping on a same-protocol hop (feature flags such as `anthropic-beta`). */

@@ -2,11 +2,19 @@
 // the bytes pass. It reads a copy; it never delays or alters what the client receives.
 
 import { CODECS } from './codecs.ts';
-import type { JsonValue, StreamEvent, Usage } from './ir.ts';
+import type { JsonValue, StopReason, StreamEvent, Usage } from './ir.ts';
 import type { Protocol } from './names.ts';
 
 /** A buffered body is scanned whole up to this size, so usage at its tail is never lost (P-USE-2). */
 const MAX_SCANNED_BODY = 32 * 1024 * 1024;
+
+/** What an answer said about itself besides usage (trace attributes): its model and why it stopped. */
+export interface AnswerFacts {
+  readonly model: string | undefined;
+  readonly stopReason: StopReason | undefined;
+}
+
+const NO_FACTS: AnswerFacts = Object.freeze({ model: undefined, stopReason: undefined });
 
 /** Folds stream events into the final usage: input from the start, output (and any totals) from the end. */
 export class UsageAccumulator {
@@ -14,9 +22,13 @@ export class UsageAccumulator {
   #output = 0;
   #seen = false;
   #failed = false;
+  #model: string | undefined;
+  #stopReason: StopReason | undefined;
 
   add(event: StreamEvent): void {
     if (event.type === 'error') this.#failed = true;
+    if (event.type === 'message_start' && event.model !== '') this.#model = event.model;
+    else if (event.type === 'message_delta') this.#stopReason = event.stopReason;
     if ((event.type === 'message_start' || event.type === 'message_delta') && event.usage !== undefined) {
       if (event.usage.inputTokens > 0 || event.type === 'message_start')
         this.#input = event.usage.inputTokens;
@@ -30,6 +42,10 @@ export class UsageAccumulator {
   result(): Usage | undefined {
     return this.#seen && !this.#failed ? { inputTokens: this.#input, outputTokens: this.#output } : undefined;
   }
+
+  facts(): AnswerFacts {
+    return { model: this.#model, stopReason: this.#stopReason };
+  }
 }
 
 export class UsageTap {
@@ -38,10 +54,19 @@ export class UsageTap {
   readonly #events = new UsageAccumulator();
   readonly #chunks: Buffer[] = [];
   #size = 0;
+  readonly #wantFacts: boolean;
+  #facts: AnswerFacts = NO_FACTS;
 
-  constructor(protocol: Protocol, stream: boolean) {
+  /** `wantFacts`: also read a whole answer's model and stop reason (costs a full read; tracing only). */
+  constructor(protocol: Protocol, stream: boolean, wantFacts = false) {
     this.#protocol = protocol;
     this.#reader = stream ? CODECS[protocol].newStreamReader() : undefined;
+    this.#wantFacts = wantFacts;
+  }
+
+  /** The answer's model and stop reason, once `finish` has run. */
+  get facts(): AnswerFacts {
+    return this.#reader === undefined ? this.#facts : this.#events.facts();
   }
 
   readonly push = (chunk: Buffer): void => {
@@ -60,8 +85,24 @@ export class UsageTap {
       return this.#events.result();
     }
     if (this.#size > MAX_SCANNED_BODY) return undefined;
+    let body: JsonValue;
     try {
-      const body = JSON.parse(Buffer.concat(this.#chunks, this.#size).toString()) as JsonValue;
+      body = JSON.parse(Buffer.concat(this.#chunks, this.#size).toString()) as JsonValue;
+    } catch {
+      return undefined;
+    }
+    if (this.#wantFacts) {
+      try {
+        const answer = CODECS[this.#protocol].readResponse(body);
+        this.#facts = {
+          model: answer.model === '' ? undefined : answer.model,
+          stopReason: answer.stopReason,
+        };
+      } catch {
+        // An answer the reader cannot take still has its usage counted below.
+      }
+    }
+    try {
       return CODECS[this.#protocol].usageFromResponse(body);
     } catch {
       return undefined;

@@ -16,6 +16,8 @@ export class LaneState {
   readonly #rand: RandomInt | undefined;
   /** Why the lane was last hard-downed ("" if never); kept after recovery (G-BRK-15). */
   deadReason = '';
+  /** Epoch seconds the last hard-down lasts until (0 = never hard-downed). */
+  hardDownUntil = 0;
 
   constructor(maxConcurrent: number, clock: Clock, rand?: RandomInt) {
     this.permits = new Semaphore(maxConcurrent, clock);
@@ -32,6 +34,11 @@ export class LaneState {
       this.#poolCells.set(pool, cell);
     }
     return cell;
+  }
+
+  /** The pool's cell if it exists, else the default cell it would inherit from; creates nothing. */
+  peekCell(pool: string): BreakerCell {
+    return this.#poolCells.get(pool) ?? this.defaultCell;
   }
 
   get hasPoolCells(): boolean {

@@ -4,7 +4,7 @@
 
 import type { BreakerConfig, ModelConfig } from '../config/types.ts';
 import type { LaneAccount } from '../ledger/ledger.ts';
-import type { BreakerCell } from '../reliability/breaker.ts';
+import { type BreakerCell, HARD_DOWN_SECS } from '../reliability/breaker.ts';
 import type { Clock } from '../reliability/clock.ts';
 import type { UpstreamEndpoint } from '../upstream/endpoint.ts';
 import type { LaneState } from './lane-state.ts';
@@ -70,5 +70,6 @@ export class Lane {
     const now = this.clock.nowSecs();
     for (const cell of this.cells()) cell.hardDown(now);
     this.state.deadReason = reason;
+    this.state.hardDownUntil = now + HARD_DOWN_SECS;
   }
 }

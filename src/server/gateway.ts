@@ -10,6 +10,8 @@ import type { GatewayConfig, GovernanceConfig } from '../config/types.ts';
 import type { GovernanceParts } from '../governance/setup.ts';
 import { BodyBudget } from '../lifecycle/body.ts';
 import { line } from '../log.ts';
+import type { Catalogue } from '../observability/metrics.ts';
+import { startObservability } from '../observability/setup.ts';
 import type { LaneMemory } from '../routing/table.ts';
 import { RoutingTable } from '../routing/table.ts';
 import { OriginPools } from '../upstream/origins.ts';
@@ -40,6 +42,12 @@ async function startGoverned(config: GatewayConfig, gov: GovernanceConfig): Prom
   return setup.assemble(config, gov, remote, remote.directory, () => {});
 }
 
+async function workerScrape(metrics: Catalogue): Promise<() => Promise<string | undefined>> {
+  const { NodeScrape } = await import('../observability/metrics-ipc.ts');
+  const node = new NodeScrape(metrics);
+  return () => node.scrape();
+}
+
 export async function startGateway(
   config: GatewayConfig,
   opts: GatewayOptions = {},
@@ -50,9 +58,16 @@ export async function startGateway(
   const governed =
     config.governance === undefined ? undefined : await startGoverned(config, config.governance);
   const authenticator = governed?.authenticator ?? authenticatorFor(config.auth);
-  const extras: PipelineExtras = governed
-    ? { guards: [governed.governance], listeners: [governed.governance.settle] }
-    : { guards: [], listeners: [] };
+  const observed = await startObservability(config, table, origins, governed?.keyFigures);
+  const metrics = observed.metrics;
+  const extras: PipelineExtras = {
+    guards: governed ? [governed.governance] : [],
+    // Governance settles first: the request log records what the request cost.
+    listeners: [...(governed ? [governed.governance.settle] : []), ...observed.listeners],
+    begin: observed.begin,
+  };
+  // Under `workers: N` a scrape shows the whole node, gathered by the primary.
+  const scrape = cluster.isWorker ? await workerScrape(metrics) : async () => metrics.registry.render();
   let startRuntime: () => void = () => {};
   const runtime = new Promise<Runtime>((resolve, reject) => {
     const pace = { graceMs: config.limits.bodyGraceMs, minBytesPerSec: config.limits.bodyMinBytesPerSec };
@@ -76,6 +91,7 @@ export async function startGateway(
     authenticator,
     runtime.then((r) => r.pipeline),
     admin,
+    scrape,
   );
 
   let tlsOptions: ReturnType<typeof loadTls> | undefined;
@@ -124,6 +140,7 @@ export async function startGateway(
       listening.close(() => resolve());
       listener.drain();
     });
+    await observed.close();
     await origins.close();
     governed?.close();
   };

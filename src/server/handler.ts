@@ -4,23 +4,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdminApi } from '../admin/api.ts';
 import type { Authenticator } from '../auth/principal.ts';
-import { crypto } from '../builtins.ts';
 import { discardBody } from '../lifecycle/body.ts';
 import type { InferencePipeline } from '../lifecycle/pipeline.ts';
 import { errorInfo, sendBody, sendError } from '../lifecycle/respond.ts';
 import { log } from '../log.ts';
+import { CONTENT_TYPE } from '../observability/exposition.ts';
 import { EDGES, GATEWAY_EDGE } from '../protocols/registry.ts';
 import type { RoutingTable } from '../routing/table.ts';
 import { matchRoute, type Route } from './routes.ts';
 import { statsBody } from './stats.ts';
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export class RequestHandler {
   readonly #table: RoutingTable;
   readonly #authenticator: Authenticator;
   readonly #loading: Promise<InferencePipeline>;
   readonly #admin: AdminApi | undefined;
+  /** The Prometheus exposition; undefined when the node's view could not be gathered in time. */
+  readonly #scrape: () => Promise<string | undefined>;
   #pipeline: InferencePipeline | undefined;
 
   constructor(
@@ -28,8 +28,10 @@ export class RequestHandler {
     authenticator: Authenticator,
     pipeline: Promise<InferencePipeline>,
     admin: AdminApi | undefined,
+    scrape: () => Promise<string | undefined>,
   ) {
     this.#table = table;
+    this.#scrape = scrape;
     this.#authenticator = authenticator;
     this.#admin = admin;
     this.#loading = pipeline;
@@ -48,11 +50,6 @@ export class RequestHandler {
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
     const route = matchRoute(req.method ?? 'GET', path, query);
-    const incomingId = req.headers['x-request-id'];
-    res.setHeader(
-      'x-request-id',
-      typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : crypto.randomUUID(),
-    );
     this.#dispatch(req, res, route, path, query).catch((err: unknown) => {
       log.error({ err: err instanceof Error ? err.message : String(err), path }, 'request failed');
       const edge =
@@ -82,9 +79,17 @@ export class RequestHandler {
       case 'metrics':
         if (this.#authenticator.authenticate(req.headers, '') === undefined)
           return sendError(res, GATEWAY_EDGE, GATEWAY_EDGE.authFailure());
-        if (route.kind === 'metrics')
-          return sendError(res, GATEWAY_EDGE, errorInfo('not_found_error', 404, 'Not found.'));
-        return sendBody(res, 200, 'application/json', statsBody(this.#table));
+        if (route.kind === 'stats') return sendBody(res, 200, 'application/json', statsBody(this.#table));
+        {
+          const text = await this.#scrape();
+          if (text === undefined)
+            return sendError(
+              res,
+              GATEWAY_EDGE,
+              errorInfo('overloaded', 503, 'The metrics of every worker could not be gathered in time.'),
+            );
+          return sendBody(res, 200, CONTENT_TYPE, text);
+        }
       case 'admin':
         // Without governance there is no admin token: every admin call is refused (G-ADM-3).
         if (this.#admin === undefined) {

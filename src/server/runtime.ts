@@ -7,6 +7,7 @@
 import type { Pool } from 'undici';
 import type { Authenticator } from '../auth/principal.ts';
 import type { BodyBudget, BodyPace } from '../lifecycle/body.ts';
+import type { RequestContext } from '../lifecycle/context.ts';
 import type { FinishListener } from '../lifecycle/finish.ts';
 import type { AdmissionStage, InferencePipeline } from '../lifecycle/pipeline.ts';
 import { line, loadStructuredLogger } from '../log.ts';
@@ -15,10 +16,12 @@ import type { HealthProber } from '../reliability/health.ts';
 import type { RoutingTable } from '../routing/table.ts';
 import type { OriginPools } from '../upstream/origins.ts';
 
-/** Stages and finish listeners a feature adds to the request path (governance). */
+/** Stages and finish listeners features add to the request path (governance, observability). */
 export interface PipelineExtras {
   readonly guards: readonly AdmissionStage[];
   readonly listeners: readonly FinishListener[];
+  /** Called as each request starts. */
+  readonly begin: readonly ((ctx: RequestContext) => void)[];
 }
 
 export interface Runtime {
@@ -78,6 +81,7 @@ export async function loadRuntime(
       pace,
       bodies,
       guards: extras.guards,
+      begin: extras.begin,
     }),
     probers: [],
   };

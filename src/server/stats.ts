@@ -1,6 +1,7 @@
 // GET /stats body (G-OBS-2, G-OBS-3): pools, per-lane counters from the ledger and breaker cells,
 // read without side effects.
 
+import { laneAvailability } from '../observability/lane-availability.ts';
 import type { RoutingTable } from '../routing/table.ts';
 
 export function statsBody(table: RoutingTable): string {
@@ -10,6 +11,7 @@ export function statsBody(table: RoutingTable): string {
   const lanes = [...table.lanes.values()].map((lane) => {
     const cells = lane.cells();
     const totals = lane.account.totals();
+    const availability = laneAvailability(lane);
     return {
       model: lane.name,
       provider: lane.model.provider.name,
@@ -26,6 +28,10 @@ export function statsBody(table: RoutingTable): string {
       cooldown_remaining_s: Math.max(...cells.map((c) => c.cooldownRemaining(now))),
       streak: Math.max(...cells.map((c) => c.streak)),
       budget: totals.budget,
+      // Beyond the reference: whether the lane can take a request now, and if not why and for how long.
+      available: availability.available,
+      unavailable_reason: availability.reason ?? '',
+      recovers_in_ms: availability.recoversInMs,
       input_tokens: totals.inputTokens,
       output_tokens: totals.outputTokens,
       // Per (pool, lane) breaker cells; "" is the default cell of direct routes.

@@ -5,7 +5,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { line } from '../log.ts';
 
-/** What the primary runs beside its workers (the governance arbiter). */
+/** What the primary runs beside its workers (the governance arbiter, the node-wide metrics). */
 export interface PrimaryService {
   /** Called once, before the first fork. */
   start(
@@ -17,11 +17,12 @@ export interface PrimaryService {
 }
 
 /** Runs in the primary: forks the workers, reports once all listen, replaces crashed ones. */
-export function superviseWorkers(count: number, service?: PrimaryService): void {
-  service?.start(
-    () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w?.isConnected() === true),
-    (on) => cluster.on('message', on),
-  );
+export function superviseWorkers(count: number, services: readonly PrimaryService[]): void {
+  for (const service of services)
+    service.start(
+      () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w?.isConnected() === true),
+      (on) => cluster.on('message', on),
+    );
   let shuttingDown = false;
   let listening = 0;
   const fork = (): Worker => cluster.fork();
@@ -35,7 +36,7 @@ export function superviseWorkers(count: number, service?: PrimaryService): void 
   cluster.on('exit', (worker, code, signal) => {
     if (shuttingDown) {
       if (Object.keys(cluster.workers ?? {}).length === 0) {
-        service?.stop();
+        for (const service of services) service.stop();
         process.exit(0);
       }
       return;

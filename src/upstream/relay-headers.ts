@@ -1,5 +1,6 @@
 // Which upstream response headers reach the client: everything except hop-by-hop headers and
-// the ones the gateway itself must own.
+// the ones the gateway itself must own. An upstream's own `x-request-id` (OpenAI's native request
+// id) passes; with observability.response_headers the gateway's id replaces it.
 
 import type { IncomingHttpHeaders } from 'node:http';
 
@@ -15,7 +16,6 @@ const DROPPED = new Set([
   'set-cookie',
   'alt-svc',
   'server',
-  'x-request-id',
 ]);
 
 export function relayHeaders(upstream: IncomingHttpHeaders): Record<string, string | string[]> {

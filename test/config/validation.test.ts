@@ -626,19 +626,85 @@ describe('governance (§1.11)', CONCURRENT, () => {
   });
 });
 
-describe('keys of features not available yet are errors, one per key', CONCURRENT, () => {
-  test('observability: OTLP export and the request-log webhook, whatever the URL', async () => {
-    expectErrors(
-      await run({
-        config: `${BASE}observability:\n  otlp_endpoint: "http://127.0.0.1:4318/v1/traces"\n  request_log_webhook_url: "https://logs.example.com/busbar"\n`,
-      }),
-      [
-        `observability.otlp_endpoint: OTLP trace export is ${NOT_YET}; remove the key`,
-        `observability.request_log_webhook_url: the request-log webhook is ${NOT_YET}; remove the key`,
-      ],
-    );
-  });
+describe(
+  'observability: sinks pass their URL guards or stay off, startup continues (G-OBS-31/32/41)',
+  CONCURRENT,
+  () => {
+    const OBS = (lines: string) => `${BASE}observability:\n${lines}`;
 
+    test('valid sinks, a request-log file and response headers are accepted without a word', async () => {
+      const r = await run({
+        config: OBS(
+          '  otlp_endpoint: "http://127.0.0.1:4318/v1/traces"\n  request_log_webhook_url: "https://logs.example.com/busbar"\n  request_log_file: requests.jsonl\n  response_headers: true\n',
+        ),
+      });
+      expectOk(r, 1, 0);
+      assert.deepEqual([r.warnings, r.errors], [[], []]);
+      const https = await run({
+        config: OBS('  otlp_endpoint: "https://collector.example.com/v1/traces"\n'),
+      });
+      expectOk(https, 1, 0);
+      assert.deepEqual(https.errors, []);
+    });
+
+    test('OTLP: internal hosts except loopback are refused, plain http only to loopback', async () => {
+      for (const [url, why] of [
+        ['http://10.0.0.5:4318/v1/traces', "host '10.0.0.5' is an internal address"],
+        ['https://169.254.169.254/v1/traces', "host '169.254.169.254' is an internal address"],
+        [
+          'https://metadata.google.internal./v1/traces',
+          "host 'metadata.google.internal' is an internal address",
+        ],
+        [
+          'http://collector.example.com/v1/traces',
+          'plain http is allowed only for a loopback host; use https',
+        ],
+        ['ftp://collector.example.com/', 'scheme must be http or https'],
+      ]) {
+        const r = await run({ config: OBS(`  otlp_endpoint: "${url}"\n`) });
+        expectOk(r, 1, 0);
+        assert.deepEqual(r.errors, [`observability.otlp_endpoint '${url}': ${why}; trace export is off`]);
+      }
+    });
+
+    test('the request-log webhook: https only, and no internal host, loopback included', async () => {
+      for (const [url, why] of [
+        ['http://logs.example.com/busbar', 'scheme must be https'],
+        ['https://127.0.0.1/busbar', "host '127.0.0.1' is an internal address"],
+        ['https://localhost./busbar', "host 'localhost' is an internal address"],
+        ['https://[::ffff:10.1.2.3]/busbar', "host '::ffff:10.1.2.3' is an internal address"],
+      ]) {
+        const r = await run({ config: OBS(`  request_log_webhook_url: "${url}"\n`) });
+        expectOk(r, 1, 0);
+        assert.deepEqual(r.errors, [
+          `observability.request_log_webhook_url '${url}': ${why}; the request-log webhook is off`,
+        ]);
+      }
+    });
+
+    test('credentials in an OTLP URL are never printed', async () => {
+      const r = await run({
+        config: OBS('  otlp_endpoint: "http://user:s3cr3t-pw@10.0.0.5:4318/v1/traces"\n'),
+      });
+      expectOk(r, 1, 0);
+      assert.deepEqual(r.errors, [
+        "observability.otlp_endpoint 'http://***@10.0.0.5:4318/v1/traces': host '10.0.0.5' is an internal address; trace export is off",
+      ]);
+      assert.ok(!r.stderr.includes('s3cr3t-pw'));
+    });
+
+    test('a wrong type is a config error', async () => {
+      const r = await run({ config: OBS('  response_headers: sometimes\n') });
+      assert.equal(r.status, 1, r.stderr);
+      assert.ok(
+        r.errors.some((e) => e.includes('observability.response_headers')),
+        r.stderr,
+      );
+    });
+  },
+);
+
+describe('keys of features not available yet are errors, one per key', CONCURRENT, () => {
   test('pools: any route but weighted, a policy block, and the member keys that only feed policies', async () => {
     const routes = ['native', 'webhook', 'script', 'cheapest', 'fastest', 'least_busy', 'usage'];
     const pools = routes.map((r) => `  ${r}-pool: {members: [{target: gpt}], route: ${r}}\n`).join('');
@@ -679,11 +745,10 @@ describe('keys of features not available yet are errors, one per key', CONCURREN
 
   test('they lead the collected validation errors, all printed together', async () => {
     const r = await run({
-      config: `${AUTH}${PROVIDERS}models:\n  gpt: {provider: openai, max_concurrent: 0}\npools:\n  p: {members: [{target: gpt}], route: fastest}\nobservability: {otlp_endpoint: "http://127.0.0.1:4318"}\n`,
+      config: `${AUTH}${PROVIDERS}models:\n  gpt: {provider: openai, max_concurrent: 0}\npools:\n  p: {members: [{target: gpt}], route: fastest}\n`,
     });
     expectErrors(r, [
       `pools.p.route: fastest routing is ${NOT_YET}; only weighted is`,
-      `observability.otlp_endpoint: OTLP trace export is ${NOT_YET}; remove the key`,
       "model 'gpt' max_concurrent must be >= 1",
     ]);
   });

@@ -33,6 +33,8 @@ const SCRUBBED = [
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
   'AWS_BEARER_TOKEN_BEDROCK',
+  'OTEL_SEMCONV_STABILITY_OPT_IN',
+  'OTEL_SERVICE_NAME',
   // Set by `node --test` for its own children; the gateway is not a test file.
   'NODE_TEST_CONTEXT',
 ];

@@ -20,6 +20,7 @@ export const anthropicEdge: ProtocolEdge = {
   },
   fixedHeaders: { 'anthropic-version': ANTHROPIC_VERSION },
   keyInQuery: false,
+  genAiProvider: 'anthropic',
   errorRelayHeaders: ['request-id'],
   forwardedClientHeaders: ['anthropic-beta'],
   loadSigner: undefined,

@@ -11,6 +11,7 @@ export const bedrockEdge: ProtocolEdge = {
   credentialHeaders: (key) => ({ authorization: `Bearer ${key}` }),
   fixedHeaders: {},
   keyInQuery: false,
+  genAiProvider: 'aws.bedrock',
   errorRelayHeaders: ['x-amzn-requestid', 'x-amzn-errortype'],
   forwardedClientHeaders: [],
   loadSigner: async () => {

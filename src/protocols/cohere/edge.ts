@@ -9,6 +9,7 @@ export const cohereEdge: ProtocolEdge = {
   credentialHeaders: bearer,
   fixedHeaders: {},
   keyInQuery: false,
+  genAiProvider: 'cohere',
   errorRelayHeaders: [],
   forwardedClientHeaders: [],
   loadSigner: undefined,

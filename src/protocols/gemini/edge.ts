@@ -14,6 +14,7 @@ export const geminiEdge: ProtocolEdge = {
     apiKeyStyle ? { 'api-key': key } : { 'x-goog-api-key': key },
   fixedHeaders: {},
   keyInQuery: true,
+  genAiProvider: 'gcp.gemini',
   errorRelayHeaders: [],
   forwardedClientHeaders: [],
   loadSigner: undefined,

@@ -9,6 +9,7 @@ export const openaiEdge: ProtocolEdge = {
   credentialHeaders: bearer,
   fixedHeaders: {},
   keyInQuery: false,
+  genAiProvider: 'openai',
   errorRelayHeaders: [],
   forwardedClientHeaders: [],
   loadSigner: undefined,

@@ -14,6 +14,7 @@ export const responsesEdge: ProtocolEdge = {
   credentialHeaders: bearer,
   fixedHeaders: {},
   keyInQuery: false,
+  genAiProvider: 'openai',
   errorRelayHeaders: [],
   forwardedClientHeaders: ['openai-beta'],
   loadSigner: undefined,
