@@ -31,7 +31,7 @@ export async function loadStructuredLogger(): Promise<void> {
 
 type LogFn = (fields: Record<string, unknown>, message: string) => void;
 
-function at(level: 'error' | 'warn' | 'info' | 'debug'): LogFn {
+function at(level: LogLevel): LogFn {
   return (fields, message) => {
     if (structured !== undefined) structured[level](fields, message);
     else line(level, `${message} ${JSON.stringify(fields)}`);
@@ -39,4 +39,12 @@ function at(level: 'error' | 'warn' | 'info' | 'debug'): LogFn {
 }
 
 /** Structured runtime logger (JSON lines on stderr). Never pass secrets or bodies. */
-export const log = { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
+export const log = {
+  error: at('error'),
+  warn: at('warn'),
+  info: at('info'),
+  debug: at('debug'),
+  trace: at('trace'),
+  /** Whether `level` is written: skip building fields nobody will read. */
+  enabled: (level: LogLevel): boolean => LEVELS.indexOf(level) <= threshold,
+};

@@ -69,7 +69,10 @@ export class Governance implements AdmissionStage {
     if (key.allowed_pools.length > 0) {
       const reachable = this.#fallbacks.get(ctx.name) ?? [];
       if (!key.allowed_pools.includes(ctx.name) || reachable.some((p) => !key.allowed_pools.includes(p))) {
-        log.info({ key: key.id }, 'virtual key not allowed the requested name or its fallbacks');
+        log.info(
+          { key: key.id, pool: ctx.name },
+          'virtual key not allowed the requested name or its fallbacks',
+        );
         sendError(res, edge, errorInfo('permission_error', 403, NO_PERMISSION));
         return 'forbidden';
       }
@@ -95,11 +98,11 @@ export class Governance implements AdmissionStage {
         });
         return undefined;
       case 'rate_limited':
-        log.info({ key: keyId }, 'virtual key rate limited');
+        log.info({ key: keyId, pool: ctx.name }, 'virtual key rate limited');
         sendError(res, edge, errorInfo('rate_limit_error', 429, RATE_LIMITED, verdict.retryAfterSecs));
         return 'rate_limited';
       case 'over_budget':
-        log.info({ key: keyId }, 'virtual key over budget');
+        log.info({ key: keyId, pool: ctx.name }, 'virtual key over budget');
         sendError(res, edge, {
           ...errorInfo('insufficient_quota', 429, OVER_BUDGET),
           code: 'insufficient_quota',

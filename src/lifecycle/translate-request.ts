@@ -84,8 +84,13 @@ export function translate(job: TranslationJob): Promise<Translation> {
     }
   }
   const id = nextId++;
+  // The body goes over in shared memory: one memcpy here, where posting the bytes themselves
+  // (a structured clone) blocked the event loop ~100 ms for 27 MiB. The client's own buffer stays
+  // untouched for the next hop.
+  const shared = new Uint8Array(new SharedArrayBuffer(job.body.length));
+  shared.set(job.body);
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
-    translationWorker().postMessage({ id, job });
+    translationWorker().postMessage({ id, job: { ...job, body: shared } });
   });
 }

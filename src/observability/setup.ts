@@ -5,7 +5,8 @@
 import { version } from '../cli.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import type { RequestContext } from '../lifecycle/context.ts';
-import type { FinishListener } from '../lifecycle/finish.ts';
+import type { FinishListener, OutcomeCode } from '../lifecycle/finish.ts';
+import { log } from '../log.ts';
 import type { RoutingTable } from '../routing/table.ts';
 import type { OriginPools } from '../upstream/origins.ts';
 import { Catalogue, catalogueFeatures, type KeyFiguresSource } from './metrics.ts';
@@ -14,6 +15,23 @@ import { SinkClient } from './sink-client.ts';
 
 function wantAnswerFacts(ctx: RequestContext): void {
   ctx.wantsAnswerFacts = true;
+}
+
+/** One trace-level line per finished request: ids, labels and figures, never a body or credential. */
+function logFinished(ctx: RequestContext, outcome: OutcomeCode): void {
+  log.trace(
+    {
+      request_id: ctx.requestId,
+      ingress: ctx.ingress,
+      pool: ctx.target?.name,
+      lane: ctx.hops.at(-1)?.lane.name,
+      attempts: ctx.hops.length,
+      outcome,
+      status: ctx.res.headersSent ? ctx.res.statusCode : undefined,
+      ms: Math.round(ctx.endedAt - ctx.startedAt),
+    },
+    'request finished',
+  );
 }
 
 export interface Observability {
@@ -36,6 +54,7 @@ export async function startObservability(
   metrics.watchLanes(table);
   if (keyFigures !== undefined) metrics.watchKeys(keyFigures);
   const listeners: FinishListener[] = [metrics.record];
+  if (log.enabled('trace')) listeners.push(logFinished);
   const closers: (() => Promise<void>)[] = [];
   const client = new SinkClient(origins);
   if (config.otlp !== undefined) {
@@ -45,6 +64,7 @@ export async function startObservability(
       client,
       authorization: config.otlp.authorization,
       version: version(),
+      table,
       onDrop: (spans) => {
         metrics.spansDropped.series().value += spans;
       },
@@ -75,6 +95,7 @@ export async function startObservability(
     ],
     close: async () => {
       await Promise.all(closers.map((close) => close()));
+      client.abortAll();
     },
   };
 }

@@ -1,11 +1,13 @@
 // POSTs to an operator's sink (the OTLP collector, the request-log webhook) over the gateway's own
-// undici pools: redirects are never followed (a 3xx is a failed delivery, G-OBS-33/42), and every
-// delivery has a hard timeout.
+// undici pools and exchange handler: redirects are never followed (a 3xx is a failed delivery,
+// G-OBS-33/42), and each delivery, answer included, ends within its timeout.
 
+import { UpstreamExchange } from '../upstream/exchange.ts';
 import type { OriginPools } from '../upstream/origins.ts';
 
 export class SinkClient {
   readonly #origins: OriginPools;
+  readonly #inFlight = new Set<UpstreamExchange>();
 
   constructor(origins: OriginPools) {
     this.#origins = origins;
@@ -18,17 +20,32 @@ export class SinkClient {
     headers: Record<string, string>,
     timeoutMs: number,
   ): Promise<number> {
-    const { statusCode, body: answer } = await this.#origins.get(url.origin).request({
-      path: `${url.pathname}${url.search}`,
-      method: 'POST',
-      headers,
-      body,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    // The answer is not used: read it away (bounded by the timeout) so the connection is reused.
-    await answer.dump({ limit: 64 * 1024 }).catch(() => undefined);
-    return statusCode;
+    const exchange = new UpstreamExchange();
+    exchange.expireAfter(timeoutMs);
+    this.#inFlight.add(exchange);
+    this.#origins.get(url.origin).dispatch(
+      {
+        path: `${url.pathname}${url.search}`,
+        method: 'POST',
+        headers,
+        body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      },
+      exchange,
+    );
+    try {
+      if (!(await exchange.head)) throw new Error(exchange.timedOut ? 'timed out' : 'connection failed');
+    } finally {
+      this.#inFlight.delete(exchange);
+    }
+    // The answer is not used: read away (within the same timeout) so the connection is reused.
+    exchange.discard();
+    return exchange.statusCode;
+  }
+
+  /** Gives up on deliveries still waiting for an answer (shutdown, once the flush bound passed). */
+  abortAll(): void {
+    for (const exchange of this.#inFlight) exchange.abort();
   }
 }

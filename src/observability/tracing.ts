@@ -12,6 +12,8 @@ import { crypto } from '../builtins.ts';
 import type { Hop, RequestContext } from '../lifecycle/context.ts';
 import type { OutcomeCode } from '../lifecycle/finish.ts';
 import { log } from '../log.ts';
+import type { RoutingTable } from '../routing/table.ts';
+import { poolLabel } from './metrics.ts';
 import { type Attributes, encodeTraces, SpanKind, type SpanRecord, StatusCode } from './otlp.ts';
 import { type GenAiNames, genAiNames } from './semconv.ts';
 import type { SinkClient } from './sink-client.ts';
@@ -24,6 +26,8 @@ const BATCH = 512;
 const EXPORT_DELAY_MS = 1000;
 /** G-OBS-30 */
 const EXPORT_TIMEOUT_MS = 10_000;
+/** Shutdown waits this long at most for pending exports. */
+const FLUSH_BOUND_MS = 3000;
 /** Export failures are logged at most this often. */
 const FAILURE_LOG_MS = 60_000;
 
@@ -34,6 +38,8 @@ export interface TracingOptions {
   readonly version: string;
   /** Called with the number of spans dropped (queue full or export failed). */
   readonly onDrop: (spans: number) => void;
+  /** Resolves the `busbar.pool` label of requests refused before resolution. */
+  readonly table: RoutingTable;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -132,12 +138,25 @@ export class Tracing {
     this.#schedule();
   };
 
-  /** Exports whatever is queued and waits for it (graceful shutdown, G-OBS-34). */
-  async flush(): Promise<void> {
+  /** Exports whatever is queued (graceful shutdown, G-OBS-34), waiting at most `boundMs`. */
+  async flush(boundMs = FLUSH_BOUND_MS): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    while (this.#exporting !== undefined || this.#queue.length > 0) {
-      await (this.#exporting ?? this.#exportBatch());
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = setTimeout(() => resolve('expired'), boundMs);
+    });
+    try {
+      while (this.#exporting !== undefined || this.#queue.length > 0) {
+        if ((await Promise.race([this.#exporting ?? this.#exportBatch(), expired])) === 'expired') {
+          // A collector that does not answer cannot hold the shutdown: what is left is dropped.
+          this.#options.onDrop(this.#queue.length);
+          this.#queue = [];
+          return;
+        }
+      }
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -170,7 +189,7 @@ export class Tracing {
       [n.requestModel, ctx.name === '' ? undefined : ctx.name],
       ...this.#answerAttributes(ctx, served !== undefined),
       ['busbar.request_id', ctx.requestId],
-      ['busbar.pool', ctx.target?.name ?? 'unresolved'],
+      ['busbar.pool', poolLabel(ctx, this.#options.table)],
       ['busbar.lane', served?.lane.name],
       ['busbar.ingress_protocol', ctx.ingress],
       ['busbar.egress_protocol', served?.lane.upstream.protocol],
