@@ -30,6 +30,8 @@ export function catalogYaml(mockPort: number): string {
 export interface VariantOptions {
   readonly governance?: boolean;
   readonly workers?: number;
+  /** An OTLP/HTTP collector URL: trace export on. */
+  readonly otlp?: string;
 }
 
 /**
@@ -61,6 +63,7 @@ export function deploymentYaml(v: VariantOptions = {}): string {
     '  slow: { members: [{ target: bench-slow }] }',
     '  xp: { members: [{ target: claude-bench }] }',
   );
+  if (v.otlp !== undefined) lines.push('observability:', `  otlp_endpoint: "${v.otlp}"`);
   if (v.governance) {
     lines.push(
       'governance:',

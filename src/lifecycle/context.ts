@@ -152,12 +152,14 @@ export class RequestContext {
    * client's `x-request-id` when it is a safe token, else a fresh UUID.
    */
   get requestId(): string {
-    if (this.#requestId === undefined) {
-      const incoming = this.req.headers['x-request-id'];
-      this.#requestId =
-        typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
-    }
+    this.#requestId ??= this.clientRequestId ?? crypto.randomUUID();
     return this.#requestId;
+  }
+
+  /** The client's own `x-request-id` when it is a safe token. */
+  get clientRequestId(): string | undefined {
+    const incoming = this.req.headers['x-request-id'];
+    return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : undefined;
   }
 
   /** The stream framing the client asked for (opaque to the core). */

@@ -5,7 +5,13 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import protobuf from 'protobufjs';
-import { encodeTraces, SpanKind, type SpanRecord, StatusCode } from '../../src/observability/otlp.ts';
+import {
+  encodeAttributes,
+  encodeTraces,
+  SpanKind,
+  type SpanRecord,
+  StatusCode,
+} from '../../src/observability/otlp.ts';
 
 const PROTOS = path.resolve(import.meta.dirname, '../fixtures/otlp');
 const root = new protobuf.Root();
@@ -58,6 +64,7 @@ const ROOT: SpanRecord = {
     ['gen_ai.response.finish_reasons', ['end_turn', 'max_tokens']],
     ['skipped', undefined],
   ],
+  encodedAttributes: undefined,
   status: StatusCode.error,
   statusMessage: 'upstream failed',
 };
@@ -74,6 +81,10 @@ const CHILD: SpanRecord = {
   startUs: 1764925200200000,
   endUs: 1764925200300000,
   attributes: [['busbar.lane', 'gpt-4o']],
+  encodedAttributes: encodeAttributes([
+    ['busbar.pool', 'fast'],
+    ['http.response.status_code', 200],
+  ]),
   status: StatusCode.unset,
   statusMessage: '',
 };
@@ -134,7 +145,11 @@ describe('OTLP protobuf encoding', () => {
       kind: 3,
       start_time_unix_nano: '1764925200200000000',
       end_time_unix_nano: '1764925200300000000',
-      attributes: [{ key: 'busbar.lane', value: { string_value: 'gpt-4o' } }],
+      attributes: [
+        { key: 'busbar.lane', value: { string_value: 'gpt-4o' } },
+        { key: 'busbar.pool', value: { string_value: 'fast' } },
+        { key: 'http.response.status_code', value: { int_value: '200' } },
+      ],
       events: [],
       links: [],
     });
@@ -171,6 +186,7 @@ describe('OTLP protobuf encoding', () => {
       startUs: 1764925200000000 + i,
       endUs: 1764925200000000 + i * 2,
       attributes: [['i', i] as const],
+      encodedAttributes: undefined,
     }));
     const decoded = decode(
       encodeTraces([['service.name', 'busbar']], { name: 'busbar', version: '1' }, spans),
