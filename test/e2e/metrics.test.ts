@@ -70,6 +70,7 @@ const chat = (model: string) => ({ model, messages: [{ role: 'user', content: 'h
 
 interface Run {
   gw: Gateway;
+  stop(): Promise<void>;
   keys: { a: string; b: string; c: string };
   statuses: number[];
 }
@@ -91,7 +92,25 @@ async function workload(gw: Gateway, mock: MockUpstream): Promise<Run> {
   statuses.push(await post(gw, '/v1/chat/completions', b.secret, chat('gpt-a')));
   statuses.push(await post(gw, '/v1/chat/completions', c.secret, chat('gpt-a')));
   statuses.push(await post(gw, '/v1/chat/completions', c.secret, chat('gpt-a')));
-  return { gw, keys: { a: a.id, b: b.id, c: c.id }, statuses };
+  return { gw, keys: { a: a.id, b: b.id, c: c.id }, statuses, stop: async () => {} };
+}
+
+/** A gateway with `workers` processes in front of a fresh mock, after the scripted workload. */
+async function startAndRun(workers: number): Promise<Run> {
+  const mock = await startMockUpstream();
+  const gw = await startGateway({
+    configYaml: deployment(workers),
+    providersYaml: catalog(mock.url),
+    env: { METRICS_OPENAI_KEY: 'sk-o', METRICS_ANTHROPIC_KEY: 'sk-a' },
+  });
+  const run = await workload(gw, mock);
+  return {
+    ...run,
+    stop: async () => {
+      await gw.stop();
+      await mock.close();
+    },
+  };
 }
 
 async function scrape(gw: Gateway, secret: string): Promise<{ status: number; type: string; text: string }> {
@@ -187,23 +206,13 @@ function checkCounters(m: Exposition, keys: Run['keys']): void {
 const EXPECTED_STATUSES = [200, 200, 200, 200, 404, 200, 200, 429, 200, 429];
 
 describe('/metrics in one process', () => {
-  let mock: MockUpstream;
   let run: Run;
   let keyA: string;
   before(async () => {
-    mock = await startMockUpstream();
-    const gw = await startGateway({
-      configYaml: deployment(1),
-      providersYaml: catalog(mock.url),
-      env: { METRICS_OPENAI_KEY: 'sk-o', METRICS_ANTHROPIC_KEY: 'sk-a' },
-    });
-    run = await workload(gw, mock);
-    keyA = (await mintKey(gw.url)).secret;
+    run = await startAndRun(1);
+    keyA = (await mintKey(run.gw.url)).secret;
   });
-  after(async () => {
-    await run?.gw.stop();
-    await mock?.close();
-  });
+  after(() => run?.stop());
 
   it('the workload got the answers it scripted', () => {
     assert.deepEqual(run.statuses, EXPECTED_STATUSES);
@@ -254,23 +263,13 @@ describe('/metrics in one process', () => {
 });
 
 describe('/metrics with workers: 2 shows the whole node', () => {
-  let mock: MockUpstream;
   let run: Run;
   let keyA: string;
   before(async () => {
-    mock = await startMockUpstream();
-    const gw = await startGateway({
-      configYaml: deployment(2),
-      providersYaml: catalog(mock.url),
-      env: { METRICS_OPENAI_KEY: 'sk-o', METRICS_ANTHROPIC_KEY: 'sk-a' },
-    });
-    run = await workload(gw, mock);
-    keyA = (await mintKey(gw.url)).secret;
+    run = await startAndRun(2);
+    keyA = (await mintKey(run.gw.url)).secret;
   });
-  after(async () => {
-    await run?.gw.stop();
-    await mock?.close();
-  });
+  after(() => run?.stop());
 
   it('the same workload leaves the same counters, whichever worker is scraped', async () => {
     assert.deepEqual(run.statuses, EXPECTED_STATUSES);
