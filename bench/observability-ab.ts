@@ -53,6 +53,7 @@ const load = (s: (typeof subjects)[number], measured: number, warmup: number) =>
     watchPids: [],
     rssEveryMs: 0,
   });
+let received = { exports: 0, bytes: 0 };
 try {
   for (const s of subjects) await load(s, 3000, 3000);
   for (let round = 0; round < rounds; round++) {
@@ -62,6 +63,7 @@ try {
       s.perReq.push(((cpuTicks(s.running.pid) - before) * usPerTick) / r.ok);
     }
   }
+  received = await collector.received();
 } finally {
   await loadgen.close();
   for (const s of subjects) await s.running.stop();
@@ -77,6 +79,4 @@ for (const s of subjects) {
     `${s.name.padEnd(22)} CPU µs/req ${s.perReq.map((x) => x.toFixed(0)).join(' ')}  median ${median(s.perReq).toFixed(1)}  ×${median(ratios).toFixed(3)} (median of per-round ratios)`,
   );
 }
-console.log(
-  `spans received by the collector: ${collector.received.exports} exports, ${collector.received.bytes} bytes`,
-);
+console.log(`spans received by the collector: ${received.exports} exports, ${received.bytes} bytes`);

@@ -1,35 +1,26 @@
-// A stand-in OTLP/HTTP collector for benchmarks: reads each export and answers 200, in the bench's
-// own process (its CPU is not the gateway's).
+// Starts the stand-in OTLP/HTTP collector (bench/collector.ts) as a child process.
 
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { BENCH_DIR, spawnServer } from './processes.ts';
 
 export interface Collector {
   readonly url: string;
-  /** Export requests received and their bytes. */
-  readonly received: { exports: number; bytes: number };
+  /** Export requests received and their bytes so far. */
+  received(): Promise<{ exports: number; bytes: number }>;
   close(): Promise<void>;
 }
 
 export async function startCollector(): Promise<Collector> {
-  const received = { exports: 0, bytes: 0 };
-  const server = createServer((req, res) => {
-    req.on('data', (chunk: Buffer) => {
-      received.bytes += chunk.length;
-    });
-    req.on('end', () => {
-      received.exports++;
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
-    });
+  const running = await spawnServer({
+    name: 'otlp-collector',
+    args: [path.join(BENCH_DIR, 'collector.ts')],
+    announce: 'stdout-json',
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${running.port}`;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`,
-    received,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url: `${origin}/v1/traces`,
+    received: async () =>
+      (await (await fetch(`${origin}/received`)).json()) as { exports: number; bytes: number },
+    close: () => running.stop(),
   };
 }

@@ -292,7 +292,14 @@ export class SpanBatch {
     this.count++;
   }
 
-  /** The ExportTraceServiceRequest body of the spans so far. */
+  /** Empties the batch, keeping its buffer for the next one. */
+  reset(): void {
+    this.#w.pos = 0;
+    this.#open = -1;
+    this.count = 0;
+  }
+
+  /** The ExportTraceServiceRequest body of the spans so far (a copy: the batch can be reset). */
   take(): Uint8Array {
     const spans = this.#w.buf.subarray(0, this.#w.pos);
     const resource = lenField(this.#resource.length);
