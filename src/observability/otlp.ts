@@ -12,6 +12,12 @@ export type AttrValue = string | number | boolean | readonly string[];
 /** [key, value] pairs; an undefined value is left out. */
 export type Attributes = readonly (readonly [string, AttrValue | undefined])[];
 
+/** An attribute key with its protobuf field (KeyValue.key) encoded once, for keys used per span. */
+export interface AttrKey {
+  readonly name: string;
+  readonly encoded: Uint8Array;
+}
+
 export const SpanKind = { internal: 1, server: 2, client: 3 } as const;
 export const StatusCode = { unset: 0, ok: 1, error: 2 } as const;
 
@@ -169,9 +175,19 @@ class Writer {
     const high = Math.floor(whole / 2 ** 32);
     const low = (whole - high * 2 ** 32) * 1000;
     const carry = Math.floor(low / 2 ** 32);
-    this.buf.writeUInt32LE(low - carry * 2 ** 32, this.pos);
-    this.buf.writeUInt32LE(high * 1000 + carry, this.pos + 4);
-    this.pos += 8;
+    this.word(low - carry * 2 ** 32);
+    this.word(high * 1000 + carry);
+  }
+
+  /** A little-endian 32-bit word (room already ensured). */
+  word(n: number): void {
+    const buf = this.buf;
+    const pos = this.pos;
+    buf[pos] = n & 0xff;
+    buf[pos + 1] = (n >>> 8) & 0xff;
+    buf[pos + 2] = (n >>> 16) & 0xff;
+    buf[pos + 3] = (n >>> 24) & 0xff;
+    this.pos = pos + 4;
   }
 
   anyValue(v: AttrValue): void {
@@ -199,14 +215,21 @@ class Writer {
     }
   }
 
-  attribute(field: number, key: string, value: AttrValue): void {
+  attribute(field: number, key: string | AttrKey, value: AttrValue): void {
     const kv = this.open(field);
-    this.string(1, key);
+    if (typeof key === 'string') this.string(1, key);
+    else this.raw(key.encoded);
     const any = this.open(2);
     this.anyValue(value);
     this.close(any);
     this.close(kv);
   }
+}
+
+export function attrKey(name: string): AttrKey {
+  const w = new Writer(name.length * 3 + 8);
+  w.string(1, name);
+  return { name, encoded: Buffer.from(w.buf.subarray(0, w.pos)) };
 }
 
 /** Attributes as encoded KeyValue fields (field 9 of a span by default), to reuse many times. */
@@ -263,7 +286,7 @@ export class SpanBatch {
   }
 
   /** One attribute of the open span; an undefined value is left out. */
-  attribute(key: string, value: AttrValue | undefined): void {
+  attribute(key: string | AttrKey, value: AttrValue | undefined): void {
     if (value !== undefined) this.#w.attribute(9, key, value);
   }
 
@@ -287,7 +310,7 @@ export class SpanBatch {
     w.header(16, I32);
     w.ensure(4);
     const remote = remoteParent ? HAS_IS_REMOTE | IS_REMOTE : HAS_IS_REMOTE;
-    w.pos = w.buf.writeUInt32LE(((flags & 0xff) | remote) >>> 0, w.pos);
+    w.word(((flags & 0xff) | remote) >>> 0);
     w.close(this.#open);
     this.count++;
   }

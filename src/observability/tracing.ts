@@ -13,13 +13,21 @@ import { crypto } from '../builtins.ts';
 import type { Hop, RequestContext } from '../lifecycle/context.ts';
 import type { OutcomeCode } from '../lifecycle/finish.ts';
 import { log } from '../log.ts';
-import type { Usage } from '../protocols/ir.ts';
+import type { StopReason, Usage } from '../protocols/ir.ts';
 import type { Protocol } from '../protocols/names.ts';
 import type { AnswerFacts } from '../protocols/usage.ts';
 import type { Lane } from '../routing/lane.ts';
 import type { RoutingTable } from '../routing/table.ts';
 import { poolLabel } from './metrics.ts';
-import { type Attributes, encodeAttributes, SpanBatch, SpanKind, StatusCode } from './otlp.ts';
+import {
+  type Attributes,
+  type AttrKey,
+  attrKey,
+  encodeAttributes,
+  SpanBatch,
+  SpanKind,
+  StatusCode,
+} from './otlp.ts';
 import { type GenAiNames, genAiNames } from './semconv.ts';
 import type { SinkClient } from './sink-client.ts';
 
@@ -101,6 +109,25 @@ class IdSource {
   }
 }
 
+/** Keys set per span, their protobuf encoded once. */
+const KEYS = {
+  requestId: attrKey('busbar.request_id'),
+  attempts: attrKey('busbar.attempts'),
+  keyId: attrKey('busbar.key_id'),
+  status: attrKey('http.response.status_code'),
+  degraded: attrKey('busbar.degraded'),
+  failoverReason: attrKey('busbar.failover_reason'),
+  errorType: attrKey('error.type'),
+};
+
+/** The GenAI keys set per span, in the naming this process emits. */
+interface GenAiKeys {
+  readonly requestModel: AttrKey;
+  readonly responseModel: AttrKey;
+  readonly inputTokens: AttrKey;
+  readonly outputTokens: AttrKey;
+}
+
 const epochUs = (t: number): number => (performance.timeOrigin + t) * 1000;
 
 /**
@@ -139,13 +166,24 @@ export class Tracing {
   #timer: NodeJS.Timeout | undefined;
   #exporting: Promise<void> | undefined;
   #lastFailureLog = 0;
-  readonly #requestCache = new Map<string, Uint8Array>();
+  readonly #keys: GenAiKeys;
+  /** Request-span constants by served lane (or none), pool, then ingress, outcome and status. */
+  readonly #requestCache = new Map<Lane | undefined, Map<string, Map<string, Uint8Array>>>();
+  #requestCached = 0;
   readonly #attemptCache = new WeakMap<Lane, Map<string, Uint8Array>>();
+  /** The finish-reasons attribute, whole, per stop reason (a closed set). */
+  readonly #finishReasons = new Map<StopReason, Uint8Array>();
 
   constructor(options: TracingOptions) {
     this.#options = options;
     const env = options.env ?? process.env;
     this.#names = genAiNames(env);
+    this.#keys = {
+      requestModel: attrKey(this.#names.requestModel),
+      responseModel: attrKey(this.#names.responseModel),
+      inputTokens: attrKey(this.#names.inputTokens),
+      outputTokens: attrKey(this.#names.outputTokens),
+    };
     const resource: Attributes = [
       ['service.name', env.OTEL_SERVICE_NAME?.trim() || 'busbar'],
       ['service.version', options.version],
@@ -311,13 +349,13 @@ export class Tracing {
       epochUs(f.startedAt),
       epochUs(f.endedAt),
     );
-    batch.attribute(this.#names.requestModel, f.name === '' ? undefined : f.name);
+    batch.attribute(this.#keys.requestModel, f.name === '' ? undefined : f.name);
     if (f.served !== undefined) this.#answerAttributes(batch, f);
     // Only a client's own request id: a fresh one would be noise next to the span id.
-    batch.attribute('busbar.request_id', f.clientRequestId);
-    batch.attribute('busbar.attempts', f.hops.length);
-    batch.attribute('busbar.key_id', f.keyId);
-    batch.attribute('http.response.status_code', f.status === 0 ? undefined : f.status);
+    batch.attribute(KEYS.requestId, f.clientRequestId);
+    batch.attribute(KEYS.attempts, f.hops.length);
+    batch.attribute(KEYS.keyId, f.keyId);
+    batch.attribute(KEYS.status, f.status === 0 ? undefined : f.status);
     batch.encoded(this.#requestConstants(f, failed));
     batch.end(failed ? StatusCode.error : StatusCode.unset, '', parent?.flags ?? 1, parent !== undefined);
   }
@@ -327,10 +365,10 @@ export class Tracing {
     const failed = hop.result === 'failed' || hop.result === 'interrupted';
     const errorType = hop.failover === 'timeout' || hop.failover === 'connect' ? hop.failover : hop.failure;
     if (hop === f.served) this.#answerAttributes(batch, f);
-    if (hop.degraded) batch.attribute('busbar.degraded', true);
-    batch.attribute('busbar.failover_reason', hop.failover);
-    batch.attribute('http.response.status_code', hop.status === 0 ? undefined : hop.status);
-    if (failed) batch.attribute('error.type', errorType ?? 'upstream_error');
+    if (hop.degraded) batch.attribute(KEYS.degraded, true);
+    batch.attribute(KEYS.failoverReason, hop.failover);
+    batch.attribute(KEYS.status, hop.status === 0 ? undefined : hop.status);
+    if (failed) batch.attribute(KEYS.errorType, errorType ?? 'upstream_error');
     batch.encoded(this.#attemptConstants(hop));
     return failed;
   }
@@ -341,8 +379,19 @@ export class Tracing {
    */
   #requestConstants(f: Finished, failed: boolean): Uint8Array {
     const served = f.served;
-    const key = `${f.ingress}\u0000${f.pool}\u0000${served?.lane.name ?? ''}\u0000${f.outcome}\u0000${failed}`;
-    let bytes = this.#requestCache.get(key);
+    let byPool = this.#requestCache.get(served?.lane);
+    if (byPool === undefined) {
+      byPool = new Map();
+      this.#requestCache.set(served?.lane, byPool);
+    }
+    let byRest = byPool.get(f.pool);
+    if (byRest === undefined) {
+      byRest = new Map();
+      byPool.set(f.pool, byRest);
+    }
+    // Three short strings from closed sets; the lane and pool, from configuration, keyed above.
+    const rest = `${f.ingress} ${f.outcome} ${failed}`;
+    let bytes = byRest.get(rest);
     if (bytes === undefined) {
       const n = this.#names;
       bytes = encodeAttributes([
@@ -355,7 +404,10 @@ export class Tracing {
         ['busbar.outcome', f.outcome],
         ['error.type', failed ? f.outcome : undefined],
       ]);
-      if (this.#requestCache.size < MAX_CACHED) this.#requestCache.set(key, bytes);
+      if (this.#requestCached < MAX_CACHED) {
+        this.#requestCached++;
+        byRest.set(rest, bytes);
+      }
     }
     return bytes;
   }
@@ -385,12 +437,19 @@ export class Tracing {
 
   /** Response model, usage and finish reason of a delivered answer. */
   #answerAttributes(batch: SpanBatch, f: Finished): void {
-    const n = this.#names;
+    const keys = this.#keys;
     const stop = f.answer?.stopReason;
-    batch.attribute(n.responseModel, f.answer?.model);
-    batch.attribute(n.inputTokens, f.usage?.inputTokens);
-    batch.attribute(n.outputTokens, f.usage?.outputTokens);
-    if (stop !== undefined) batch.attribute(n.finishReasons, [stop]);
+    batch.attribute(keys.responseModel, f.answer?.model);
+    batch.attribute(keys.inputTokens, f.usage?.inputTokens);
+    batch.attribute(keys.outputTokens, f.usage?.outputTokens);
+    if (stop !== undefined) {
+      let bytes = this.#finishReasons.get(stop);
+      if (bytes === undefined) {
+        bytes = encodeAttributes([[this.#names.finishReasons, [stop]]]);
+        this.#finishReasons.set(stop, bytes);
+      }
+      batch.encoded(bytes);
+    }
   }
 }
 

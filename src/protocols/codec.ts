@@ -1,7 +1,16 @@
 // The interface every protocol folder implements: a reader (wire → IR) and a writer (IR → wire)
 // for requests, responses, stream events and errors. The core only talks to these.
 
-import type { GatewayErrorInfo, JsonObject, JsonValue, Request, Response, StreamEvent, Usage } from './ir.ts';
+import type {
+  GatewayErrorInfo,
+  JsonObject,
+  JsonValue,
+  Request,
+  Response,
+  StopReason,
+  StreamEvent,
+  Usage,
+} from './ir.ts';
 import type { Protocol } from './names.ts';
 
 /** A fully rendered error answer in one protocol's native envelope. */
@@ -47,6 +56,12 @@ export interface StreamReader {
   end(): StreamEvent[];
 }
 
+/** What a whole answer says about itself besides its content: its model ('' when unnamed) and stop reason. */
+export interface ResponseFacts {
+  readonly model: string;
+  readonly stopReason: StopReason;
+}
+
 export interface ProtocolCodec {
   readonly protocol: Protocol;
 
@@ -65,6 +80,8 @@ export interface ProtocolCodec {
 
   // usage (P-USE)
   usageFromResponse(body: JsonValue): Usage | undefined;
+  /** A whole answer's model ('' when the protocol names none) and stop reason, without reading its content. */
+  answerFacts(body: JsonValue): ResponseFacts;
 
   // errors
   readError(

@@ -57,7 +57,7 @@ export class UsageTap {
   readonly #wantFacts: boolean;
   #facts: AnswerFacts = NO_FACTS;
 
-  /** `wantFacts`: also read a whole answer's model and stop reason (costs a full read; tracing only). */
+  /** `wantFacts`: also read a whole answer's model and stop reason (traces). */
   constructor(protocol: Protocol, stream: boolean, wantFacts = false) {
     this.#protocol = protocol;
     this.#reader = stream ? CODECS[protocol].newStreamReader() : undefined;
@@ -93,11 +93,8 @@ export class UsageTap {
     }
     if (this.#wantFacts) {
       try {
-        const answer = CODECS[this.#protocol].readResponse(body);
-        this.#facts = {
-          model: answer.model === '' ? undefined : answer.model,
-          stopReason: answer.stopReason,
-        };
+        const facts = CODECS[this.#protocol].answerFacts(body);
+        this.#facts = { model: facts.model === '' ? undefined : facts.model, stopReason: facts.stopReason };
       } catch {
         // An answer the reader cannot take still has its usage counted below.
       }

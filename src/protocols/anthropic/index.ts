@@ -8,7 +8,12 @@ import {
   writeAnthropicError,
 } from './errors.ts';
 import { anthropicProbeBody, readAnthropicRequest, writeAnthropicRequest } from './request.ts';
-import { readAnthropicResponse, usageFromAnthropicResponse, writeAnthropicResponse } from './response.ts';
+import {
+  anthropicAnswerFacts,
+  readAnthropicResponse,
+  usageFromAnthropicResponse,
+  writeAnthropicResponse,
+} from './response.ts';
 import { AnthropicStreamReader, AnthropicStreamWriter } from './stream.ts';
 
 export const anthropicCodec: ProtocolCodec = {
@@ -21,6 +26,7 @@ export const anthropicCodec: ProtocolCodec = {
   newStreamReader: () => new AnthropicStreamReader(),
   newStreamWriter: () => new AnthropicStreamWriter(),
   usageFromResponse: usageFromAnthropicResponse,
+  answerFacts: anthropicAnswerFacts,
   readError: (_status, body) => readAnthropicError(body),
   writeError: writeAnthropicError,
   authFailure: anthropicAuthFailure,

@@ -1,5 +1,6 @@
 // Anthropic Messages non-stream responses: `message` body ↔ IR.Response, and the usage tap's view.
 
+import type { ResponseFacts } from '../codec.ts';
 import { mintId } from '../ids.ts';
 import type { ContentBlock, JsonObject, JsonValue, Response, StopReason, Usage } from '../ir.ts';
 import { arr, count, field, isObject, str } from '../json-access.ts';
@@ -64,6 +65,13 @@ export function anthropicUsage(u: Usage): JsonObject {
 
 export function usageFromAnthropicResponse(body: JsonValue): Usage | undefined {
   return usageFromAnthropicUsage(field(body, 'usage'));
+}
+
+export function anthropicAnswerFacts(body: JsonValue): ResponseFacts {
+  return {
+    model: str(field(body, 'model')) ?? '',
+    stopReason: stopFromAnthropic(str(field(body, 'stop_reason'))),
+  };
 }
 
 export function readAnthropicResponse(body: JsonValue): Response {

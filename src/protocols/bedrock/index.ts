@@ -3,7 +3,12 @@
 import type { ProtocolCodec } from '../codec.ts';
 import { bedrockAuthFailure, bedrockModelNotFound, readBedrockError, writeBedrockError } from './errors.ts';
 import { bedrockProbeBody, readBedrockRequest, writeBedrockRequest } from './request.ts';
-import { bedrockUsageFromResponse, readBedrockResponse, writeBedrockResponse } from './response.ts';
+import {
+  bedrockAnswerFacts,
+  bedrockUsageFromResponse,
+  readBedrockResponse,
+  writeBedrockResponse,
+} from './response.ts';
 import { BedrockStreamReader, BedrockStreamWriter } from './stream.ts';
 
 export const bedrockCodec: ProtocolCodec = {
@@ -16,6 +21,7 @@ export const bedrockCodec: ProtocolCodec = {
   newStreamReader: () => new BedrockStreamReader(),
   newStreamWriter: () => new BedrockStreamWriter(),
   usageFromResponse: bedrockUsageFromResponse,
+  answerFacts: bedrockAnswerFacts,
   readError: (_status, body, headers) => readBedrockError(body, headers),
   writeError: writeBedrockError,
   authFailure: bedrockAuthFailure,

@@ -2,6 +2,8 @@
 // Converse answers carry no id or model; the reader mints an id and leaves the model to the lane.
 
 import { crypto } from '../../builtins.ts';
+import type { ResponseFacts } from '../codec.ts';
+
 import type { JsonObject, JsonValue, Response, StopReason, Usage } from '../ir.ts';
 import { count, field, isObject, str } from '../json-access.ts';
 import { newDocumentNames, readBlocks, writeBlocks } from './request.ts';
@@ -73,6 +75,11 @@ export function bedrockUsage(usage: Usage): JsonObject {
   if (read > 0) out.cacheReadInputTokens = read;
   if (write > 0) out.cacheWriteInputTokens = write;
   return out;
+}
+
+/** Converse answers name no model. */
+export function bedrockAnswerFacts(body: JsonValue): ResponseFacts {
+  return { model: '', stopReason: stopFromBedrock(str(field(body, 'stopReason'))) };
 }
 
 export function readBedrockResponse(body: JsonValue): Response {

@@ -3,7 +3,12 @@
 import type { ProtocolCodec } from '../codec.ts';
 import { cohereAuthFailure, cohereModelNotFound, readCohereError, writeCohereError } from './errors.ts';
 import { cohereProbeBody, readCohereRequest, writeCohereRequest } from './request.ts';
-import { cohereUsageFromResponse, readCohereResponse, writeCohereResponse } from './response.ts';
+import {
+  cohereAnswerFacts,
+  cohereUsageFromResponse,
+  readCohereResponse,
+  writeCohereResponse,
+} from './response.ts';
 import { CohereStreamReader, CohereStreamWriter } from './stream.ts';
 
 export const cohereCodec: ProtocolCodec = {
@@ -16,6 +21,7 @@ export const cohereCodec: ProtocolCodec = {
   newStreamReader: () => new CohereStreamReader(),
   newStreamWriter: () => new CohereStreamWriter(),
   usageFromResponse: cohereUsageFromResponse,
+  answerFacts: cohereAnswerFacts,
   readError: (_status, body) => readCohereError(body),
   writeError: writeCohereError,
   authFailure: cohereAuthFailure,

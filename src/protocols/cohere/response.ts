@@ -1,6 +1,8 @@
 // Cohere v2 chat responses ↔ IR, plus the finish-reason and usage mappings the stream side shares.
 
 import { crypto } from '../../builtins.ts';
+import type { ResponseFacts } from '../codec.ts';
+
 import type { ContentBlock, JsonObject, JsonValue, Response, StopReason, Usage } from '../ir.ts';
 import { count, field, isObject, str } from '../json-access.ts';
 import { assistantContent } from './request.ts';
@@ -61,16 +63,24 @@ export function cohereUsage(usage: Usage): JsonObject {
   return out;
 }
 
+/** The finish reason; tool calls in the message make a completed answer `tool_use`. */
+function cohereStop(body: JsonValue): StopReason {
+  const calls = field(field(body, 'message'), 'tool_calls');
+  return stopFromFinish(str(field(body, 'finish_reason')), Array.isArray(calls) && calls.length > 0);
+}
+
+/** Cohere's answers name no model. */
+export function cohereAnswerFacts(body: JsonValue): ResponseFacts {
+  return { model: '', stopReason: cohereStop(body) };
+}
+
 export function readCohereResponse(body: JsonValue): Response {
   const content: ContentBlock[] = assistantContent(field(body, 'message') ?? {});
   return {
     id: str(field(body, 'id')) || crypto.randomUUID(),
     model: '',
     content,
-    stopReason: stopFromFinish(
-      str(field(body, 'finish_reason')),
-      content.some((b) => b.type === 'tool_use'),
-    ),
+    stopReason: cohereStop(body),
     usage: usageFromCohere(field(body, 'usage')) ?? { inputTokens: 0, outputTokens: 0 },
   };
 }

@@ -3,7 +3,12 @@
 import type { ProtocolCodec } from '../codec.ts';
 import { geminiAuthFailure, geminiModelNotFound, readGeminiError, writeGeminiError } from './errors.ts';
 import { geminiProbeBody, readGeminiRequest, writeGeminiRequest } from './request.ts';
-import { geminiUsageFromResponse, readGeminiResponse, writeGeminiResponse } from './response.ts';
+import {
+  geminiAnswerFacts,
+  geminiUsageFromResponse,
+  readGeminiResponse,
+  writeGeminiResponse,
+} from './response.ts';
 import { GeminiStreamReader, GeminiStreamWriter } from './stream.ts';
 
 export const geminiCodec: ProtocolCodec = {
@@ -16,6 +21,7 @@ export const geminiCodec: ProtocolCodec = {
   newStreamReader: () => new GeminiStreamReader(),
   newStreamWriter: (opts) => new GeminiStreamWriter(opts),
   usageFromResponse: geminiUsageFromResponse,
+  answerFacts: geminiAnswerFacts,
   readError: (_status, body) => readGeminiError(body),
   writeError: writeGeminiError,
   authFailure: geminiAuthFailure,

@@ -1,6 +1,7 @@
 // Gemini GenerateContentResponse ↔ IR response, plus the finish-reason and usage mappings the
 // stream side shares. A SAFETY candidate without content is an ordinary filtered answer (P-XLT-10).
 
+import type { ResponseFacts } from '../codec.ts';
 import { mintId } from '../ids.ts';
 import type { ContentBlock, JsonObject, JsonValue, Response, StopReason, Usage } from '../ir.ts';
 import { arr, count, field, isObject, str } from '../json-access.ts';
@@ -79,25 +80,31 @@ export function metadataFromUsage(usage: Usage): JsonObject {
 
 const ZERO: Usage = { inputTokens: 0, outputTokens: 0 };
 
+/** The first candidate's finish reason (a function call makes STOP `tool_use`); a blocked prompt's filter. */
+function geminiStop(body: JsonValue): StopReason {
+  const candidate = arr(field(body, 'candidates'))[0];
+  // A blocked prompt has no candidate at all, only promptFeedback.blockReason.
+  if (candidate === undefined && str(gf(gf(body, 'promptFeedback'), 'blockReason')) !== undefined)
+    return 'content_filter';
+  const parts = arr(gf(gf(candidate, 'content'), 'parts'));
+  const sawToolCall = parts.some((part) => isObject(gf(part, 'functionCall')));
+  return stopFromFinish(str(gf(candidate, 'finishReason')), sawToolCall);
+}
+
+export function geminiAnswerFacts(body: JsonValue): ResponseFacts {
+  return { model: str(gf(body, 'modelVersion')) ?? '', stopReason: geminiStop(body) };
+}
+
 export function readGeminiResponse(body: JsonValue): Response {
   const candidate = arr(field(body, 'candidates'))[0];
   const content = gf(candidate, 'content');
   const blocks: ContentBlock[] = content === undefined ? [] : readParts(content, true, new Map());
-  const finish = str(gf(candidate, 'finishReason'));
-  let stopReason = stopFromFinish(
-    finish,
-    blocks.some((b) => b.type === 'tool_use'),
-  );
-  // A blocked prompt has no candidate at all, only promptFeedback.blockReason.
-  if (candidate === undefined && str(gf(gf(body, 'promptFeedback'), 'blockReason')) !== undefined) {
-    stopReason = 'content_filter';
-  }
   const created = Date.parse(str(gf(body, 'createTime')) ?? '');
   return {
     id: str(gf(body, 'responseId')) || mintId('', 23),
     model: str(gf(body, 'modelVersion')) ?? '',
     content: blocks,
-    stopReason,
+    stopReason: geminiStop(body),
     usage: usageFromMetadata(gf(body, 'usageMetadata')) ?? ZERO,
     ...(Number.isFinite(created) && { created: Math.floor(created / 1000) }),
   };

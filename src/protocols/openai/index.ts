@@ -3,7 +3,12 @@
 import type { ProtocolCodec } from '../codec.ts';
 import { openAIAuthFailure, openAIModelNotFound, readOpenAIError, writeOpenAIError } from './errors.ts';
 import { openAIProbeBody, readOpenAIRequest, writeOpenAIRequest } from './request.ts';
-import { readOpenAIResponse, usageFromOpenAIResponse, writeOpenAIResponse } from './response.ts';
+import {
+  openAIAnswerFacts,
+  readOpenAIResponse,
+  usageFromOpenAIResponse,
+  writeOpenAIResponse,
+} from './response.ts';
 import { OpenAIStreamReader, OpenAIStreamWriter } from './stream.ts';
 
 export const openaiCodec: ProtocolCodec = {
@@ -17,6 +22,7 @@ export const openaiCodec: ProtocolCodec = {
   newStreamWriter: (opts) =>
     new OpenAIStreamWriter(opts?.includeUsage === undefined ? {} : { includeUsage: opts.includeUsage }),
   usageFromResponse: usageFromOpenAIResponse,
+  answerFacts: openAIAnswerFacts,
   readError: (_status, body) => readOpenAIError(body),
   writeError: writeOpenAIError,
   authFailure: openAIAuthFailure,

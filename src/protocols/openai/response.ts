@@ -1,6 +1,7 @@
 // OpenAI Chat Completions non-stream responses: `chat.completion` body ↔ IR.Response, and the usage
 // tap's view of it (P-USE-1).
 
+import type { ResponseFacts } from '../codec.ts';
 import { mintId } from '../ids.ts';
 import type { ContentBlock, JsonObject, JsonValue, Response, StopReason, Usage } from '../ir.ts';
 import { arr, count, field, isObject, str } from '../json-access.ts';
@@ -74,6 +75,18 @@ export function usageFromOpenAIResponse(body: JsonValue): Usage | undefined {
   return usageFromOpenAIUsage(field(body, 'usage'));
 }
 
+/** The first choice's stop reason: a named tool call makes `stop` a `tool_use`. */
+function openAIStop(body: JsonValue): StopReason {
+  const choice = arr(field(body, 'choices'))[0];
+  const calls = arr(field(field(choice, 'message'), 'tool_calls'));
+  const sawToolCall = calls.some((call) => str(field(field(call, 'function'), 'name')) !== undefined);
+  return stopFromFinish(str(field(choice, 'finish_reason')), sawToolCall);
+}
+
+export function openAIAnswerFacts(body: JsonValue): ResponseFacts {
+  return { model: str(field(body, 'model')) ?? '', stopReason: openAIStop(body) };
+}
+
 export function readOpenAIResponse(body: JsonValue): Response {
   const choice = arr(field(body, 'choices'))[0];
   const msg = field(choice, 'message');
@@ -88,12 +101,10 @@ export function readOpenAIResponse(body: JsonValue): Response {
   }
   const refusal = str(field(msg, 'refusal'));
   if (refusal) content.push({ type: 'text', text: refusal });
-  let sawToolCall = false;
   for (const call of arr(field(msg, 'tool_calls'))) {
     const fn = field(call, 'function');
     const name = str(field(fn, 'name'));
     if (name === undefined) continue;
-    sawToolCall = true;
     content.push({
       type: 'tool_use',
       id: str(field(call, 'id')) ?? '',
@@ -106,7 +117,7 @@ export function readOpenAIResponse(body: JsonValue): Response {
     id: str(field(body, 'id')) ?? '',
     model: str(field(body, 'model')) ?? '',
     content,
-    stopReason: stopFromFinish(str(field(choice, 'finish_reason')), sawToolCall),
+    stopReason: openAIStop(body),
     usage: usageFromOpenAIResponse(body) ?? { inputTokens: 0, outputTokens: 0 },
     ...(created !== undefined ? { created } : {}),
   };

@@ -8,7 +8,12 @@ import {
   writeResponsesError,
 } from './errors.ts';
 import { readResponsesRequest, responsesProbeBody, writeResponsesRequest } from './request.ts';
-import { readResponsesResponse, usageFromResponsesResponse, writeResponsesResponse } from './response.ts';
+import {
+  readResponsesResponse,
+  responsesAnswerFacts,
+  usageFromResponsesResponse,
+  writeResponsesResponse,
+} from './response.ts';
 import { ResponsesStreamReader, ResponsesStreamWriter } from './stream.ts';
 
 export const responsesCodec: ProtocolCodec = {
@@ -21,6 +26,7 @@ export const responsesCodec: ProtocolCodec = {
   newStreamReader: () => new ResponsesStreamReader(),
   newStreamWriter: () => new ResponsesStreamWriter(),
   usageFromResponse: usageFromResponsesResponse,
+  answerFacts: responsesAnswerFacts,
   readError: (_status, body) => readResponsesError(body),
   writeError: writeResponsesError,
   authFailure: responsesAuthFailure,

@@ -1,6 +1,7 @@
 // OpenAI Responses non-stream responses: `response` object ↔ IR.Response. Output items carry `id`,
 // `status` and `annotations` exactly like the streamed ones (P-XLT-10).
 
+import type { ResponseFacts } from '../codec.ts';
 import { mintId } from '../ids.ts';
 import type { ContentBlock, JsonObject, JsonValue, Response, StopReason, Usage } from '../ir.ts';
 import { arr, count, field, isObject, str } from '../json-access.ts';
@@ -82,9 +83,19 @@ export function reasoningText(item: JsonValue): string {
   return (summary.length > 0 ? summary : content).join('\n\n');
 }
 
+/** The status, with the incomplete reason; a function call makes a completed answer `tool_use`. */
+function responsesStop(body: JsonValue): StopReason {
+  const sawCall = arr(field(body, 'output')).some((item) => str(field(item, 'type')) === 'function_call');
+  const reason = str(field(field(body, 'incomplete_details'), 'reason'));
+  return stopFromStatus(str(field(body, 'status')), reason, sawCall);
+}
+
+export function responsesAnswerFacts(body: JsonValue): ResponseFacts {
+  return { model: str(field(body, 'model')) ?? '', stopReason: responsesStop(body) };
+}
+
 export function readResponsesResponse(body: JsonValue): Response {
   const content: ContentBlock[] = [];
-  let sawCall = false;
   for (const item of arr(field(body, 'output'))) {
     const type = str(field(item, 'type'));
     if (type === 'message') {
@@ -105,7 +116,6 @@ export function readResponsesResponse(body: JsonValue): Response {
       if (thinking !== '' || signature)
         content.push({ type: 'thinking', thinking, ...(signature ? { signature } : {}) });
     } else if (type === 'function_call') {
-      sawCall = true;
       content.push({
         type: 'tool_use',
         id: str(field(item, 'call_id')) ?? '',
@@ -115,12 +125,11 @@ export function readResponsesResponse(body: JsonValue): Response {
     }
   }
   const created = count(field(body, 'created_at'));
-  const reason = str(field(field(body, 'incomplete_details'), 'reason'));
   return {
     id: str(field(body, 'id')) ?? '',
     model: str(field(body, 'model')) ?? '',
     content,
-    stopReason: stopFromStatus(str(field(body, 'status')), reason, sawCall),
+    stopReason: responsesStop(body),
     usage: usageFromResponsesResponse(body) ?? { inputTokens: 0, outputTokens: 0 },
     ...(created !== undefined ? { created } : {}),
   };
