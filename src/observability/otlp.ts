@@ -247,6 +247,8 @@ export class SpanBatch {
   /** The encoded resource and scope, put in front of the spans by `take`. */
   readonly #resource: Uint8Array;
   readonly #scope: Uint8Array;
+  /** Room kept in front of the spans for the resource, the scope and the enclosing headers. */
+  readonly #front: number;
   #open = -1;
   /** Spans in the batch. */
   count = 0;
@@ -257,6 +259,9 @@ export class SpanBatch {
     w.string(1, scope.name);
     if (scope.version !== '') w.string(2, scope.version);
     this.#scope = Buffer.from(w.buf.subarray(0, w.pos));
+    // Four tags and four lengths of at most five bytes each.
+    this.#front = this.#resource.length + this.#scope.length + 24;
+    this.#w.pos = this.#front;
   }
 
   /** Starts a span; its attributes follow, then `end`. */
@@ -317,29 +322,35 @@ export class SpanBatch {
 
   /** Empties the batch, keeping its buffer for the next one. */
   reset(): void {
-    this.#w.pos = 0;
+    this.#w.pos = this.#front;
     this.#open = -1;
     this.count = 0;
   }
 
-  /** The ExportTraceServiceRequest body of the spans so far (a copy: the batch can be reset). */
+  /**
+   * The ExportTraceServiceRequest body of the spans so far: the resource and scope are written into
+   * the room in front of the spans, so the body is a view of the batch's buffer, valid until `reset`.
+   */
   take(): Uint8Array {
-    const spans = this.#w.buf.subarray(0, this.#w.pos);
+    const w = this.#w;
+    const spansLength = w.pos - this.#front;
     const resource = lenField(this.#resource.length);
     const scope = lenField(this.#scope.length);
-    const scopeSpans = lenField(scope + spans.length);
-    const head = new Writer();
+    const scopeSpans = lenField(scope + spansLength);
+    const head = new Writer(this.#front);
     head.header(1, LEN);
     head.varint(resource + scopeSpans);
     head.header(1, LEN);
     head.varint(this.#resource.length);
     head.raw(this.#resource);
     head.header(2, LEN);
-    head.varint(scope + spans.length);
+    head.varint(scope + spansLength);
     head.header(1, LEN);
     head.varint(this.#scope.length);
     head.raw(this.#scope);
-    return Buffer.concat([head.buf.subarray(0, head.pos), spans]);
+    const start = this.#front - head.pos;
+    w.buf.set(head.buf.subarray(0, head.pos), start);
+    return w.buf.subarray(start, w.pos);
   }
 }
 
@@ -361,5 +372,5 @@ export function encodeTraces(resource: Attributes, scope: Scope, spans: readonly
     if (span.encodedAttributes !== undefined) batch.encoded(span.encodedAttributes);
     batch.end(span.status, span.statusMessage, span.flags, span.remoteParent);
   }
-  return batch.take();
+  return Buffer.from(batch.take());
 }

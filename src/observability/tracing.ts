@@ -162,17 +162,22 @@ export class Tracing {
   /** Requests waiting for export, their span count, and the batch an export is encoded into. */
   #pending: Finished[] = [];
   #queued = 0;
-  readonly #batch: SpanBatch;
+  #batch: SpanBatch;
   #timer: NodeJS.Timeout | undefined;
   #exporting: Promise<void> | undefined;
   #lastFailureLog = 0;
   readonly #keys: GenAiKeys;
+  readonly #resource: Attributes;
   /** Request-span constants by served lane (or none), pool, then ingress, outcome and status. */
   readonly #requestCache = new Map<Lane | undefined, Map<string, Map<string, Uint8Array>>>();
   #requestCached = 0;
   readonly #attemptCache = new WeakMap<Lane, Map<string, Uint8Array>>();
   /** The finish-reasons attribute, whole, per stop reason (a closed set). */
   readonly #finishReasons = new Map<StopReason, Uint8Array>();
+
+  #newBatch(): SpanBatch {
+    return new SpanBatch(this.#resource, { name: 'busbar', version: this.#options.version });
+  }
 
   constructor(options: TracingOptions) {
     this.#options = options;
@@ -188,7 +193,8 @@ export class Tracing {
       ['service.name', env.OTEL_SERVICE_NAME?.trim() || 'busbar'],
       ['service.version', options.version],
     ];
-    this.#batch = new SpanBatch(resource, { name: 'busbar', version: options.version });
+    this.#resource = resource;
+    this.#batch = this.#newBatch();
   }
 
   /** The finish listener: the request joins the export queue. */
@@ -275,23 +281,28 @@ export class Tracing {
       spans += next;
       taken++;
     }
+    // One batch buffer, reused: exports go one at a time, and the body is a view of it.
     const batch = this.#batch;
+    batch.reset();
     for (let i = 0; i < taken; i++) this.#encode(batch, pending[i]!);
     this.#pending = taken === pending.length ? [] : pending.slice(taken);
     this.#queued -= spans;
-    const count = batch.count;
-    const body = batch.take();
-    batch.reset();
-    const done = this.#post(body, count).finally(() => {
-      this.#exporting = undefined;
-      if (this.#queued > 0) this.#schedule();
-    });
+    const done = this.#post(batch.take(), spans)
+      .then((delivered) => {
+        // A failed export's socket may still hold the body: the next batch gets a buffer of its own.
+        if (!delivered) this.#batch = this.#newBatch();
+      })
+      .finally(() => {
+        this.#exporting = undefined;
+        if (this.#queued > 0) this.#schedule();
+      });
     this.#exporting = done;
     return done;
   }
 
-  async #post(body: Uint8Array, spans: number): Promise<void> {
-    if (spans === 0) return;
+  /** Whether the collector took the spans; a failure drops and counts them. */
+  async #post(body: Uint8Array, spans: number): Promise<boolean> {
+    if (spans === 0) return true;
     const { url, authorization, client } = this.#options;
     const headers: Record<string, string> = { 'content-type': 'application/x-protobuf' };
     if (authorization !== undefined) headers.authorization = authorization;
@@ -299,6 +310,7 @@ export class Tracing {
       // G-OBS-33: a redirect is a failed export, never followed.
       const status = await client.post(url, body, headers, EXPORT_TIMEOUT_MS);
       if (status < 200 || status >= 300) throw new Error(`the collector answered HTTP ${status}`);
+      return true;
     } catch (err) {
       this.#options.onDrop(spans);
       const now = Date.now();
@@ -309,6 +321,7 @@ export class Tracing {
           'trace export failed; spans dropped',
         );
       }
+      return false;
     }
   }
 
