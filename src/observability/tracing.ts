@@ -1,7 +1,10 @@
 // OTLP/HTTP trace export (G-OBS-30…34, issue 12): a `forward` server span per inference request and
-// a `forward_once` client span per upstream attempt, with the GenAI attributes (semconv.ts). Spans
-// are encoded at finish from what the request context recorded, into a batch (bounded; a full
-// queue drops and counts), and POSTed in batches of 512 or after a second, never on the request's
+// a `forward_once` client span per upstream attempt. The attempt spans are the GenAI inference
+// spans (semconv.ts): provider, model, and on the attempt that answered, the response model, usage
+// and finish reason — once per answer, so a backend that sums `gen_ai.usage.*` over spans counts
+// each answer once. The request span says what the client asked and what the gateway did.
+// What the spans need is taken at finish; they are encoded a batch at a time at export (bounded; a
+// full queue drops and counts), POSTed in batches of 512 or after a second, never on a request's
 // own time. The client's W3C `traceparent` continues its trace; a parent that was not sampled is
 // not recorded either.
 //
@@ -363,7 +366,6 @@ export class Tracing {
       epochUs(f.endedAt),
     );
     batch.attribute(this.#keys.requestModel, f.name === '' ? undefined : f.name);
-    if (f.served !== undefined) this.#answerAttributes(batch, f);
     // Only a client's own request id: a fresh one would be noise next to the span id.
     batch.attribute(KEYS.requestId, f.clientRequestId);
     batch.attribute(KEYS.attempts, f.hops.length);
@@ -409,7 +411,6 @@ export class Tracing {
       const n = this.#names;
       bytes = encodeAttributes([
         [n.operation, 'chat'],
-        [n.provider, served?.lane.upstream.edge.genAiProvider],
         ['busbar.pool', f.pool],
         ['busbar.lane', served?.lane.name],
         ['busbar.ingress_protocol', f.ingress],

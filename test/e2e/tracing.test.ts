@@ -200,14 +200,11 @@ describe('spans of a failover request reach an OTLP collector', () => {
     assert.equal(forward.kind, 2);
     assert.equal(forward.flags, 0x301, 'sampled, with a remote parent');
     assert.deepEqual(forward.status ?? {}, {});
+    // The answer's GenAI figures are on the attempt that produced it only: a backend summing
+    // gen_ai.usage.* over spans counts them once.
     assert.deepEqual(attrs(forward.attributes), {
       'gen_ai.operation.name': 'chat',
-      'gen_ai.provider.name': 'anthropic',
       'gen_ai.request.model': 'mix',
-      'gen_ai.response.model': 'claude-b',
-      'gen_ai.usage.input_tokens': 11,
-      'gen_ai.usage.output_tokens': 7,
-      'gen_ai.response.finish_reasons': ['end_turn'],
       'busbar.request_id': 'trace-req-1',
       'busbar.pool': 'mix',
       'busbar.lane': 'claude-b',
