@@ -35,6 +35,7 @@ const context = (i: number): RequestContext => {
   const startedAt = performance.now();
   return {
     req: { headers: {} },
+    route: { adhoc: false, pathName: undefined },
     res: { headersSent: true, statusCode: 200 },
     ingress: 'openai',
     name: 'chat-pool',

@@ -121,7 +121,11 @@ const KEYS = {
   degraded: attrKey('busbar.degraded'),
   failoverReason: attrKey('busbar.failover_reason'),
   errorType: attrKey('error.type'),
+  route: attrKey('http.route'),
 };
+
+/** The path-named Messages route (G-RTE-7), whose handler has a span of its own (G-OBS-30). */
+const HANDLER_ROUTE = '/{name}/v1/messages';
 
 /** The GenAI keys set per span, in the naming this process emits. */
 interface GenAiKeys {
@@ -131,7 +135,9 @@ interface GenAiKeys {
   readonly outputTokens: AttrKey;
 }
 
-const epochUs = (t: number): number => (performance.timeOrigin + t) * 1000;
+/** Constant for the process; read once (the getter is a native call). */
+const TIME_ORIGIN = performance.timeOrigin;
+const epochUs = (t: number): number => (TIME_ORIGIN + t) * 1000;
 
 /**
  * What a finished request's spans need, taken at finish. Spans are encoded a batch at a time at
@@ -140,6 +146,10 @@ const epochUs = (t: number): number => (performance.timeOrigin + t) * 1000;
  */
 interface Finished {
   readonly parent: ParentContext | undefined;
+  /** Spans this request records. */
+  readonly spans: number;
+  /** The route handler span of the path-named Messages route (G-OBS-30), if the request came that way. */
+  readonly handler: 'named' | 'adhoc' | undefined;
   readonly startedAt: number;
   readonly endedAt: number;
   /** The model the client named ('' when it named none). */
@@ -209,7 +219,8 @@ export class Tracing {
         : parseTraceparent(headers.traceparent, headers.tracestate);
     // Parent-based sampling: a client that did not sample its trace gets none from here either.
     if (parent !== undefined && (parent.flags & 1) === 0) return;
-    const spans = 1 + ctx.hops.length;
+    const handler = routeHandler(ctx);
+    const spans = (handler === undefined ? 1 : 2) + ctx.hops.length;
     if (this.#queued + spans > MAX_QUEUED_SPANS) {
       this.#options.onDrop(spans);
       return;
@@ -218,6 +229,8 @@ export class Tracing {
     const principal = ctx.principal;
     this.#pending.push({
       parent,
+      spans,
+      handler,
       startedAt: ctx.startedAt,
       endedAt: ctx.endedAt,
       name: ctx.name,
@@ -279,7 +292,7 @@ export class Tracing {
     let taken = 0;
     let spans = 0;
     while (taken < pending.length) {
-      const next = 1 + pending[taken]!.hops.length;
+      const next = pending[taken]!.spans;
       if (spans > 0 && spans + next > BATCH) break;
       spans += next;
       taken++;
@@ -328,14 +341,33 @@ export class Tracing {
     }
   }
 
-  /** A request's `forward` span and a `forward_once` span per attempt. */
+  /** A request's `forward` span (under its route handler's span, if any) and a `forward_once` span per attempt. */
   #encode(batch: SpanBatch, f: Finished): void {
     const parent = f.parent;
     const traceId = parent?.traceId ?? this.#ids.next(16);
     const root = this.#ids.next(8);
     const flags = parent?.flags ?? 1;
     const traceState = parent?.traceState ?? '';
-    this.#requestSpan(batch, f, traceId, root);
+    const failed = f.status >= 500 || f.outcome === 'upstream_interrupted' || f.outcome === 'internal_error';
+    const status = failed ? StatusCode.error : StatusCode.unset;
+    if (f.handler === undefined)
+      this.#requestSpan(batch, f, traceId, root, parent?.spanId, SpanKind.server, failed);
+    else {
+      const handler = this.#ids.next(8);
+      batch.begin(
+        traceId,
+        handler,
+        parent?.spanId,
+        traceState,
+        f.handler,
+        SpanKind.server,
+        epochUs(f.startedAt),
+        epochUs(f.endedAt),
+      );
+      batch.attribute(KEYS.route, HANDLER_ROUTE);
+      batch.end(status, '', flags, parent !== undefined);
+      this.#requestSpan(batch, f, traceId, root, handler, SpanKind.internal, failed);
+    }
     for (const hop of f.hops) {
       batch.begin(
         traceId,
@@ -352,16 +384,23 @@ export class Tracing {
     }
   }
 
-  #requestSpan(batch: SpanBatch, f: Finished, traceId: Uint8Array, root: Uint8Array): void {
-    const failed = f.status >= 500 || f.outcome === 'upstream_interrupted' || f.outcome === 'internal_error';
+  #requestSpan(
+    batch: SpanBatch,
+    f: Finished,
+    traceId: Uint8Array,
+    root: Uint8Array,
+    parentSpanId: Uint8Array | undefined,
+    kind: number,
+    failed: boolean,
+  ): void {
     const parent = f.parent;
     batch.begin(
       traceId,
       root,
-      parent?.spanId,
+      parentSpanId,
       parent?.traceState ?? '',
       'forward',
-      SpanKind.server,
+      kind,
       epochUs(f.startedAt),
       epochUs(f.endedAt),
     );
@@ -372,7 +411,8 @@ export class Tracing {
     batch.attribute(KEYS.keyId, f.keyId);
     batch.attribute(KEYS.status, f.status === 0 ? undefined : f.status);
     batch.encoded(this.#requestConstants(f, failed));
-    batch.end(failed ? StatusCode.error : StatusCode.unset, '', parent?.flags ?? 1, parent !== undefined);
+    const remoteParent = parent !== undefined && parentSpanId === parent.spanId;
+    batch.end(failed ? StatusCode.error : StatusCode.unset, '', parent?.flags ?? 1, remoteParent);
   }
 
   /** An attempt span's attributes; true when the attempt failed. */
@@ -465,6 +505,15 @@ export class Tracing {
       batch.encoded(bytes);
     }
   }
+}
+
+/**
+ * The handler of the path-named Messages route: `named` for a pool or model name, `adhoc` for a
+ * `{provider}/{model}` name that is not itself one; undefined for every other route.
+ */
+function routeHandler(ctx: RequestContext): 'named' | 'adhoc' | undefined {
+  if (!ctx.route.adhoc || ctx.route.pathName === undefined) return undefined;
+  return ctx.name.includes('/') && ctx.target?.name !== ctx.name ? 'adhoc' : 'named';
 }
 
 /** The hop whose answer reached the client, if one did. */

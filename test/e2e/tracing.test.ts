@@ -274,6 +274,41 @@ describe('spans of a failover request reach an OTLP collector', () => {
     assert.equal(attrs(forward.attributes)['busbar.request_id'], 'fresh-trace');
   });
 
+  it('the path-named Messages route has a `named` or `adhoc` handler span above `forward` (G-OBS-30)', async () => {
+    const messages = async (name: string, trace: string): Promise<number> => {
+      const r = await fetch(`${gw.url}/${name}/v1/messages`, {
+        method: 'POST',
+        headers: {
+          'x-api-key': 'tr-token',
+          'anthropic-version': '2023-06-01',
+          'content-type': 'application/json',
+          traceparent: `00-${trace}-${CLIENT_SPAN}-01`,
+        },
+        body: JSON.stringify({ max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      await r.arrayBuffer();
+      return r.status;
+    };
+    for (const [name, handler, trace] of [
+      ['claude-b', 'named', 'a1'.repeat(16)],
+      ['mock-anthropic/claude-b', 'adhoc', 'a2'.repeat(16)],
+    ] as const) {
+      assert.equal(await messages(name, trace), 200, name);
+      const spans = await collector.trace(trace, 3);
+      const top = spans.find((s) => s.name === handler);
+      assert.ok(top, `${name}: a ${handler} span among ${spans.map((s) => s.name).join(', ')}`);
+      assert.equal(top.kind, 2, 'the handler span is the server span');
+      assert.equal(top.parent_span_id, b64(CLIENT_SPAN));
+      assert.equal(attrs(top.attributes)['http.route'], '/{name}/v1/messages');
+      const forward = spans.find((s) => s.name === 'forward')!;
+      assert.equal(forward.parent_span_id, top.span_id);
+      assert.equal(forward.kind, 1, 'forward is internal under its handler');
+      assert.equal(forward.flags, 0x101, 'its parent is local');
+      const attempt = spans.find((s) => s.name === 'forward_once')!;
+      assert.equal(attempt.parent_span_id, forward.span_id);
+    }
+  });
+
   it('spans still queued when the gateway stops are exported before it exits (G-OBS-34)', async () => {
     const trace = 'fe'.repeat(16);
     assert.equal(await chat(gw, 'gpt-a', { traceparent: `00-${trace}-${CLIENT_SPAN}-01` }), 200);
