@@ -3,7 +3,7 @@
 // each read is a few microseconds and is done from the load generator between requests.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let clockTicks: number | undefined;
 
@@ -29,6 +29,28 @@ export function cpuTicks(pid: number): number {
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 of stat(5) are utime and stime; after the name, field 3 is index 0.
   return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * CPU time of one process's threads alive now, in nanoseconds (the first field of each thread's
+ * schedstat): no clock-tick rounding, so short measured phases can be compared.
+ */
+export function cpuNanos(pid: number): number {
+  let threads: string[];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  let sum = 0;
+  for (const tid of threads) {
+    try {
+      sum += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return sum;
 }
 
 /** Sum of cpuTicks over several processes. */

@@ -5,6 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startCollector } from './collector.ts';
 import { processTree } from './proc.ts';
 import { type Running, request, sleep, startGateway, startMinimalProxy } from './processes.ts';
 
@@ -133,6 +134,22 @@ export const VARIANTS: readonly Variant[] = [
     },
   },
   {
+    // Tracing on (issue 12): every request's spans exported to a stand-in OTLP collector process.
+    key: 'busbar-traced',
+    start: async (mockPort) => {
+      const collector = await startCollector();
+      const running = await startBusbar('busbar-traced', mockPort, { otlp: collector.url });
+      return {
+        ...running,
+        stop: async () => {
+          await running.stop();
+          await collector.close();
+        },
+      };
+    },
+    ready: tokenReady,
+  },
+  {
     // `workers: 2` (a later issue): the row runs once the gateway forks workers.
     key: 'busbar-2w',
     start: (mockPort) => startBusbar('busbar-2w', mockPort, { workers: 2 }),
@@ -211,6 +228,15 @@ export const ROWS: readonly Row[] = [
     id: 'busbar-governance',
     label: 'Busbar, governance on',
     process: 'busbar-governance',
+    shape: 'openai',
+    model: 'p',
+    baseline: 'direct',
+    slow: false,
+  },
+  {
+    id: 'busbar-traced',
+    label: 'Busbar, tracing on',
+    process: 'busbar-traced',
     shape: 'openai',
     model: 'p',
     baseline: 'direct',
