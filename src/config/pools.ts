@@ -1,11 +1,37 @@
-// Pool resolution and validation (§1.9, G-VAL-21…32): members, breaker, failover, on_exhausted and
-// affinity, and the frozen PoolConfig built from them. Pools route by weight only: routing policies
-// are not built yet (unavailable.ts rejects their keys).
+// Pool resolution and validation (§1.9, G-VAL-21…34): members, breaker, failover, on_exhausted,
+// affinity and the routing policy, and the frozen PoolConfig built from them. The webhook and script
+// policies are not built yet (unavailable.ts rejects them).
 
 import type { RawModel, RawPool } from './raw.ts';
-import type { BreakerConfig, OnExhausted, PoolConfig, PoolMemberConfig } from './types.ts';
+import {
+  type BreakerConfig,
+  NATIVE_POLICIES,
+  type NativePolicyName,
+  type OnExhausted,
+  type PoolConfig,
+  type PoolMemberConfig,
+  type RoutePolicyConfig,
+} from './types.ts';
 
 const DEFAULT_AFFINITY_HEADER = 'x-session-id';
+const ON_ERROR = ['weighted', 'reject', 'first', 'abstain'];
+
+/**
+ * The native policy a pool's `route` and `policy.name` select (an explicit name wins over a
+ * shorthand route), undefined for weighted, or the reason the pair is invalid (G-VAL-34).
+ */
+function nativePolicy(pool: RawPool): NativePolicyName | undefined | { readonly error: string } {
+  const route = pool.route ?? 'weighted';
+  if (route === 'weighted' || route === 'webhook' || route === 'script') return undefined;
+  const name = pool.policy?.name ?? (route === 'native' ? undefined : route);
+  if (name === undefined)
+    return { error: `route native needs policy.name: one of weighted, ${NATIVE_POLICIES.join(', ')}` };
+  if (name === 'weighted') return undefined;
+  if ((NATIVE_POLICIES as readonly string[]).includes(name)) return name as NativePolicyName;
+  return {
+    error: `policy.name '${name}' is not a native policy: use one of weighted, ${NATIVE_POLICIES.join(', ')}`,
+  };
+}
 const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export type ParsedOnExhausted =
@@ -100,6 +126,18 @@ export function poolErrors(name: string, pool: RawPool, ctx: PoolContext): strin
       errors.push(`${who} on_exhausted fallback_pool:${target} names an unknown pool '${target}'`);
     }
   }
+  const policy = nativePolicy(pool);
+  if (typeof policy === 'object') errors.push(`${who} ${policy.error}`);
+  const onError = pool.policy?.onError;
+  if (onError !== undefined && !ON_ERROR.includes(onError)) {
+    errors.push(`${who} policy.on_error '${onError}' is not one of ${ON_ERROR.join(', ')}`);
+  }
+  pool.members.forEach((m, i) => {
+    const cost = m.costPerMtok;
+    if (cost !== undefined && !(Number.isFinite(cost) && cost >= 0)) {
+      errors.push(`${who} members[${i}].cost_per_mtok must be a number >= 0 (got ${cost})`);
+    }
+  });
   if (pool.affinityMode !== undefined && pool.affinityMode.trim().toLowerCase() !== 'session') {
     errors.push(`${who} affinity.mode '${pool.affinityMode}' is not supported: the only mode is 'session'`);
   }
@@ -157,8 +195,16 @@ function buildBreaker(pool: RawPool): BreakerConfig {
 /** Builds the frozen pool; call only after validation passed and on_exhausted parsed. */
 export function buildPool(name: string, pool: RawPool, onExhausted: OnExhausted): PoolConfig {
   const members: PoolMemberConfig[] = pool.members.map((m) =>
-    Object.freeze({ target: m.target, weight: m.weight ?? 1, contextMax: m.contextMax }),
+    Object.freeze({
+      target: m.target,
+      weight: m.weight ?? 1,
+      contextMax: m.contextMax,
+      costPerMtok: m.costPerMtok,
+    }),
   );
+  const native = nativePolicy(pool);
+  const policy: RoutePolicyConfig | undefined =
+    typeof native === 'string' ? Object.freeze({ kind: 'native', name: native }) : undefined;
   return Object.freeze({
     name,
     members: Object.freeze(members),
@@ -170,5 +216,6 @@ export function buildPool(name: string, pool: RawPool, onExhausted: OnExhausted)
     }),
     onExhausted: Object.freeze(onExhausted),
     affinityHeader: (pool.affinityHeader?.trim() || DEFAULT_AFFINITY_HEADER).toLowerCase(),
+    policy,
   });
 }

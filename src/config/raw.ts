@@ -39,18 +39,29 @@ export interface RawModel {
   readonly defaultMaxTokens: number | undefined;
 }
 
-/** Member keys that only feed routing policies (§1.9), which this version does not have yet. */
-export const POLICY_MEMBER_KEYS = ['tier', 'cost_per_mtok', 'tags'] as const;
+/** Member keys that only feed the webhook and script policies (§1.9), not built yet. */
+export const POLICY_MEMBER_KEYS = ['tier', 'tags'] as const;
 
 export interface RawMember {
   readonly target: string;
   readonly weight: number | undefined;
   readonly contextMax: number | undefined;
+  readonly costPerMtok: number | undefined;
   /** Which of POLICY_MEMBER_KEYS the member sets (each is a startup error: unavailable.ts). */
   readonly policyKeys: readonly string[];
 }
 
-/** `route:` values of the reference format; all but `weighted` name routing policies not built yet. */
+/** A pool's `policy:` block (§1.9), as written. */
+export interface RawPolicy {
+  readonly name: string | undefined;
+  readonly url: string | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly onError: string | undefined;
+  readonly script: string | undefined;
+  readonly scriptFile: string | undefined;
+}
+
+/** `route:` values of the reference format. */
 export const ROUTE_VALUES = [
   'weighted',
   'native',
@@ -76,8 +87,7 @@ export interface RawBreaker {
 export interface RawPool {
   readonly members: readonly RawMember[];
   readonly route: RawRoute | undefined;
-  /** A `policy:` block was written (its content is never read: policies are not built yet). */
-  readonly hasPolicy: boolean;
+  readonly policy: RawPolicy | undefined;
   readonly breaker: RawBreaker | undefined;
   readonly deadlineSecs: number | undefined;
   readonly cap: number | undefined;
@@ -200,6 +210,7 @@ function readMember(f: Fields): RawMember {
     target: f.require('target', f.str('target')),
     weight: f.uint('weight'),
     contextMax: f.uint('context_max'),
+    costPerMtok: f.float('cost_per_mtok'),
     policyKeys: POLICY_MEMBER_KEYS.filter((k) => f.raw(k) !== undefined),
   };
 }
@@ -208,7 +219,10 @@ function readMember(f: Fields): RawMember {
 function readRoute(scope: ParseScope, f: Fields): RawRoute | undefined {
   const route = f.str('route');
   if (route === undefined || (ROUTE_VALUES as readonly string[]).includes(route)) return route as RawRoute;
-  return scope.fail(f.pathOf('route'), `unknown variant '${route}', expected weighted`);
+  return scope.fail(
+    f.pathOf('route'),
+    `unknown variant '${route}', expected one of ${ROUTE_VALUES.join(', ')}`,
+  );
 }
 
 function readPool(scope: ParseScope, f: Fields): RawPool {
@@ -217,10 +231,18 @@ function readPool(scope: ParseScope, f: Fields): RawPool {
   const failover = f.obj('failover');
   const onExhausted = f.obj('on_exhausted');
   const affinity = f.obj('affinity');
+  const policy = f.obj('policy');
   return {
     members: (f.objList('members') ?? []).map(readMember),
     route: readRoute(scope, f),
-    hasPolicy: f.raw('policy') !== undefined,
+    policy: policy && {
+      name: policy.str('name'),
+      url: policy.str('url'),
+      timeoutMs: policy.uint('timeout_ms'),
+      onError: policy.str('on_error'),
+      script: policy.str('script'),
+      scriptFile: policy.str('script_file'),
+    },
     breaker: breaker && {
       baseCooldownSecs: breaker.uint('base_cooldown_secs'),
       maxCooldownSecs: breaker.uint('max_cooldown_secs'),

@@ -79,6 +79,18 @@ export interface PoolMemberConfig {
   readonly target: string;
   readonly weight: number;
   readonly contextMax: number | undefined;
+  /** Cost per million tokens: drives `cheapest` (G-POL-9). */
+  readonly costPerMtok: number | undefined;
+}
+
+/** The native routing policies (G-POL-9); `weighted` is no policy at all (G-POL-1). */
+export const NATIVE_POLICIES = ['cheapest', 'fastest', 'least_busy', 'usage'] as const;
+export type NativePolicyName = (typeof NATIVE_POLICIES)[number];
+
+/** A pool's routing policy; a weighted pool has none. */
+export interface RoutePolicyConfig {
+  readonly kind: 'native';
+  readonly name: NativePolicyName;
 }
 
 export type TripConfig =
@@ -119,6 +131,8 @@ export interface PoolConfig {
   readonly failover: FailoverConfig;
   readonly onExhausted: OnExhausted;
   readonly affinityHeader: string;
+  /** Undefined: weighted, the zero-cost path (G-POL-1). */
+  readonly policy: RoutePolicyConfig | undefined;
 }
 
 export interface TlsConfig {

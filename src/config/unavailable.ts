@@ -8,9 +8,8 @@ import { joinPath } from './yaml.ts';
 export const NOT_AVAILABLE = 'not available yet in this version of busbar';
 
 const MEMBER: Readonly<Record<string, string>> = {
-  tier: `routing by member tier is ${NOT_AVAILABLE}; remove the key`,
-  cost_per_mtok: `cost-based routing is ${NOT_AVAILABLE}; remove the key`,
-  tags: `routing by member tags is ${NOT_AVAILABLE}; remove the key`,
+  tier: `member tiers feed the webhook and script policies, which are ${NOT_AVAILABLE}; remove the key`,
+  tags: `member tags feed the webhook and script policies, which are ${NOT_AVAILABLE}; remove the key`,
 };
 
 /** One line per key, in the order models, pools. */
@@ -27,12 +26,9 @@ export function unavailableErrors(d: RawDeployment, workers: number): string[] {
   }
   for (const [name, pool] of d.pools) {
     const at = joinPath('pools', name);
-    if (pool.route !== undefined && pool.route !== 'weighted') {
-      errors.push(`${joinPath(at, 'route')}: ${pool.route} routing is ${NOT_AVAILABLE}; only weighted is`);
-    }
-    if (pool.hasPolicy) {
+    if (pool.route === 'webhook' || pool.route === 'script') {
       errors.push(
-        `${joinPath(at, 'policy')}: routing policies are ${NOT_AVAILABLE}; remove the policy block`,
+        `${joinPath(at, 'route')}: ${pool.route} routing is ${NOT_AVAILABLE}; weighted and the native policies (cheapest, fastest, least_busy, usage) are`,
       );
     }
     pool.members.forEach((m, i) => {

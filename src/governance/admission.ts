@@ -96,6 +96,7 @@ export class Governance implements AdmissionStage {
           charged: verdict.charged,
           atMs,
         });
+        if (verdict.headroom !== null) ctx.rateHeadroom = verdict.headroom;
         return undefined;
       case 'rate_limited':
         log.info({ key: keyId, pool: ctx.name }, 'virtual key rate limited');

@@ -90,7 +90,7 @@ export class RemoteAuthority implements Authority {
   admit(ask: AdmitAsk): Promise<Verdict> {
     // No answer in time is a store failure (G-GOV-16): the operator's choice decides.
     const failed: Verdict = this.#failOpen
-      ? { kind: 'admitted', window: -1, charged: false }
+      ? { kind: 'admitted', window: -1, charged: false, headroom: null }
       : { kind: 'over_budget' };
     return this.#call<Verdict>({ op: 'admit', args: ask }, failed);
   }

@@ -31,7 +31,13 @@ export interface AdmitAsk {
 
 export type Verdict =
   /** `charged`: whether a fee and request count were recorded (false when the store failed open). */
-  | { readonly kind: 'admitted'; readonly window: number; readonly charged: boolean }
+  | {
+      readonly kind: 'admitted';
+      readonly window: number;
+      readonly charged: boolean;
+      /** The key's rate headroom after this request (G-GOV-17); null without limits. */
+      readonly headroom: number | null;
+    }
   | { readonly kind: 'rate_limited'; readonly retryAfterSecs: number }
   | { readonly kind: 'over_budget' }
   /** Deleted or disabled since the worker authenticated it. */
@@ -118,12 +124,14 @@ export class Arbiter implements Authority {
     const window = budgetWindowStart(key.budget_period, ask.nowMs);
     try {
       return this.#spend.charge(key.id, window, ask.fee, key.max_budget_cents)
-        ? { kind: 'admitted', window, charged: true }
+        ? { kind: 'admitted', window, charged: true, headroom: rate.headroom }
         : { kind: 'over_budget' };
     } catch (err) {
       // G-GOV-16: the operator chose whether a store failure admits (uncharged) or refuses.
       log.warn({ err: errText(err), key: key.id }, 'governance store failed during the admission charge');
-      return this.#failOpen ? { kind: 'admitted', window, charged: false } : { kind: 'over_budget' };
+      return this.#failOpen
+        ? { kind: 'admitted', window, charged: false, headroom: rate.headroom }
+        : { kind: 'over_budget' };
     }
   }
 

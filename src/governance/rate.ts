@@ -14,6 +14,11 @@ export interface RateLimits {
   readonly tpm: number | null;
 }
 
+/** `1 − used/limit` clamped to [0, 1]; a limit of 0 leaves none. */
+function left(used: number, limit: number): number {
+  return limit <= 0 ? 0 : Math.min(1, Math.max(0, 1 - used / limit));
+}
+
 /** How often a check also sweeps out stale entries. */
 const SWEEP_EVERY = 256;
 
@@ -23,14 +28,16 @@ export class RateWindows {
 
   /**
    * Counts one request against the key's window, or refuses it with the seconds until the window
-   * ends (≥ 1). Keys without limits are not tracked at all.
+   * ends (≥ 1). An admitted request learns the key's headroom for routing (G-GOV-17): the least
+   * of `1 − used/limit` over its limits, after this request, in [0, 1]; null for a key without
+   * limits, which is not tracked at all.
    */
   admit(
     keyId: string,
     limits: RateLimits,
     nowMs: number,
-  ): { ok: true } | { ok: false; retryAfterSecs: number } {
-    if (limits.rpm === null && limits.tpm === null) return { ok: true };
+  ): { ok: true; headroom: number | null } | { ok: false; retryAfterSecs: number } {
+    if (limits.rpm === null && limits.tpm === null) return { ok: true, headroom: null };
     if (++this.#checks % SWEEP_EVERY === 0) this.#sweep(nowMs);
     const window = rateWindowStart(nowMs);
     let entry = this.#entries.get(keyId);
@@ -43,7 +50,10 @@ export class RateWindows {
       (limits.rpm !== null && entry.requests >= limits.rpm);
     if (full) return { ok: false, retryAfterSecs: Math.max(1, Math.ceil(window + 60 - nowMs / 1000)) };
     entry.requests++;
-    return { ok: true };
+    let headroom = 1;
+    if (limits.rpm !== null) headroom = Math.min(headroom, left(entry.requests, limits.rpm));
+    if (limits.tpm !== null) headroom = Math.min(headroom, left(entry.tokens, limits.tpm));
+    return { ok: true, headroom };
   }
 
   /**

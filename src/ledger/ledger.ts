@@ -33,6 +33,8 @@ export interface LaneAccount {
   addUsage(usage: Usage): void;
   /** One upstream header latency sample in ms; non-finite or non-positive samples are ignored. */
   recordLatency(ms: number): void;
+  /** The latency EWMA in ms (G-POL-8); undefined before the first sample. */
+  latencyMs(): number | undefined;
   totals(): LaneTotals;
 }
 

@@ -64,6 +64,10 @@ class MemoryAccount implements LaneAccount {
       this.#latency === undefined ? ms : LATENCY_ALPHA * ms + (1 - LATENCY_ALPHA) * this.#latency;
   }
 
+  latencyMs(): number | undefined {
+    return this.#latency;
+  }
+
   totals(): LaneTotals {
     return {
       ok: this.#ok,

@@ -115,6 +115,10 @@ export class RequestContext {
   wantsAnswerFacts = false;
   /** What the request cost its virtual key, cents (set by governance at finish). */
   costCents: number | undefined;
+  /** The routing policy whose order this request's pool walked (G-POL-6, G-POL-7). */
+  routePolicy: string | undefined;
+  /** The caller's virtual-key rate headroom, set at admission when its key has a limit (G-GOV-17). */
+  rateHeadroom: number | undefined;
   #requestId: string | undefined;
   /** Set once, by Finish.emit. */
   outcome: OutcomeCode | undefined;

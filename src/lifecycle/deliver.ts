@@ -14,7 +14,7 @@ import { relayHeaders } from '../upstream/relay-headers.ts';
 import type { UpstreamError } from './attempt.ts';
 import type { Hop, RequestContext } from './context.ts';
 import type { OutcomeCode } from './finish.ts';
-import { errorInfo, sendBody, sendError } from './respond.ts';
+import { errorInfo, sendError } from './respond.ts';
 
 /** Buffered cross-protocol successes are capped (G-SEC-20). */
 const MAX_TRANSLATED_BODY = 32 * 1024 * 1024;
@@ -98,12 +98,23 @@ export function deliver(ctx: RequestContext, d: Delivery, upstream: UpstreamExch
   return ctx.stream ? translateStream(ctx, d, upstream) : translateBuffered(ctx, d, upstream);
 }
 
-/** The response head goes out: the first byte's time is what the client waited for. */
+/** Visible ASCII: a lane name that is not one is left out of the header rather than refused. */
+const HEADER_VALUE = /^[\x21-\x7e]+$/;
+
+/**
+ * A success's head goes out: the first byte's time is what the client waited for. A main-path
+ * answer walked from a policy's order names the policy and the lane that served (G-POL-6).
+ */
 function writeHead(
   ctx: RequestContext,
+  d: Delivery,
   status: number,
   headers: Record<string, string | string[] | number>,
 ): void {
+  if (ctx.routePolicy !== undefined && !d.hop.degraded && HEADER_VALUE.test(d.lane.name)) {
+    headers['x-busbar-route-policy'] = ctx.routePolicy;
+    headers['x-busbar-route-target'] = d.lane.name;
+  }
   ctx.firstByteAt = performance.now();
   ctx.res.writeHead(status, headers);
 }
@@ -155,7 +166,7 @@ class RelaySink implements BodySink {
 
 async function relay(ctx: RequestContext, d: Delivery, upstream: UpstreamExchange): Promise<OutcomeCode> {
   const { res } = ctx;
-  writeHead(ctx, upstream.statusCode, relayHeaders(upstream.headers));
+  writeHead(ctx, d, upstream.statusCode, relayHeaders(upstream.headers));
   const tap = new UsageTap(d.lane.upstream.protocol, ctx.stream, ctx.wantsAnswerFacts);
   const sink = new RelaySink(res, upstream, tap);
   upstream.attach(sink);
@@ -231,8 +242,8 @@ async function translateBuffered(
     );
     return 'upstream_interrupted';
   }
-  ctx.firstByteAt = performance.now();
-  sendBody(ctx.res, 200, 'application/json', out);
+  writeHead(ctx, d, 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+  ctx.res.end(out);
   ctx.usage = usage;
   return 'delivered';
 }
@@ -329,7 +340,7 @@ function translateStream(ctx: RequestContext, d: Delivery, upstream: UpstreamExc
   const writer = ctx.codec.newStreamWriter(
     includeUsage === undefined ? { framing: ctx.framing } : { framing: ctx.framing, includeUsage },
   );
-  writeHead(ctx, 200, { 'content-type': writer.contentType, 'cache-control': 'no-cache' });
+  writeHead(ctx, d, 200, { 'content-type': writer.contentType, 'cache-control': 'no-cache' });
   const sink = new TranslateSink(ctx, d, upstream, writer);
   upstream.attach(sink);
   return sink.ended;

@@ -76,6 +76,16 @@ export class Failover {
 
   async serve(ctx: RequestContext, target: RouteTarget): Promise<OutcomeCode> {
     const req = new PickRequest(affinityKey(ctx, target), ctx.deadline, ctx.signal);
+    // G-POL-2: once per request, before the first hop, for this pool only (never a fallback pool).
+    const policy = target.policy;
+    if (policy !== undefined) {
+      const order = policy.order(ctx);
+      if (order !== undefined) {
+        req.order = order;
+        req.orderedTarget = target;
+        ctx.routePolicy = policy.name;
+      }
+    }
     for (let hop = 0; hop <= target.cap; hop++) {
       if (ctx.clock.nowMs() >= ctx.deadline) return timedOut(ctx);
       const picked = pickMember(target, req);

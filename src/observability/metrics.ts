@@ -263,6 +263,9 @@ export class Catalogue {
       if (hop.failover !== undefined) this.failovers.series(hop.pool, hop.failover).value++;
       if (hop.tripped) this.trips.series(hop.pool, lane).value++;
     }
+    // G-POL-7: a policy's order was used; the pool is the configured one it belongs to.
+    if (ctx.routePolicy !== undefined && ctx.target !== undefined)
+      this.policySelections.series(ctx.routePolicy, ctx.target.name).value++;
     const label = answeredOutcome(ctx, outcome);
     if (label === undefined) return;
     const pool = this.#table === undefined ? (ctx.target?.name ?? 'unresolved') : poolLabel(ctx, this.#table);

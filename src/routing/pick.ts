@@ -25,6 +25,9 @@ export class PickRequest {
   readonly signal: AbortSignal;
   /** When set, only members of this provider (passthrough: the caller's key stays with its provider). */
   provider: string | undefined;
+  /** The routing policy's preferred order, walked before SWRR on `orderedTarget` only (§2.8 step 4). */
+  order: readonly Member[] | undefined;
+  orderedTarget: RouteTarget | undefined;
   // Per-pick scratch, read by `candidate` without a closure per pick.
   members: readonly Member[] = [];
   now = 0;
@@ -45,7 +48,10 @@ export class PickRequest {
 
 /** SWRR's usable test: not tried, admissible, ready, and not lost to a half-open race this pick. */
 function candidate(index: number, req: PickRequest): boolean {
-  const m = req.members[index]!;
+  return usable(req.members[index]!, req);
+}
+
+function usable(m: Member, req: PickRequest): boolean {
   return (
     !req.excluded.has(m.lane) &&
     m.lane.admissible &&
@@ -79,15 +85,26 @@ export function pickMember(target: RouteTarget, req: PickRequest): Picked | unde
   req.members = target.members;
   req.now = now;
   req.lostRace = undefined;
+  const order = req.orderedTarget === target ? req.order : undefined;
   for (;;) {
-    const at = pickSwrr(target.members, candidate, req);
-    if (at < 0) return undefined;
-    const member = target.members[at]!;
+    const member = (order && firstInOrder(order, req)) ?? swrrMember(target, req);
+    if (member === undefined) return undefined;
     // Lost a half-open race: rule the lane out for this pick only and select again (G-POOL-9).
     if (member.cell.acquire(now)) return { member, lane: member.lane, cell: member.cell, permitHeld: false };
     req.lostRace ??= new Set();
     req.lostRace.add(member);
   }
+}
+
+/** §2.8 step 4: the first ranked member still usable, with weight, whose cell is ready. */
+function firstInOrder(order: readonly Member[], req: PickRequest): Member | undefined {
+  for (const m of order) if (m.weight > 0 && usable(m, req)) return m;
+  return undefined;
+}
+
+function swrrMember(target: RouteTarget, req: PickRequest): Member | undefined {
+  const at = pickSwrr(target.members, candidate, req);
+  return at < 0 ? undefined : target.members[at];
 }
 
 /** A permit for the picked lane, waiting in line until the deadline (G-POOL-3). */

@@ -25,6 +25,11 @@ export class Semaphore {
     return this.capacity - this.#free;
   }
 
+  /** Permits free now (G-POL signal `available_concurrency`). */
+  get free(): number {
+    return this.#free;
+  }
+
   tryAcquire(): boolean {
     if (this.#free > 0 && this.#waiters.length === 0) {
       this.#free--;

@@ -11,6 +11,7 @@ import { type Clock, systemClock } from '../reliability/clock.ts';
 import { UpstreamEndpoint } from '../upstream/endpoint.ts';
 import { Lane } from './lane.ts';
 import { LaneStates } from './lane-state.ts';
+import { nativeRoutePolicy, type RoutePolicy } from './policy.ts';
 
 /** Failover defaults of direct and ad-hoc routes (G-RTE-8). */
 const DIRECT_FAILOVER: FailoverConfig = Object.freeze({ deadlineSecs: 120, cap: 3, exclusions: [] });
@@ -21,6 +22,9 @@ export class Member {
   /** 0 for drained and for excluded members: never picked, still hashed by affinity. */
   readonly weight: number;
   readonly contextMax: number | undefined;
+  /** Listed in `failover.exclusions`: never a candidate of this pool (G-POOL-12). */
+  readonly excluded: boolean;
+  readonly costPerMtok: number | undefined;
   readonly #pool: string | undefined;
   readonly #breaker: BreakerConfig;
   #cell: BreakerCell | undefined;
@@ -31,10 +35,14 @@ export class Member {
     contextMax: number | undefined,
     pool: string | undefined,
     breaker: BreakerConfig,
+    excluded = false,
+    costPerMtok: number | undefined = undefined,
   ) {
     this.lane = lane;
-    this.weight = weight;
+    this.weight = excluded ? 0 : weight;
     this.contextMax = contextMax;
+    this.excluded = excluded;
+    this.costPerMtok = costPerMtok;
     this.#pool = pool;
     this.#breaker = breaker;
   }
@@ -57,6 +65,8 @@ export class RouteTarget {
   readonly onExhausted: OnExhausted;
   /** Session-affinity header (lowercase); pools only (G-POOL-14). */
   readonly affinityHeader: string | undefined;
+  /** The pool's routing policy; undefined for weighted pools and direct routes (G-POL-1, G-POL-2). */
+  readonly policy: RoutePolicy | undefined;
 
   constructor(
     name: string,
@@ -64,8 +74,10 @@ export class RouteTarget {
     failover: FailoverConfig,
     onExhausted: OnExhausted,
     affinityHeader: string | undefined,
+    policy: RoutePolicy | undefined = undefined,
   ) {
     this.name = name;
+    this.policy = policy;
     this.isPool = affinityHeader !== undefined;
     this.members = members;
     this.deadlineMs = failover.deadlineSecs * 1000;
@@ -131,8 +143,9 @@ export class RoutingTable {
       const excluded = new Set(pool.failover.exclusions);
       const members = pool.members.map((m) => {
         const lane = lanes.get(m.target)!;
-        const weight = excluded.has(m.target) ? 0 : m.weight;
-        return new Member(lane, weight, lane.model.contextMax ?? m.contextMax, pool.name, pool.breaker);
+        const contextMax = lane.model.contextMax ?? m.contextMax;
+        const out = excluded.has(m.target);
+        return new Member(lane, m.weight, contextMax, pool.name, pool.breaker, out, m.costPerMtok);
       });
       pools.set(
         pool.name,
@@ -142,6 +155,7 @@ export class RoutingTable {
           pool.failover,
           pool.onExhausted,
           pool.affinityHeader.toLowerCase(),
+          pool.policy === undefined ? undefined : nativeRoutePolicy(pool.policy.name, members),
         ),
       );
     }

@@ -101,10 +101,23 @@ describe('abort immediately (G-VAL-1…3)', CONCURRENT, () => {
     ]);
   });
 
-  test('G-VAL-3 an unknown route names the one that works', async () => {
+  test('G-VAL-3 an unknown route lists the allowed set', async () => {
     const r = await run({ config: `${BASE}pools:\n  p:\n    members: [{target: gpt}]\n    route: random\n` });
     expectErrors(r, [
-      "config.yaml: invalid YAML: pools.p.route: unknown variant 'random', expected weighted",
+      "config.yaml: invalid YAML: pools.p.route: unknown variant 'random', expected one of weighted, native, webhook, script, cheapest, fastest, least_busy, usage",
+    ]);
+  });
+
+  test('G-VAL-34 a native route needs a known policy name; on_error and cost_per_mtok are checked', async () => {
+    const r = await run({
+      config: `${BASE}pools:\n  a: {members: [{target: gpt}], route: native}\n  b: {members: [{target: gpt}], route: native, policy: {name: random}}\n  c: {members: [{target: gpt, cost_per_mtok: -1}], route: cheapest, policy: {on_error: retry}}\n`,
+    });
+    const names = 'one of weighted, cheapest, fastest, least_busy, usage';
+    expectErrors(r, [
+      `pool 'a' route native needs policy.name: ${names}`,
+      `pool 'b' policy.name 'random' is not a native policy: use ${names}`,
+      "pool 'c' policy.on_error 'retry' is not one of weighted, reject, first, abstain",
+      "pool 'c' members[0].cost_per_mtok must be a number >= 0 (got -1)",
     ]);
   });
 
@@ -705,22 +718,32 @@ describe(
 );
 
 describe('keys of features not available yet are errors, one per key', CONCURRENT, () => {
-  test('pools: any route but weighted, a policy block, and the member keys that only feed policies', async () => {
-    const routes = ['native', 'webhook', 'script', 'cheapest', 'fastest', 'least_busy', 'usage'];
+  test('pools: the webhook and script routes, and the member keys that only feed them', async () => {
+    const routes = ['webhook', 'script'];
     const pools = routes.map((r) => `  ${r}-pool: {members: [{target: gpt}], route: ${r}}\n`).join('');
+    const feeds = 'feed the webhook and script policies, which are';
     expectErrors(
       await run({
         config: `${BASE}pools:\n${pools}  p:\n    members:\n      - {target: gpt, tier: premium, cost_per_mtok: 3.0, tags: [x]}\n      - {target: gpt, tags: []}\n    policy: {name: cheapest, timeout_ms: 150}\n`,
       }),
       [
-        ...routes.map((r) => `pools.${r}-pool.route: ${r} routing is ${NOT_YET}; only weighted is`),
-        `pools.p.policy: routing policies are ${NOT_YET}; remove the policy block`,
-        `pools.p.members[0].tier: routing by member tier is ${NOT_YET}; remove the key`,
-        `pools.p.members[0].cost_per_mtok: cost-based routing is ${NOT_YET}; remove the key`,
-        `pools.p.members[0].tags: routing by member tags is ${NOT_YET}; remove the key`,
-        `pools.p.members[1].tags: routing by member tags is ${NOT_YET}; remove the key`,
+        ...routes.map(
+          (r) =>
+            `pools.${r}-pool.route: ${r} routing is ${NOT_YET}; weighted and the native policies (cheapest, fastest, least_busy, usage) are`,
+        ),
+        `pools.p.members[0].tier: member tiers ${feeds} ${NOT_YET}; remove the key`,
+        `pools.p.members[0].tags: member tags ${feeds} ${NOT_YET}; remove the key`,
+        `pools.p.members[1].tags: member tags ${feeds} ${NOT_YET}; remove the key`,
       ],
     );
+    const native = ['native', 'cheapest', 'fastest', 'least_busy', 'usage'];
+    const nativePools = native
+      .map(
+        (r) =>
+          `  ${r}-pool: {members: [{target: gpt, cost_per_mtok: 2.5}], route: ${r}${r === 'native' ? ', policy: {name: fastest}' : ''}}\n`,
+      )
+      .join('');
+    expectOk(await run({ config: `${BASE}pools:\n${nativePools}` }), 1, native.length);
     const weighted = await run({
       config: `${BASE}pools:\n  p: {members: [{target: gpt}], route: weighted}\n`,
     });
@@ -745,10 +768,10 @@ describe('keys of features not available yet are errors, one per key', CONCURREN
 
   test('they lead the collected validation errors, all printed together', async () => {
     const r = await run({
-      config: `${AUTH}${PROVIDERS}models:\n  gpt: {provider: openai, max_concurrent: 0}\npools:\n  p: {members: [{target: gpt}], route: fastest}\n`,
+      config: `${AUTH}${PROVIDERS}models:\n  gpt: {provider: openai, max_concurrent: 0}\npools:\n  p: {members: [{target: gpt}], route: script}\n`,
     });
     expectErrors(r, [
-      `pools.p.route: fastest routing is ${NOT_YET}; only weighted is`,
+      `pools.p.route: script routing is ${NOT_YET}; weighted and the native policies (cheapest, fastest, least_busy, usage) are`,
       "model 'gpt' max_concurrent must be >= 1",
     ]);
   });
