@@ -172,6 +172,18 @@ export function evaluateTargets(r: Results): Target[] {
     pass: check(xRatio, (v) => v <= 1.8),
   });
 
+  const pcpu = row(r, 'busbar-cheapest')?.figures.c64?.cpuUsPerReq;
+  const pRatio = div(pcpu, cpu);
+  t.push({
+    id: 'G-PERF-1b',
+    requirement: 'a native routing policy (cheapest): CPU per request ≤ 1.05 × weighted',
+    measured: us(pcpu),
+    reference: `${us(cpu)} (Busbar same-protocol)`,
+    ratio: x(pRatio),
+    pass: check(pRatio, (v) => v <= 1.05),
+    note: 'one process each: identical processes differ by up to 10% here',
+  });
+
   const tcpu = row(r, 'busbar-traced')?.figures.c64?.cpuUsPerReq;
   const tRatio = div(tcpu, cpu);
   t.push({

@@ -33,6 +33,8 @@ export interface VariantOptions {
   readonly workers?: number;
   /** An OTLP/HTTP collector URL: trace export on. */
   readonly otlp?: string;
+  /** Pool `p` routed by the `cheapest` policy (its member priced). */
+  readonly cheapest?: boolean;
 }
 
 /**
@@ -60,7 +62,9 @@ export function deploymentYaml(v: VariantOptions = {}): string {
     lines.push(`  filler-${String(i).padStart(2, '0')}: { provider: mock-openai, max_concurrent: 256 }`);
   lines.push(
     'pools:',
-    '  p: { members: [{ target: bench-model }] }',
+    v.cheapest
+      ? '  p: { route: cheapest, members: [{ target: bench-model, cost_per_mtok: 1.5 }] }'
+      : '  p: { members: [{ target: bench-model }] }',
     '  slow: { members: [{ target: bench-slow }] }',
     '  xp: { members: [{ target: claude-bench }] }',
   );
@@ -132,6 +136,12 @@ export const VARIANTS: readonly Variant[] = [
         skip: `POST /admin/keys answered ${res.status}: no virtual key to measure with`,
       };
     },
+  },
+  {
+    // A native routing policy (issue 13, G-PERF-1b): pool p ordered by `cheapest`.
+    key: 'busbar-cheapest',
+    start: (mockPort) => startBusbar('busbar-cheapest', mockPort, { cheapest: true }),
+    ready: tokenReady,
   },
   {
     // Tracing on (issue 12): every request's spans exported to a stand-in OTLP collector process.
@@ -228,6 +238,15 @@ export const ROWS: readonly Row[] = [
     id: 'busbar-governance',
     label: 'Busbar, governance on',
     process: 'busbar-governance',
+    shape: 'openai',
+    model: 'p',
+    baseline: 'direct',
+    slow: false,
+  },
+  {
+    id: 'busbar-cheapest',
+    label: 'Busbar, cheapest policy',
+    process: 'busbar-cheapest',
     shape: 'openai',
     model: 'p',
     baseline: 'direct',
