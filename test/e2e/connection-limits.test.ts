@@ -196,10 +196,11 @@ describe('large translations', () => {
       return slowest;
     };
     await during(LANES.anthropic.pool); // the translation worker starts once
-    // Two rounds each, the better of each kept: a collection pause lands on one round, not both.
+    // Three rounds each, the best of each kept: a collection pause or a burst of other work on this
+    // shared machine lands on one round, not all.
     let relayed = Number.POSITIVE_INFINITY;
     let translated = Number.POSITIVE_INFINITY;
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < 3; round++) {
       relayed = Math.min(relayed, await during(LANES.openai.pool));
       translated = Math.min(translated, await during(LANES.anthropic.pool));
     }
