@@ -2,19 +2,47 @@
 // affinity and the routing policy, and the frozen PoolConfig built from them. The webhook and script
 // policies are not built yet (unavailable.ts rejects them).
 
+import { checkSinkUrl, maskUrlUserinfo } from '../net/ssrf.ts';
 import type { RawModel, RawPool } from './raw.ts';
 import {
   type BreakerConfig,
   NATIVE_POLICIES,
   type NativePolicyName,
   type OnExhausted,
+  type PolicyOnError,
   type PoolConfig,
   type PoolMemberConfig,
   type RoutePolicyConfig,
+  type WebhookTarget,
 } from './types.ts';
 
 const DEFAULT_AFFINITY_HEADER = 'x-session-id';
 const ON_ERROR = ['weighted', 'reject', 'first', 'abstain'];
+/** G-POL-4: the decision deadline when `timeout_ms` is absent or 0. */
+const DEFAULT_POLICY_TIMEOUT_MS = 150;
+
+/** G-VAL-33, G-SEC-40: where a webhook policy is asked, or why it cannot be. */
+function webhookTarget(url: string | undefined): WebhookTarget | { readonly error: string } {
+  if (url === undefined) {
+    return { error: 'route webhook needs policy.url: an http(s) URL, or unix:/path/to/socket' };
+  }
+  const text = url.trim();
+  if (text.startsWith('unix:')) {
+    const socketPath = text.slice('unix:'.length);
+    if (!socketPath.startsWith('/')) {
+      return { error: `policy.url '${text}': a Unix socket needs an absolute path (unix:/run/ranker.sock)` };
+    }
+    return { kind: 'unix', socketPath };
+  }
+  const problem = checkSinkUrl(text, { allowLoopbackHttp: true });
+  if (problem !== undefined) return { error: `policy.url '${maskUrlUserinfo(text)}': ${problem}` };
+  const parsed = new URL(text);
+  if (parsed.username !== '' || parsed.password !== '') {
+    // G-POL-10: the hook is asked without credentials.
+    return { error: `policy.url '${maskUrlUserinfo(text)}': must not carry credentials` };
+  }
+  return { kind: 'http', url: parsed.toString() };
+}
 
 /**
  * The native policy a pool's `route` and `policy.name` select (an explicit name wins over a
@@ -128,6 +156,10 @@ export function poolErrors(name: string, pool: RawPool, ctx: PoolContext): strin
   }
   const policy = nativePolicy(pool);
   if (typeof policy === 'object') errors.push(`${who} ${policy.error}`);
+  if (pool.route === 'webhook') {
+    const target = webhookTarget(pool.policy?.url);
+    if ('error' in target) errors.push(`${who} ${target.error}`);
+  }
   const onError = pool.policy?.onError;
   if (onError !== undefined && !ON_ERROR.includes(onError)) {
     errors.push(`${who} policy.on_error '${onError}' is not one of ${ON_ERROR.join(', ')}`);
@@ -200,11 +232,9 @@ export function buildPool(name: string, pool: RawPool, onExhausted: OnExhausted)
       weight: m.weight ?? 1,
       contextMax: m.contextMax,
       costPerMtok: m.costPerMtok,
+      tier: m.tier,
     }),
   );
-  const native = nativePolicy(pool);
-  const policy: RoutePolicyConfig | undefined =
-    typeof native === 'string' ? Object.freeze({ kind: 'native', name: native }) : undefined;
   return Object.freeze({
     name,
     members: Object.freeze(members),
@@ -216,6 +246,24 @@ export function buildPool(name: string, pool: RawPool, onExhausted: OnExhausted)
     }),
     onExhausted: Object.freeze(onExhausted),
     affinityHeader: (pool.affinityHeader?.trim() || DEFAULT_AFFINITY_HEADER).toLowerCase(),
-    policy,
+    policy: buildPolicy(pool),
   });
+}
+
+/** The pool's routing policy; call only after validation passed. */
+function buildPolicy(pool: RawPool): RoutePolicyConfig | undefined {
+  if (pool.route === 'webhook') {
+    const target = webhookTarget(pool.policy?.url);
+    if ('error' in target) throw new Error(target.error);
+    const onError = pool.policy?.onError ?? 'weighted';
+    return Object.freeze({
+      kind: 'webhook',
+      target: Object.freeze(target),
+      timeoutMs: pool.policy?.timeoutMs || DEFAULT_POLICY_TIMEOUT_MS,
+      onError: (onError === 'abstain' ? 'weighted' : onError) as PolicyOnError,
+      sendPrompt: pool.policy?.sendPrompt ?? false,
+    });
+  }
+  const native = nativePolicy(pool);
+  return typeof native === 'string' ? Object.freeze({ kind: 'native', name: native }) : undefined;
 }

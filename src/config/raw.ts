@@ -39,14 +39,15 @@ export interface RawModel {
   readonly defaultMaxTokens: number | undefined;
 }
 
-/** Member keys that only feed the webhook and script policies (§1.9), not built yet. */
-export const POLICY_MEMBER_KEYS = ['tier', 'tags'] as const;
+/** Member keys that only feed the script policy (§1.9), not built yet. */
+export const POLICY_MEMBER_KEYS = ['tags'] as const;
 
 export interface RawMember {
   readonly target: string;
   readonly weight: number | undefined;
   readonly contextMax: number | undefined;
   readonly costPerMtok: number | undefined;
+  readonly tier: string | undefined;
   /** Which of POLICY_MEMBER_KEYS the member sets (each is a startup error: unavailable.ts). */
   readonly policyKeys: readonly string[];
 }
@@ -59,6 +60,8 @@ export interface RawPolicy {
   readonly onError: string | undefined;
   readonly script: string | undefined;
   readonly scriptFile: string | undefined;
+  /** Webhook: the prompt text goes to the hook too (off by default). */
+  readonly sendPrompt: boolean | undefined;
 }
 
 /** `route:` values of the reference format. */
@@ -211,6 +214,7 @@ function readMember(f: Fields): RawMember {
     weight: f.uint('weight'),
     contextMax: f.uint('context_max'),
     costPerMtok: f.float('cost_per_mtok'),
+    tier: f.str('tier'),
     policyKeys: POLICY_MEMBER_KEYS.filter((k) => f.raw(k) !== undefined),
   };
 }
@@ -242,6 +246,7 @@ function readPool(scope: ParseScope, f: Fields): RawPool {
       onError: policy.str('on_error'),
       script: policy.str('script'),
       scriptFile: policy.str('script_file'),
+      sendPrompt: policy.bool('send_prompt'),
     },
     breaker: breaker && {
       baseCooldownSecs: breaker.uint('base_cooldown_secs'),

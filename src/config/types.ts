@@ -81,17 +81,32 @@ export interface PoolMemberConfig {
   readonly contextMax: number | undefined;
   /** Cost per million tokens: drives `cheapest` (G-POL-9). */
   readonly costPerMtok: number | undefined;
+  /** A free label for webhook policies. */
+  readonly tier: string | undefined;
 }
 
 /** The native routing policies (G-POL-9); `weighted` is no policy at all (G-POL-1). */
 export const NATIVE_POLICIES = ['cheapest', 'fastest', 'least_busy', 'usage'] as const;
 export type NativePolicyName = (typeof NATIVE_POLICIES)[number];
 
+/** What a failed decision does (G-POL-5); `abstain` is read as `weighted`. */
+export type PolicyOnError = 'weighted' | 'reject' | 'first';
+
+/** Where a webhook policy is asked: an http(s) URL, or a Unix socket (`unix:/path`, POST /). */
+export type WebhookTarget =
+  | { readonly kind: 'http'; readonly url: string }
+  | { readonly kind: 'unix'; readonly socketPath: string };
+
 /** A pool's routing policy; a weighted pool has none. */
-export interface RoutePolicyConfig {
-  readonly kind: 'native';
-  readonly name: NativePolicyName;
-}
+export type RoutePolicyConfig =
+  | { readonly kind: 'native'; readonly name: NativePolicyName }
+  | {
+      readonly kind: 'webhook';
+      readonly target: WebhookTarget;
+      readonly timeoutMs: number;
+      readonly onError: PolicyOnError;
+      readonly sendPrompt: boolean;
+    };
 
 export type TripConfig =
   | {

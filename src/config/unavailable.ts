@@ -8,8 +8,7 @@ import { joinPath } from './yaml.ts';
 export const NOT_AVAILABLE = 'not available yet in this version of busbar';
 
 const MEMBER: Readonly<Record<string, string>> = {
-  tier: `member tiers feed the webhook and script policies, which are ${NOT_AVAILABLE}; remove the key`,
-  tags: `member tags feed the webhook and script policies, which are ${NOT_AVAILABLE}; remove the key`,
+  tags: `member tags feed the script policy, which is ${NOT_AVAILABLE}; remove the key`,
 };
 
 /** One line per key, in the order models, pools. */
@@ -26,9 +25,9 @@ export function unavailableErrors(d: RawDeployment, workers: number): string[] {
   }
   for (const [name, pool] of d.pools) {
     const at = joinPath('pools', name);
-    if (pool.route === 'webhook' || pool.route === 'script') {
+    if (pool.route === 'script') {
       errors.push(
-        `${joinPath(at, 'route')}: ${pool.route} routing is ${NOT_AVAILABLE}; weighted and the native policies (cheapest, fastest, least_busy, usage) are`,
+        `${joinPath(at, 'route')}: script routing is ${NOT_AVAILABLE}; weighted, webhook and the native policies (cheapest, fastest, least_busy, usage) are`,
       );
     }
     pool.members.forEach((m, i) => {

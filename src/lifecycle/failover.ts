@@ -9,10 +9,11 @@ import { type Picked, PickRequest, pickLane, pickMember, takePermit } from '../r
 import type { Member, RouteTarget, RoutingTable } from '../routing/table.ts';
 import { attemptUpstream, type UpstreamError } from './attempt.ts';
 import type { RequestContext } from './context.ts';
-import { deliver, relayUpstreamError } from './deliver.ts';
+import { deliver, kindForStatus, relayUpstreamError } from './deliver.ts';
 import type { OutcomeCode } from './finish.ts';
 import { spanString } from './json-scan.ts';
 import { errorInfo, sendError } from './respond.ts';
+import { askWebhook, type PolicyVerdict } from './webhook-policy.ts';
 
 /** A hop either ended the request with an outcome or lets the loop try the next member. */
 type HopEnd = OutcomeCode | 'next';
@@ -78,13 +79,14 @@ export class Failover {
     const req = new PickRequest(affinityKey(ctx, target), ctx.deadline, ctx.signal);
     // G-POL-2: once per request, before the first hop, for this pool only (never a fallback pool).
     const policy = target.policy;
-    if (policy !== undefined) {
+    if (policy?.kind === 'native') {
       const order = policy.order(ctx);
-      if (order !== undefined) {
-        req.order = order;
-        req.orderedTarget = target;
-        ctx.routePolicy = policy.name;
-      }
+      if (order !== undefined) this.#follow(ctx, req, target, order);
+    } else if (policy !== undefined) {
+      const verdict = await askWebhook(ctx, target.name, policy);
+      if (ctx.signal.aborted) return 'client_gone';
+      const refused = this.#apply(ctx, req, target, verdict, policy.onError, policy.candidates);
+      if (refused !== undefined) return refused;
     }
     for (let hop = 0; hop <= target.cap; hop++) {
       if (ctx.clock.nowMs() >= ctx.deadline) return timedOut(ctx);
@@ -101,6 +103,54 @@ export class Failover {
       if (end !== 'next') return end;
     }
     return this.#exhaust(ctx, target, req, new Set());
+  }
+
+  /** The pool walks `order` before SWRR; the request counts as the policy's (G-POL-6, G-POL-7). */
+  #follow(ctx: RequestContext, req: PickRequest, target: RouteTarget, order: readonly Member[]): void {
+    req.order = order;
+    req.orderedTarget = target;
+    ctx.routePolicy = target.policy?.name;
+  }
+
+  /** G-POL-5: a decision's outcome; an outcome code when the request ends here. */
+  #apply(
+    ctx: RequestContext,
+    req: PickRequest,
+    target: RouteTarget,
+    verdict: PolicyVerdict,
+    onError: 'weighted' | 'reject' | 'first',
+    candidates: readonly Member[],
+  ): OutcomeCode | undefined {
+    switch (verdict.kind) {
+      case 'order':
+        this.#follow(ctx, req, target, verdict.order);
+        return undefined;
+      case 'abstain':
+        return undefined;
+      case 'reject':
+        sendError(
+          ctx.res,
+          ctx.edge,
+          errorInfo(kindForStatus(verdict.status), verdict.status, verdict.message),
+        );
+        return 'policy_rejected';
+      case 'error':
+        log.debug({ pool: target.name, reason: verdict.reason }, 'routing policy failed');
+        if (onError === 'first') this.#follow(ctx, req, target, candidates);
+        else if (onError === 'reject') {
+          sendError(
+            ctx.res,
+            ctx.edge,
+            errorInfo(
+              'overloaded',
+              503,
+              'The routing policy could not select an upstream. Please retry shortly.',
+            ),
+          );
+          return 'policy_rejected';
+        }
+        return undefined;
+    }
   }
 
   /**

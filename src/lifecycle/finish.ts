@@ -42,6 +42,8 @@ export type OutcomeCode =
   | 'upstream_interrupted'
   /** A translated answer passed the gateway's size cap. */
   | 'response_too_large'
+  /** A routing policy refused the request: the hook's own reject, or on_error: reject (G-POL-5). */
+  | 'policy_rejected'
   /** The client went away before the answer was complete. */
   | 'client_gone'
   /** A defect inside the gateway; the client got a native 500. */

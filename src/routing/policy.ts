@@ -8,7 +8,7 @@
 // follow the ones with it (demoted, never dropped). When no candidate has the signal, the policy
 // abstains and the pick is plain SWRR.
 
-import type { NativePolicyName } from '../config/types.ts';
+import type { NativePolicyName, PolicyOnError, RoutePolicyConfig, WebhookTarget } from '../config/types.ts';
 import type { Member } from './table.ts';
 
 /** What a decision reads from the request (G-POL signals that are not per member). */
@@ -17,11 +17,46 @@ export interface PolicyInput {
   readonly rateHeadroom: number | undefined;
 }
 
-export interface RoutePolicy {
+/** A native policy: synchronous, no I/O (G-POL-9). */
+export interface NativePolicy {
+  readonly kind: 'native';
   /** The name in `x-busbar-route-policy` and the `policy` metric label (G-POL-6, G-POL-7). */
   readonly name: NativePolicyName;
   /** The preferred order for one request, or undefined to abstain. */
   order(input: PolicyInput): readonly Member[] | undefined;
+}
+
+/** A webhook policy: the operator's service orders the candidates (G-POL-10…13); asked by lifecycle. */
+export interface WebhookPolicy {
+  readonly kind: 'webhook';
+  readonly name: 'webhook';
+  readonly target: WebhookTarget;
+  readonly timeoutMs: number;
+  readonly onError: PolicyOnError;
+  readonly sendPrompt: boolean;
+  /** G-POL-3: the members minus the configured exclusions, in member order. */
+  readonly candidates: readonly Member[];
+  /** Decisions in flight for this pool (G-POL-13). */
+  inFlight: number;
+}
+
+export type RoutePolicy = NativePolicy | WebhookPolicy;
+
+/** A pool's policy object from its configuration, or undefined when it could never order anything. */
+export function routePolicy(config: RoutePolicyConfig, members: readonly Member[]): RoutePolicy | undefined {
+  if (config.kind === 'native') return nativeRoutePolicy(config.name, members);
+  const candidates = members.filter((m) => !m.excluded);
+  if (candidates.length === 0) return undefined;
+  return {
+    kind: 'webhook',
+    name: 'webhook',
+    target: config.target,
+    timeoutMs: config.timeoutMs,
+    onError: config.onError,
+    sendPrompt: config.sendPrompt,
+    candidates,
+    inFlight: 0,
+  };
 }
 
 /** Candidates in lane-index order, each with its signal value (undefined: no signal). */
@@ -52,7 +87,7 @@ function ranked(
 export function nativeRoutePolicy(
   name: NativePolicyName,
   members: readonly Member[],
-): RoutePolicy | undefined {
+): NativePolicy | undefined {
   // G-POL-3: the candidates are the members minus the configured exclusions.
   const candidates = members.filter((m) => !m.excluded).sort((a, b) => a.lane.index - b.lane.index);
   if (candidates.length === 0) return undefined;
@@ -60,15 +95,23 @@ export function nativeRoutePolicy(
     case 'cheapest': {
       // Prices come from configuration: the order is the same for every request.
       const order = ranked(candidates, (m) => m.costPerMtok, false);
-      return order === undefined ? undefined : { name, order: () => order };
+      return order === undefined ? undefined : { kind: 'native', name, order: () => order };
     }
     case 'fastest':
-      return { name, order: () => ranked(candidates, (m) => m.lane.account.latencyMs(), false) };
+      return {
+        kind: 'native',
+        name,
+        order: () => ranked(candidates, (m) => m.lane.account.latencyMs(), false),
+      };
     case 'least_busy':
-      return { name, order: () => ranked(candidates, (m) => m.lane.permits.free, true) };
+      return { kind: 'native', name, order: () => ranked(candidates, (m) => m.lane.permits.free, true) };
     case 'usage': {
       // The headroom is the caller's, the same for every candidate: with it, lane-index order.
-      return { name, order: (input) => (input.rateHeadroom === undefined ? undefined : candidates) };
+      return {
+        kind: 'native',
+        name,
+        order: (input) => (input.rateHeadroom === undefined ? undefined : candidates),
+      };
     }
   }
 }

@@ -11,7 +11,7 @@ import { type Clock, systemClock } from '../reliability/clock.ts';
 import { UpstreamEndpoint } from '../upstream/endpoint.ts';
 import { Lane } from './lane.ts';
 import { LaneStates } from './lane-state.ts';
-import { nativeRoutePolicy, type RoutePolicy } from './policy.ts';
+import { type RoutePolicy, routePolicy } from './policy.ts';
 
 /** Failover defaults of direct and ad-hoc routes (G-RTE-8). */
 const DIRECT_FAILOVER: FailoverConfig = Object.freeze({ deadlineSecs: 120, cap: 3, exclusions: [] });
@@ -25,6 +25,7 @@ export class Member {
   /** Listed in `failover.exclusions`: never a candidate of this pool (G-POOL-12). */
   readonly excluded: boolean;
   readonly costPerMtok: number | undefined;
+  readonly tier: string | undefined;
   readonly #pool: string | undefined;
   readonly #breaker: BreakerConfig;
   #cell: BreakerCell | undefined;
@@ -37,12 +38,14 @@ export class Member {
     breaker: BreakerConfig,
     excluded = false,
     costPerMtok: number | undefined = undefined,
+    tier: string | undefined = undefined,
   ) {
     this.lane = lane;
     this.weight = excluded ? 0 : weight;
     this.contextMax = contextMax;
     this.excluded = excluded;
     this.costPerMtok = costPerMtok;
+    this.tier = tier;
     this.#pool = pool;
     this.#breaker = breaker;
   }
@@ -145,7 +148,7 @@ export class RoutingTable {
         const lane = lanes.get(m.target)!;
         const contextMax = lane.model.contextMax ?? m.contextMax;
         const out = excluded.has(m.target);
-        return new Member(lane, m.weight, contextMax, pool.name, pool.breaker, out, m.costPerMtok);
+        return new Member(lane, m.weight, contextMax, pool.name, pool.breaker, out, m.costPerMtok, m.tier);
       });
       pools.set(
         pool.name,
@@ -155,7 +158,7 @@ export class RoutingTable {
           pool.failover,
           pool.onExhausted,
           pool.affinityHeader.toLowerCase(),
-          pool.policy === undefined ? undefined : nativeRoutePolicy(pool.policy.name, members),
+          pool.policy === undefined ? undefined : routePolicy(pool.policy, members),
         ),
       );
     }

@@ -31,6 +31,22 @@ export class OriginPools {
     return pool;
   }
 
+  /** The pool for a local Unix socket (a routing-policy sidecar); its requests name no real host. */
+  forSocket(socketPath: string): Pool {
+    const key = `unix:${socketPath}`;
+    let pool = this.#pools.get(key);
+    if (pool === undefined) {
+      if (this.#PoolClass === undefined) throw new Error('upstream client used before it was loaded');
+      pool = new this.#PoolClass('http://localhost', {
+        pipelining: 1,
+        keepAliveTimeout: KEEP_ALIVE_MS,
+        connect: { socketPath, timeout: 10_000 },
+      });
+      this.#pools.set(key, pool);
+    }
+    return pool;
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.#pools.values()].map((p) => p.close()));
   }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadGatewayConfig } from '../../src/config/index.ts';
 import { PickRequest, pickMember } from '../../src/routing/pick.ts';
+import type { NativePolicy } from '../../src/routing/policy.ts';
 import { RoutingTable } from '../../src/routing/table.ts';
 
 const CATALOG = 'local:\n  protocol: openai\n  base_url: http://127.0.0.1:9\n';
@@ -66,40 +67,46 @@ before(() => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const pool = (name: string) => table.pools.get(name)!;
+/** The pool's native policy (these pools have no other kind). */
+const native = (name: string): NativePolicy => {
+  const policy = pool(name).policy;
+  assert.equal(policy?.kind, 'native');
+  return policy as NativePolicy;
+};
 
 describe('native policy orders (G-POL-9)', () => {
   it('cheapest: ascending price, ties by lane index, the unpriced member demoted last', () => {
-    assert.deepEqual(names(pool('cheap').policy!.order(NONE)), ['m0', 'm3', 'm2', 'm1']);
+    assert.deepEqual(names(native('cheap').order(NONE)), ['m0', 'm3', 'm2', 'm1']);
   });
 
   it('an excluded member is never ranked (G-POL-3); no priced member means no policy at all', () => {
-    assert.deepEqual(names(pool('cheapExcluded').policy!.order(NONE)), ['m0']);
+    assert.deepEqual(names(native('cheapExcluded').order(NONE)), ['m0']);
     assert.equal(pool('unpriced').policy, undefined);
   });
 
   it('fastest: abstains before any sample, then ascending latency with the unsampled demoted', () => {
-    const fast = pool('fast');
-    assert.equal(fast.policy!.order(NONE), undefined);
+    const fast = native('fast');
+    assert.equal(fast.order(NONE), undefined);
     table.lanes.get('m1')!.account.recordLatency(50);
     table.lanes.get('m0')!.account.recordLatency(50);
-    assert.deepEqual(names(fast.policy!.order(NONE)), ['m0', 'm1', 'm2']);
+    assert.deepEqual(names(fast.order(NONE)), ['m0', 'm1', 'm2']);
     table.lanes.get('m2')!.account.recordLatency(10);
-    assert.deepEqual(names(fast.policy!.order(NONE)), ['m2', 'm0', 'm1']);
+    assert.deepEqual(names(fast.order(NONE)), ['m2', 'm0', 'm1']);
   });
 
   it('least_busy: descending free permits, read at decision time', () => {
-    const busy = pool('busy');
-    assert.deepEqual(names(busy.policy!.order(NONE)), ['u1', 'u0']);
+    const busy = native('busy');
+    assert.deepEqual(names(busy.order(NONE)), ['u1', 'u0']);
     const u1 = table.lanes.get('u1')!.permits;
     for (let i = 0; i < 3; i++) assert.ok(u1.tryAcquire());
-    assert.deepEqual(names(busy.policy!.order(NONE)), ['u0', 'u1']);
+    assert.deepEqual(names(busy.order(NONE)), ['u0', 'u1']);
     for (let i = 0; i < 3; i++) u1.release();
   });
 
   it("usage: the caller's headroom orders by lane index; without it the policy abstains", () => {
-    const usage = pool('usage');
-    assert.equal(usage.policy!.order(NONE), undefined);
-    assert.deepEqual(names(usage.policy!.order({ rateHeadroom: 0.5 })), ['m0', 'm1']);
+    const usage = native('usage');
+    assert.equal(usage.order(NONE), undefined);
+    assert.deepEqual(names(usage.order({ rateHeadroom: 0.5 })), ['m0', 'm1']);
   });
 });
 
@@ -108,7 +115,7 @@ describe('the ordered walk (§2.8 step 4)', () => {
     const cheap = pool('cheap');
     const request = () => {
       const req = new PickRequest(undefined, table.clock.nowMs() + 10_000, new AbortController().signal);
-      req.order = cheap.policy!.order(NONE);
+      req.order = native('cheap').order(NONE);
       req.orderedTarget = cheap;
       return req;
     };
