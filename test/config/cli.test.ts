@@ -77,7 +77,7 @@ describe('busbar flags (child process)', CONCURRENT, () => {
         'auth: {mode: none}',
         'providers:\n  openai: {api_key_env: T_OPENAI_KEY}',
         'models:\n  gpt: {provider: openai, max_concurrent: 4}',
-        'pools:\n  main:\n    route: webhook\n    members: [{target: gpt}]',
+        'pools:\n  main:\n    route: script\n    members: [{target: gpt}]',
         'governance:\n  enabled: true\n  admin_token: adm-secret',
         '',
       ].join('\n'),

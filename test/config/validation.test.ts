@@ -121,6 +121,25 @@ describe('abort immediately (G-VAL-1…3)', CONCURRENT, () => {
     ]);
   });
 
+  test('G-VAL-33 a webhook route needs a policy.url that passes the sidecar guard', async () => {
+    const hook = (name: string, url?: string) =>
+      `  ${name}: {members: [{target: gpt}], route: webhook${url === undefined ? '' : `, policy: {url: "${url}"}`}}\n`;
+    const r = await run({
+      config: `${BASE}pools:\n${hook('a')}${hook('b', 'http://ranker.example.com/rank')}${hook('c', 'https://u:p@ranker.example.com/')}${hook('d', 'unix:run/ranker.sock')}${hook('e', 'http://169.254.169.254/')}`,
+    });
+    expectErrors(r, [
+      "pool 'a' route webhook needs policy.url: an http(s) URL, or unix:/path/to/socket",
+      "pool 'b' policy.url 'http://ranker.example.com/rank': plain http is allowed only for a loopback host; use https",
+      "pool 'c' policy.url 'https://***@ranker.example.com/': must not carry credentials",
+      "pool 'd' policy.url 'unix:run/ranker.sock': a Unix socket needs an absolute path (unix:/run/ranker.sock)",
+      "pool 'e' policy.url 'http://169.254.169.254/': host '169.254.169.254' is an internal address",
+    ]);
+    const ok = await run({
+      config: `${BASE}pools:\n${hook('h', 'http://127.0.0.1:9/rank')}${hook('s', 'unix:/run/ranker.sock')}${hook('t', 'https://ranker.example.com/rank')}`,
+    });
+    expectOk(ok, 1, 3);
+  });
+
   test('G-VAL-3 YAML 1.2 core schema: `yes` is a string, not a boolean', async () => {
     const r = await run({ config: `${BASE}security: {allow_all_metadata: yes}\n` });
     expectErrors(r, [
@@ -718,22 +737,15 @@ describe(
 );
 
 describe('keys of features not available yet are errors, one per key', CONCURRENT, () => {
-  test('pools: the webhook and script routes, and the member keys that only feed them', async () => {
-    const routes = ['webhook', 'script'];
-    const pools = routes.map((r) => `  ${r}-pool: {members: [{target: gpt}], route: ${r}}\n`).join('');
-    const feeds = 'feed the webhook and script policies, which are';
+  test('pools: the script route, and the member key that only feeds it', async () => {
     expectErrors(
       await run({
-        config: `${BASE}pools:\n${pools}  p:\n    members:\n      - {target: gpt, tier: premium, cost_per_mtok: 3.0, tags: [x]}\n      - {target: gpt, tags: []}\n    policy: {name: cheapest, timeout_ms: 150}\n`,
+        config: `${BASE}pools:\n  script-pool: {members: [{target: gpt}], route: script}\n  p:\n    members:\n      - {target: gpt, tier: premium, cost_per_mtok: 3.0, tags: [x]}\n      - {target: gpt, tags: []}\n    policy: {name: cheapest, timeout_ms: 150}\n`,
       }),
       [
-        ...routes.map(
-          (r) =>
-            `pools.${r}-pool.route: ${r} routing is ${NOT_YET}; weighted and the native policies (cheapest, fastest, least_busy, usage) are`,
-        ),
-        `pools.p.members[0].tier: member tiers ${feeds} ${NOT_YET}; remove the key`,
-        `pools.p.members[0].tags: member tags ${feeds} ${NOT_YET}; remove the key`,
-        `pools.p.members[1].tags: member tags ${feeds} ${NOT_YET}; remove the key`,
+        `pools.script-pool.route: script routing is ${NOT_YET}; weighted, webhook and the native policies (cheapest, fastest, least_busy, usage) are`,
+        `pools.p.members[0].tags: member tags feed the script policy, which is ${NOT_YET}; remove the key`,
+        `pools.p.members[1].tags: member tags feed the script policy, which is ${NOT_YET}; remove the key`,
       ],
     );
     const native = ['native', 'cheapest', 'fastest', 'least_busy', 'usage'];
@@ -771,7 +783,7 @@ describe('keys of features not available yet are errors, one per key', CONCURREN
       config: `${AUTH}${PROVIDERS}models:\n  gpt: {provider: openai, max_concurrent: 0}\npools:\n  p: {members: [{target: gpt}], route: script}\n`,
     });
     expectErrors(r, [
-      `pools.p.route: script routing is ${NOT_YET}; weighted and the native policies (cheapest, fastest, least_busy, usage) are`,
+      `pools.p.route: script routing is ${NOT_YET}; weighted, webhook and the native policies (cheapest, fastest, least_busy, usage) are`,
       "model 'gpt' max_concurrent must be >= 1",
     ]);
   });
