@@ -184,6 +184,18 @@ export function evaluateTargets(r: Results): Target[] {
     note: 'one process each: identical processes differ by up to 10% here',
   });
 
+  const hookAdded = added(r, 'busbar-webhook', 'c1', 'p50');
+  const plainAdded = added(r, 'busbar', 'c1', 'p50');
+  const hookDelta = hookAdded === undefined || plainAdded === undefined ? undefined : hookAdded - plainAdded;
+  t.push({
+    id: 'issue 13',
+    requirement: 'a webhook policy over a Unix socket adds < 200 µs at p50 (c=1)',
+    measured: us(hookAdded),
+    reference: `${us(plainAdded)} (Busbar same-protocol, added)`,
+    ratio: hookDelta === undefined ? 'n/a' : `${hookDelta >= 0 ? '+' : ''}${hookDelta.toFixed(0)} µs`,
+    pass: check(hookDelta, (v) => v < 200),
+  });
+
   const tcpu = row(r, 'busbar-traced')?.figures.c64?.cpuUsPerReq;
   const tRatio = div(tcpu, cpu);
   t.push({

@@ -2,12 +2,20 @@
 // kind of request sent to one process; adding a configuration (governance on, N workers) is one entry
 // in VARIANTS plus one entry in ROWS.
 
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startCollector } from './collector.ts';
 import { processTree } from './proc.ts';
-import { type Running, request, sleep, startGateway, startMinimalProxy } from './processes.ts';
+import {
+  BENCH_DIR,
+  type Running,
+  request,
+  sleep,
+  spawnServer,
+  startGateway,
+  startMinimalProxy,
+} from './processes.ts';
 
 export const CLIENT_TOKEN = 'bench-client-token';
 export const ADMIN_TOKEN = 'bench-admin-token';
@@ -35,6 +43,8 @@ export interface VariantOptions {
   readonly otlp?: string;
   /** Pool `p` routed by the `cheapest` policy (its member priced). */
   readonly cheapest?: boolean;
+  /** Pool `p` routed by a webhook policy asked over this Unix socket. */
+  readonly webhookSocket?: string;
 }
 
 /**
@@ -64,7 +74,9 @@ export function deploymentYaml(v: VariantOptions = {}): string {
     'pools:',
     v.cheapest
       ? '  p: { route: cheapest, members: [{ target: bench-model, cost_per_mtok: 1.5 }] }'
-      : '  p: { members: [{ target: bench-model }] }',
+      : v.webhookSocket !== undefined
+        ? `  p: { route: webhook, policy: { url: "unix:${v.webhookSocket}" }, members: [{ target: bench-model }] }`
+        : '  p: { members: [{ target: bench-model }] }',
     '  slow: { members: [{ target: bench-slow }] }',
     '  xp: { members: [{ target: claude-bench }] }',
   );
@@ -141,6 +153,30 @@ export const VARIANTS: readonly Variant[] = [
     // A native routing policy (issue 13, G-PERF-1b): pool p ordered by `cheapest`.
     key: 'busbar-cheapest',
     start: (mockPort) => startBusbar('busbar-cheapest', mockPort, { cheapest: true }),
+    ready: tokenReady,
+  },
+  {
+    // A webhook policy over a Unix socket (issue 13): a stand-in hook process answers each decision.
+    key: 'busbar-webhook',
+    start: async (mockPort) => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'busbar-bench-hook-'));
+      const socket = path.join(dir, 'hook.sock');
+      const hook = await spawnServer({
+        name: 'policy-hook',
+        args: [path.join(BENCH_DIR, 'policy-hook.ts')],
+        env: { HOOK_SOCKET: socket },
+        announce: 'stdout-json',
+      });
+      const running = await startBusbar('busbar-webhook', mockPort, { webhookSocket: socket });
+      return {
+        ...running,
+        stop: async () => {
+          await running.stop();
+          await hook.stop();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
     ready: tokenReady,
   },
   {
@@ -247,6 +283,15 @@ export const ROWS: readonly Row[] = [
     id: 'busbar-cheapest',
     label: 'Busbar, cheapest policy',
     process: 'busbar-cheapest',
+    shape: 'openai',
+    model: 'p',
+    baseline: 'direct',
+    slow: false,
+  },
+  {
+    id: 'busbar-webhook',
+    label: 'Busbar, webhook policy (Unix socket)',
+    process: 'busbar-webhook',
     shape: 'openai',
     model: 'p',
     baseline: 'direct',
