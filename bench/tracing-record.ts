@@ -1,7 +1,7 @@
 // CPU of the tracer's finish listener alone: µs per request (a `forward` span and one
 // `forward_once` span, as a same-protocol request served at the first attempt), batches exported
 // to a sink that answers at once. Not a test; a figure for docs/benchmarks.md, next to the
-// gateway's CPU per request from `node bench/observability-ab.ts`.
+// gateway's CPU per request from `node bench/cpu-ab.ts`.
 //
 //   node bench/tracing-record.ts
 

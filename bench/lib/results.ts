@@ -181,7 +181,7 @@ export function evaluateTargets(r: Results): Target[] {
     reference: `${us(cpu)} (Busbar same-protocol)`,
     ratio: x(pRatio),
     pass: check(pRatio, (v) => v <= 1.05),
-    note: 'one process each: identical processes differ by up to 10% here',
+    note: 'one process each: identical processes differ by up to 10% here; bench/cpu-ab.ts is the careful figure',
   });
 
   const hookAdded = added(r, 'busbar-webhook', 'c1', 'p50');
@@ -205,7 +205,7 @@ export function evaluateTargets(r: Results): Target[] {
     reference: `${us(cpu)} (Busbar same-protocol)`,
     ratio: x(tRatio),
     pass: check(tRatio, (v) => v < 1.05),
-    note: 'one process each: identical processes differ by up to 10% here; bench/observability-ab.ts is the careful figure',
+    note: 'one process each: identical processes differ by up to 10% here; bench/cpu-ab.ts is the careful figure',
   });
 
   for (const fig of ['c1', 'c8'] as const) {

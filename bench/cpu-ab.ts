@@ -1,8 +1,9 @@
-// Observability on versus off, alone (issue 12): CPU per request of the gateway at c=64.
-//   - off:     a build from before metrics and tracing existed (--baseline, e.g. a checkout of
-//              0e01634); without it, this build with metrics only is the reference;
-//   - metrics: this build (metrics are always on);
-//   - traced:  this build exporting every request's spans to a local OTLP collector (its own process).
+// CPU per request of Busbar variants side by side at c=64, carefully: a feature's cost (issues 12
+// and 13, G-PERF-1b) is a few percent, below what one process per subject can show here.
+//   --variants  keys of bench/lib/subjects.ts VARIANTS (default: busbar,busbar-traced); the first is
+//               the reference of the ratios;
+//   --baseline  also a build from before a feature (e.g. a checkout of 0e01634, before metrics and
+//               tracing), as the reference: `off (baseline build)`.
 //
 // This VM's noise has two sources, and the method answers each: the machine's speed drifts by up
 // to 2× between minutes (so every subject runs in short rounds, interleaved, in alternating order),
@@ -11,18 +12,18 @@
 // subject's own processes is printed as the noise floor). CPU is each process's threads' schedstat
 // time (nanoseconds), summed over all rounds, divided by requests served.
 //
-//   node bench/observability-ab.ts [--baseline ../busbar-prev/bin/busbar.js] [--instances 3]
-//                                  [--rounds 40] [--per-round 1000]
+//   node bench/cpu-ab.ts [--variants busbar,busbar-cheapest] [--baseline ../prev/bin/busbar.js]
+//                        [--instances 3] [--rounds 40] [--per-round 1000]
 
 import { parseArgs } from 'node:util';
-import { startCollector } from './lib/collector.ts';
 import { LoadGenerator } from './lib/load-generator.ts';
 import { cpuNanos } from './lib/proc.ts';
 import { type Running, startMock } from './lib/processes.ts';
-import { CLIENT_TOKEN, rawRequest, startBusbar, type VariantOptions } from './lib/subjects.ts';
+import { CLIENT_TOKEN, rawRequest, startBusbar, VARIANTS } from './lib/subjects.ts';
 
 const { values } = parseArgs({
   options: {
+    variants: { type: 'string', default: 'busbar,busbar-traced' },
     baseline: { type: 'string' },
     instances: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '40' },
@@ -32,9 +33,16 @@ const { values } = parseArgs({
 const instances = Number(values.instances);
 const rounds = Number(values.rounds);
 const perRound = Number(values['per-round']);
+const variants = values.variants.split(',').map((key) => {
+  const variant = VARIANTS.find((v) => v.key === key.trim());
+  if (variant === undefined)
+    throw new Error(`unknown variant '${key}': ${VARIANTS.map((v) => v.key).join(', ')}`);
+  return variant;
+});
 
 interface Instance {
   readonly running: Running;
+  readonly token: string;
   nanos: number;
   requests: number;
 }
@@ -44,21 +52,12 @@ interface Subject {
 }
 
 const mock = await startMock();
-const collector = await startCollector();
 const loadgen = new LoadGenerator();
 const subjects: Subject[] = [];
-const start = async (name: string, options: VariantOptions, entry?: string): Promise<void> => {
-  const list: Instance[] = [];
-  for (let i = 0; i < instances; i++) {
-    const running = await startBusbar(`${name}-${i}`, mock.port, options, [], entry);
-    list.push({ running, nanos: 0, requests: 0 });
-  }
-  subjects.push({ name: name.replaceAll('-', ' '), instances: list });
-};
 const load = (instance: Instance, requests: number) =>
   loadgen.run({
     port: instance.running.port,
-    request: rawRequest(instance.running.port, 'openai', 'p', false, CLIENT_TOKEN),
+    request: rawRequest(instance.running.port, 'openai', 'p', false, instance.token),
     concurrency: 64,
     warmup: { requests: 0 },
     measure: { requests },
@@ -66,11 +65,25 @@ const load = (instance: Instance, requests: number) =>
     watchPids: [],
     rssEveryMs: 0,
   });
-let received = { exports: 0, bytes: 0 };
 try {
-  if (values.baseline !== undefined) await start('off-(baseline-build)', {}, values.baseline);
-  await start('metrics', {});
-  await start('metrics-+-tracing', { otlp: collector.url });
+  if (values.baseline !== undefined) {
+    const list: Instance[] = [];
+    for (let i = 0; i < instances; i++) {
+      const running = await startBusbar(`baseline-${i}`, mock.port, {}, [], values.baseline);
+      list.push({ running, token: CLIENT_TOKEN, nanos: 0, requests: 0 });
+    }
+    subjects.push({ name: 'off (baseline build)', instances: list });
+  }
+  for (const variant of variants) {
+    const list: Instance[] = [];
+    for (let i = 0; i < instances; i++) {
+      const running = await variant.start(mock.port);
+      const ready = await variant.ready(running);
+      if ('skip' in ready) throw new Error(`${variant.key}: ${ready.skip}`);
+      list.push({ running, token: ready.token, nanos: 0, requests: 0 });
+    }
+    subjects.push({ name: variant.key, instances: list });
+  }
   const all = subjects.flatMap((s) => s.instances);
   for (const instance of all) await load(instance, 5000);
   for (let round = 0; round < rounds; round++) {
@@ -81,12 +94,10 @@ try {
       instance.requests += r.ok;
     }
   }
-  received = await collector.received();
 } finally {
   await loadgen.close();
   for (const s of subjects) for (const i of s.instances) await i.running.stop();
   await mock.stop();
-  await collector.close();
 }
 
 const usPerRequest = (list: readonly Instance[]): number =>
@@ -103,4 +114,3 @@ for (const s of subjects) {
       `   (its processes: ${each.map((v) => v.toFixed(1)).join(', ')}; spread ${spread.toFixed(1)}%)`,
   );
 }
-console.log(`spans received by the collector: ${received.exports} exports, ${received.bytes} bytes`);
