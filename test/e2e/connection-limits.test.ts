@@ -208,9 +208,11 @@ describe('large translations', () => {
       `slowest /healthz: ${relayed.toFixed(1)} ms relayed, ${translated.toFixed(1)} ms translated`,
     );
     // Both read, check and scan 27 MiB on the event loop; translating inline added ~130 ms to that
-    // (190 ms against 60 ms alone); off the loop it adds nothing measurable.
+    // (190 ms against 60 ms alone). Off the loop it adds the copy into shared memory, and on two
+    // cores shared with another test file the worker's CPU competes with the loop's: 20–100 ms
+    // measured under load, so the bound sits between that and inline translation.
     assert.ok(
-      translated < relayed + 60,
+      translated < relayed + 110,
       `translated ${translated.toFixed(1)} ms, relayed ${relayed.toFixed(1)} ms`,
     );
   });
