@@ -28,21 +28,21 @@ function affinityKey(ctx: RequestContext, target: RouteTarget): string | undefin
   return system ? system : undefined;
 }
 
+/** A native 503 `overloaded` answer, with Retry-After when given. */
+function overloaded(ctx: RequestContext, message: string, retryAfter?: number): void {
+  sendError(ctx.res, ctx.edge, errorInfo('overloaded', 503, message, retryAfter));
+}
+
 function timedOut(ctx: RequestContext): OutcomeCode {
-  sendError(ctx.res, ctx.edge, errorInfo('overloaded', 503, 'The request timed out. Please retry shortly.'));
+  overloaded(ctx, 'The request timed out. Please retry shortly.');
   return 'deadline';
 }
 
 function reject(ctx: RequestContext, target: RouteTarget): OutcomeCode {
-  sendError(
-    ctx.res,
-    ctx.edge,
-    errorInfo(
-      'overloaded',
-      503,
-      'The service is temporarily overloaded. Please retry shortly.',
-      target.retryAfterSecs(ctx.clock.nowSecs()),
-    ),
+  overloaded(
+    ctx,
+    'The service is temporarily overloaded. Please retry shortly.',
+    target.retryAfterSecs(ctx.clock.nowSecs()),
   );
   return 'exhausted';
 }
@@ -138,15 +138,8 @@ export class Failover {
         log.debug({ pool: target.name, reason: verdict.reason }, 'routing policy failed');
         if (onError === 'first') this.#follow(ctx, req, target, candidates);
         else if (onError === 'reject') {
-          sendError(
-            ctx.res,
-            ctx.edge,
-            errorInfo(
-              'overloaded',
-              503,
-              'The routing policy could not select an upstream. Please retry shortly.',
-            ),
-          );
+          // G-POL-5: no upstream call, no Retry-After.
+          overloaded(ctx, 'The routing policy could not select an upstream. Please retry shortly.');
           return 'policy_rejected';
         }
         return undefined;
