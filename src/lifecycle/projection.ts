@@ -3,6 +3,7 @@
 // prompt). Protocols whose bodies use other keys yield zeros: these are hints, not token counts.
 
 import type { RequestContext } from './context.ts';
+import { OFF_THREAD_BYTES, offThread } from './translate-request.ts';
 
 export interface RequestProjection {
   readonly pool: string;
@@ -46,18 +47,23 @@ function messageText(message: Json, out: string[]): void {
     for (const block of content) if (isObject(block) && typeof block.text === 'string') out.push(block.text);
 }
 
-/**
- * The projection of `ctx`'s body for the pool `pool`, and the prompt text when `withPrompt` (the
- * system prompt and every message's text, in order). One JSON parse, on the policy path only.
- */
-export function projectRequest(
-  ctx: RequestContext,
-  pool: string,
-  withPrompt: boolean,
-): { projection: RequestProjection; prompt: string | undefined } {
+/** What the projection reads from the body itself (the rest comes from the request context). */
+export interface BodyFacts {
+  readonly requested_model: string | null;
+  readonly message_count: number;
+  readonly tool_count: number;
+  readonly system_chars: number;
+  readonly total_chars: number;
+  readonly max_tokens: number | null;
+  /** The system prompt and every message's text, in order; only when asked for. */
+  readonly prompt: string | undefined;
+}
+
+/** The body facts of a client's request bytes: one JSON parse (zeros for a body it cannot parse). */
+export function readBodyFacts(bytes: Uint8Array, withPrompt: boolean): BodyFacts {
   let body: Json = null;
   try {
-    body = JSON.parse(ctx.body.toString()) as Json;
+    body = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString()) as Json;
   } catch {
     // A body the router could read but this parse cannot still routes: zeros.
   }
@@ -71,18 +77,42 @@ export function projectRequest(
   for (const t of texts) total += codePoints(t);
   const maxTokens = root.max_tokens;
   return {
+    requested_model: typeof root.model === 'string' ? root.model : null,
+    message_count: messages.length,
+    tool_count: tools.length,
+    system_chars: codePoints(system),
+    total_chars: total,
+    max_tokens: typeof maxTokens === 'number' && Number.isInteger(maxTokens) ? maxTokens : null,
+    prompt: withPrompt ? texts.join('\n\n') : undefined,
+  };
+}
+
+/**
+ * The projection of `ctx`'s body for the pool `pool`, and the prompt text when `withPrompt`. A large
+ * body is read on the worker thread, so a policy never stalls the event loop on its parse.
+ */
+export async function projectRequest(
+  ctx: RequestContext,
+  pool: string,
+  withPrompt: boolean,
+): Promise<{ projection: RequestProjection; prompt: string | undefined }> {
+  const facts =
+    ctx.body.length > OFF_THREAD_BYTES
+      ? await offThread<BodyFacts>({ kind: 'facts', body: ctx.body, withPrompt })
+      : readBodyFacts(ctx.body, withPrompt);
+  return {
     projection: {
       pool,
       ingress_protocol: ctx.ingress,
-      requested_model: typeof root.model === 'string' ? root.model : ctx.name === '' ? null : ctx.name,
-      message_count: messages.length,
-      has_tools: tools.length > 0,
-      tool_count: tools.length,
-      system_chars: codePoints(system),
-      total_chars: total,
-      max_tokens: typeof maxTokens === 'number' && Number.isInteger(maxTokens) ? maxTokens : null,
+      requested_model: facts.requested_model ?? (ctx.name === '' ? null : ctx.name),
+      message_count: facts.message_count,
+      has_tools: facts.tool_count > 0,
+      tool_count: facts.tool_count,
+      system_chars: facts.system_chars,
+      total_chars: facts.total_chars,
+      max_tokens: facts.max_tokens,
       stream: ctx.stream,
     },
-    prompt: withPrompt ? texts.join('\n\n') : undefined,
+    prompt: facts.prompt,
   };
 }

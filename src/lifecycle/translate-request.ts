@@ -42,13 +42,19 @@ export function translateNow(job: TranslationJob): Translation {
   return { body: Buffer.from(JSON.stringify(written)), includeUsage: ir.includeUsage };
 }
 
+/** What the worker thread does: a translation, or reading a policy's body facts (projection.ts). */
+export type WorkerJob =
+  | ({ readonly kind: 'translate' } & TranslationJob)
+  | { readonly kind: 'facts'; readonly body: Uint8Array; readonly withPrompt: boolean };
+
 type Reply =
   | { id: number; body: Uint8Array; includeUsage: boolean | undefined }
+  | { id: number; facts: unknown }
   | { id: number; error: string; invalid: boolean };
 
 let worker: Worker | undefined;
 let nextId = 0;
-const pending = new Map<number, { resolve: (t: Translation) => void; reject: (e: Error) => void }>();
+const pending = new Map<number, { resolve: (value: unknown) => void; reject: (e: Error) => void }>();
 
 function translationWorker(): Worker {
   if (worker !== undefined) return worker;
@@ -59,6 +65,7 @@ function translationWorker(): Worker {
     if (waiter === undefined) return;
     if ('error' in reply)
       waiter.reject(reply.invalid ? new InvalidRequest(reply.error) : new Error(reply.error));
+    else if ('facts' in reply) waiter.resolve(reply.facts);
     else waiter.resolve({ body: Buffer.from(reply.body), includeUsage: reply.includeUsage });
   });
   const fail = (err: Error): void => {
@@ -74,6 +81,21 @@ function translationWorker(): Worker {
   return started;
 }
 
+/**
+ * Runs `job` on the worker thread. The body goes over in shared memory: one memcpy here, where
+ * posting the bytes themselves (a structured clone) blocked the event loop ~100 ms for 27 MiB. The
+ * client's own buffer stays untouched for the next hop.
+ */
+export function offThread<T>(job: WorkerJob): Promise<T> {
+  const id = nextId++;
+  const shared = new Uint8Array(new SharedArrayBuffer(job.body.length));
+  shared.set(job.body);
+  return new Promise<T>((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+    translationWorker().postMessage({ id, job: { ...job, body: shared } });
+  });
+}
+
 /** The translation, off the event loop when the body is large. Rejects on an unreadable body. */
 export function translate(job: TranslationJob): Promise<Translation> {
   if (job.body.length <= OFF_THREAD_BYTES) {
@@ -83,14 +105,5 @@ export function translate(job: TranslationJob): Promise<Translation> {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
-  const id = nextId++;
-  // The body goes over in shared memory: one memcpy here, where posting the bytes themselves
-  // (a structured clone) blocked the event loop ~100 ms for 27 MiB. The client's own buffer stays
-  // untouched for the next hop.
-  const shared = new Uint8Array(new SharedArrayBuffer(job.body.length));
-  shared.set(job.body);
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    translationWorker().postMessage({ id, job: { ...job, body: shared } });
-  });
+  return offThread<Translation>({ kind: 'translate', ...job });
 }

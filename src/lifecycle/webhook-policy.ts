@@ -95,7 +95,18 @@ export async function askWebhook(
   policy: WebhookPolicy,
 ): Promise<PolicyVerdict> {
   if (policy.inFlight >= MAX_IN_FLIGHT) return { kind: 'error', reason: 'too many decisions in flight' };
-  const { projection, prompt } = projectRequest(ctx, pool, policy.sendPrompt);
+  policy.inFlight++;
+  try {
+    return await ask(ctx, pool, policy);
+  } catch (err) {
+    return { kind: 'error', reason: err instanceof Error ? err.message : String(err) };
+  } finally {
+    policy.inFlight--;
+  }
+}
+
+async function ask(ctx: RequestContext, poolName: string, policy: WebhookPolicy): Promise<PolicyVerdict> {
+  const { projection, prompt } = await projectRequest(ctx, poolName, policy.sendPrompt);
   const body = JSON.stringify({
     request: {
       pool: projection.pool,
@@ -108,22 +119,17 @@ export async function askWebhook(
       ...(prompt === undefined ? {} : { prompt }),
     },
     candidates: policy.candidates.map((m) => candidateSignals(m, ctx.rateHeadroom)),
-    context: { pool, budget_remaining: null },
+    context: { pool: poolName, budget_remaining: null },
   });
-  const target = policy.target;
-  const origin =
-    target.kind === 'unix'
-      ? ctx.origins.forSocket(target.socketPath)
-      : ctx.origins.get(new URL(target.url).origin);
-  const path = target.kind === 'unix' ? '/' : `${new URL(target.url).pathname}${new URL(target.url).search}`;
+  const { socketPath, origin, path } = policy.endpoint;
+  const pool = socketPath === undefined ? ctx.origins.get(origin) : ctx.origins.forSocket(socketPath);
   const exchange = new UpstreamExchange();
   // G-POL-4: one wall-clock limit around the whole call, the reply included.
   exchange.expireAfter(policy.timeoutMs);
   const onAbort = (): void => exchange.abort();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
-  policy.inFlight++;
   try {
-    origin.dispatch(
+    pool.dispatch(
       {
         path,
         method: 'POST',
@@ -144,7 +150,6 @@ export async function askWebhook(
     if (status < 200 || status >= 300) return { kind: 'error', reason: `the hook answered HTTP ${status}` };
     return readReply(bytes, policy.candidates);
   } finally {
-    policy.inFlight--;
     ctx.signal.removeEventListener('abort', onAbort);
     exchange.abort();
   }

@@ -30,7 +30,12 @@ export interface NativePolicy {
 export interface WebhookPolicy {
   readonly kind: 'webhook';
   readonly name: 'webhook';
-  readonly target: WebhookTarget;
+  /** Where the hook is asked: a Unix socket, or an origin; the path POSTed to. */
+  readonly endpoint: {
+    readonly socketPath: string | undefined;
+    readonly origin: string;
+    readonly path: string;
+  };
   readonly timeoutMs: number;
   readonly onError: PolicyOnError;
   readonly sendPrompt: boolean;
@@ -42,6 +47,12 @@ export interface WebhookPolicy {
 
 export type RoutePolicy = NativePolicy | WebhookPolicy;
 
+function endpointOf(target: WebhookTarget): WebhookPolicy['endpoint'] {
+  if (target.kind === 'unix') return { socketPath: target.socketPath, origin: '', path: '/' };
+  const url = new URL(target.url);
+  return { socketPath: undefined, origin: url.origin, path: `${url.pathname}${url.search}` };
+}
+
 /** A pool's policy object from its configuration, or undefined when it could never order anything. */
 export function routePolicy(config: RoutePolicyConfig, members: readonly Member[]): RoutePolicy | undefined {
   if (config.kind === 'native') return nativeRoutePolicy(config.name, members);
@@ -50,7 +61,7 @@ export function routePolicy(config: RoutePolicyConfig, members: readonly Member[
   return {
     kind: 'webhook',
     name: 'webhook',
-    target: config.target,
+    endpoint: endpointOf(config.target),
     timeoutMs: config.timeoutMs,
     onError: config.onError,
     sendPrompt: config.sendPrompt,

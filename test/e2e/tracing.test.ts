@@ -340,16 +340,20 @@ describe('a collector that never answers', () => {
       env: { TRACE_KEY: 'sk-trace-upstream' },
     });
     // node:http, not fetch: the test process's first fetch loads its own client, which is not the
-    // gateway's time.
-    const started = performance.now();
-    const status = await new Promise<number>((resolve, reject) => {
-      httpGet(`${gw.url}/healthz`, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      }).on('error', reject);
-    });
-    healthzMs = performance.now() - started;
-    assert.equal(status, 200);
+    // gateway's time. The best of three back-to-back probes: a burst of other work on this shared
+    // machine lands on one, a gateway blocked by its exporter would slow all three.
+    healthzMs = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      const status = await new Promise<number>((resolve, reject) => {
+        httpGet(`${gw.url}/healthz`, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        }).on('error', reject);
+      });
+      healthzMs = Math.min(healthzMs, performance.now() - started);
+      assert.equal(status, 200);
+    }
   });
   after(async () => {
     await gw?.stop();

@@ -170,6 +170,15 @@ describe('webhook routing policy', () => {
     assert.ok(!JSON.stringify(seen).includes('hello there'), 'no prompt text without send_prompt');
   });
 
+  it('reads a large body for the hook on the worker thread, with the same figures', async () => {
+    hook.behave = () => ({ body: '{"abstain": true}' });
+    const big = 'é'.repeat(1_500_000); // 3 MB of UTF-8, 1.5 million characters
+    await ask('hooked', big);
+    const request = hook.seen.at(-1)!.request as { total_chars: number; message_count: number };
+    assert.equal(request.total_chars, 1_500_000);
+    assert.equal(request.message_count, 1);
+  });
+
   it('sends the prompt text only when send_prompt is on', async () => {
     hook.behave = () => ({ body: '{"abstain": true}' });
     await ask('hooked-prompt', 'the secret plan');
