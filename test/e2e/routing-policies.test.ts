@@ -1,14 +1,17 @@
 // The native routing policies (issue 13, G-POL-1…9) driven through the OpenAI SDK: `cheapest`
 // always takes the cheaper member and moves on when it fails, `fastest` follows a member whose
 // latency changes, `least_busy` spreads a burst by free permits where weights alone would not, a
-// weighted pool adds nothing, and the route headers appear on policy-ordered successes only.
+// weighted pool adds nothing, the route headers appear on policy-ordered successes only, and
+// `usage` orders only for a virtual key with a rate limit.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { type Gateway, startGateway } from '../support/gateway-process.ts';
+import { governanceYaml, mintKey, tempDbPath } from '../support/governance.ts';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
 import { parseExposition } from '../support/prometheus.ts';
+import { sixProvidersCatalog, sixProvidersConfig, sixProvidersEnv } from '../support/six-providers.ts';
 
 const TOKEN = 'policy-token';
 
@@ -157,5 +160,48 @@ describe('native routing policies through the OpenAI SDK', () => {
       m.get('busbar_route_policy_selections_total', { policy: 'weighted', pool: 'plain' }),
       undefined,
     );
+  });
+});
+
+describe('the usage policy with virtual keys (governance)', () => {
+  let mock: MockUpstream;
+  let gw: Gateway;
+  before(async () => {
+    mock = await startMockUpstream();
+    gw = await startGateway({
+      configYaml: sixProvidersConfig(
+        `  usage-pool:\n    route: usage\n    members: [{target: claude-sonnet-4-5}, {target: gpt-4o-mini}]\n${governanceYaml(tempDbPath())}`,
+      ),
+      providersYaml: sixProvidersCatalog(mock.url),
+      env: sixProvidersEnv(),
+    });
+  });
+  after(async () => {
+    await gw?.stop();
+    await mock?.close();
+  });
+
+  const ask = async (key: string) => {
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
+    const { data, response } = await client.chat.completions
+      .create({ model: 'usage-pool', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    return { served: data.model, policy: response.headers.get('x-busbar-route-policy') };
+  };
+
+  it('orders the pool for a key with a rate limit (lane order), and abstains for one without', async () => {
+    const limited = await mintKey(gw.url, { rpm_limit: 100 });
+    for (let i = 0; i < 3; i++) {
+      // gpt-4o-mini is the first model in models:, so the lower lane index.
+      assert.deepEqual(await ask(limited.secret), { served: 'gpt-4o-mini', policy: 'usage' });
+    }
+    const unlimited = await mintKey(gw.url);
+    const served = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const r = await ask(unlimited.secret);
+      assert.equal(r.policy, null);
+      served.add(r.served);
+    }
+    assert.equal(served.size, 2, 'round-robin over both members');
   });
 });
