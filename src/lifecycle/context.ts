@@ -117,6 +117,8 @@ export class RequestContext {
   costCents: number | undefined;
   /** The routing policy whose order this request's pool walked (G-POL-6, G-POL-7). */
   routePolicy: string | undefined;
+  /** How the pool's routing policy decided (G-OBS-22): prefer, abstain, timeout, error or reject. */
+  routeDecision: 'prefer' | 'abstain' | 'timeout' | 'error' | 'reject' | undefined;
   /** The caller's virtual-key rate headroom, set at admission when its key has a limit (G-GOV-17). */
   rateHeadroom: number | undefined;
   #requestId: string | undefined;

@@ -70,6 +70,8 @@ function excludeSmaller(target: RouteTarget, failed: Member, excluded: Set<Lane>
 
 export class Failover {
   readonly #table: RoutingTable;
+  /** When each pool's last policy-failure warning was logged. */
+  readonly #policyWarned = new Map<string, number>();
 
   constructor(table: RoutingTable) {
     this.#table = table;
@@ -81,6 +83,7 @@ export class Failover {
     const policy = target.policy;
     if (policy?.kind === 'native') {
       const order = policy.order(ctx);
+      ctx.routeDecision = order === undefined ? 'abstain' : 'prefer';
       if (order !== undefined) this.#follow(ctx, req, target, order);
     } else if (policy !== undefined) {
       const verdict = await askWebhook(ctx, target.name, policy);
@@ -105,6 +108,14 @@ export class Failover {
     return this.#exhaust(ctx, target, req, new Set());
   }
 
+  /** A failing hook is worth a warning, but not one per request: at most one a minute per pool. */
+  #logPolicyFailure(pool: string, reason: string): void {
+    const now = Date.now();
+    if (now - (this.#policyWarned.get(pool) ?? 0) < 60_000) return;
+    this.#policyWarned.set(pool, now);
+    log.warn({ pool, reason }, 'routing policy decision failed; on_error applies');
+  }
+
   /** The pool walks `order` before SWRR; the request counts as the policy's (G-POL-6, G-POL-7). */
   #follow(ctx: RequestContext, req: PickRequest, target: RouteTarget, order: readonly Member[]): void {
     req.order = order;
@@ -121,6 +132,12 @@ export class Failover {
     onError: 'weighted' | 'reject' | 'first',
     candidates: readonly Member[],
   ): OutcomeCode | undefined {
+    ctx.routeDecision =
+      verdict.kind === 'order'
+        ? 'prefer'
+        : verdict.kind === 'error' && verdict.timedOut === true
+          ? 'timeout'
+          : verdict.kind;
     switch (verdict.kind) {
       case 'order':
         this.#follow(ctx, req, target, verdict.order);
@@ -135,7 +152,7 @@ export class Failover {
         );
         return 'policy_rejected';
       case 'error':
-        log.debug({ pool: target.name, reason: verdict.reason }, 'routing policy failed');
+        this.#logPolicyFailure(target.name, verdict.reason);
         if (onError === 'first') this.#follow(ctx, req, target, candidates);
         else if (onError === 'reject') {
           // G-POL-5: no upstream call, no Retry-After.

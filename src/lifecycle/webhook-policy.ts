@@ -21,7 +21,7 @@ export type PolicyVerdict =
   | { readonly kind: 'order'; readonly order: readonly Member[] }
   | { readonly kind: 'abstain' }
   | { readonly kind: 'reject'; readonly status: number; readonly message: string }
-  | { readonly kind: 'error'; readonly reason: string };
+  | { readonly kind: 'error'; readonly reason: string; readonly timedOut?: boolean };
 
 const ABSTAIN: PolicyVerdict = { kind: 'abstain' };
 
@@ -88,6 +88,13 @@ export function normalise(indices: readonly number[], candidates: readonly Membe
   return picked.length === 0 ? ABSTAIN : { kind: 'order', order: picked };
 }
 
+/** A transport failure: the policy's deadline, or `reason`. */
+function failed(exchange: UpstreamExchange, reason: string): PolicyVerdict {
+  return exchange.timedOut
+    ? { kind: 'error', reason: 'timed out', timedOut: true }
+    : { kind: 'error', reason };
+}
+
 /** One decision: never throws; every failure is an error verdict. */
 export async function askWebhook(
   ctx: RequestContext,
@@ -140,13 +147,11 @@ async function ask(ctx: RequestContext, poolName: string, policy: WebhookPolicy)
       },
       exchange,
     );
-    if (!(await exchange.head))
-      return { kind: 'error', reason: exchange.timedOut ? 'timed out' : 'the hook could not be reached' };
+    if (!(await exchange.head)) return failed(exchange, 'the hook could not be reached');
     const status = exchange.statusCode;
     const { bytes, end } = await exchange.readCapped(MAX_REPLY_BYTES);
     if (end === 'oversize') return { kind: 'error', reason: 'the reply passed 64 KiB' };
-    if (end === 'failed')
-      return { kind: 'error', reason: exchange.timedOut ? 'timed out' : 'the reply was cut' };
+    if (end === 'failed') return failed(exchange, 'the reply was cut');
     if (status < 200 || status >= 300) return { kind: 'error', reason: `the hook answered HTTP ${status}` };
     return readReply(bytes, policy.candidates);
   } finally {

@@ -94,6 +94,11 @@ export class Catalogue {
     'Requests whose member order a routing policy chose.',
     ['policy', 'pool'],
   );
+  readonly routeDecisions = counter(
+    'busbar_route_decisions_total',
+    'Routing-policy decisions by outcome: prefer, abstain, timeout, error, reject.',
+    ['pool', 'policy', 'outcome'],
+  );
   readonly attempts = counter(
     'busbar_upstream_attempts_total',
     'Upstream attempts of the main failover loop.',
@@ -180,6 +185,7 @@ export class Catalogue {
       this.requests,
       this.duration,
       this.policySelections,
+      this.routeDecisions,
       this.attempts,
       this.failures,
       this.trips,
@@ -264,8 +270,12 @@ export class Catalogue {
       if (hop.tripped) this.trips.series(hop.pool, lane).value++;
     }
     // G-POL-7: a policy's order was used; the pool is the configured one it belongs to.
-    if (ctx.routePolicy !== undefined && ctx.target !== undefined)
-      this.policySelections.series(ctx.routePolicy, ctx.target.name).value++;
+    const target = ctx.target;
+    if (ctx.routePolicy !== undefined && target !== undefined)
+      this.policySelections.series(ctx.routePolicy, target.name).value++;
+    // G-OBS-22: every decision a pool's policy made, whatever came of it.
+    if (ctx.routeDecision !== undefined && target?.policy !== undefined)
+      this.routeDecisions.series(target.name, target.policy.name, ctx.routeDecision).value++;
     const label = answeredOutcome(ctx, outcome);
     if (label === undefined) return;
     const pool = this.#table === undefined ? (ctx.target?.name ?? 'unresolved') : poolLabel(ctx, this.#table);

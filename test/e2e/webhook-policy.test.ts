@@ -15,6 +15,7 @@ import { PROTOCOLS } from '../../src/protocols/names.ts';
 import { type Gateway, startGateway } from '../support/gateway-process.ts';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
 import { assertNativeError } from '../support/native-errors.ts';
+import { parseExposition } from '../support/prometheus.ts';
 import { postRaw, rawRequest } from '../support/raw-requests.ts';
 import {
   LANE_LIST,
@@ -234,6 +235,19 @@ describe('webhook routing policy', () => {
       assert.equal(res.headers.get('x-busbar-route-policy'), null);
     }
     assert.ok(LANE_LIST.length === PROTOCOLS.length);
+  });
+
+  it('busbar_route_decisions_total counts each decision by outcome (G-OBS-22)', async () => {
+    const r = await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const m = parseExposition(await r.text());
+    const count = (pool: string, outcome: string) =>
+      m.get('busbar_route_decisions_total', { pool, policy: 'webhook', outcome });
+    // hooked-reject saw one decision per failure test: the timeout, then four errors.
+    assert.equal(count('hooked-reject', 'timeout'), 1);
+    assert.equal(count('hooked-reject', 'error'), 4);
+    assert.equal(count('hooked', 'reject'), 6, "the hook's own reject, once per protocol");
+    assert.equal(count('hooked', 'prefer'), 3);
+    assert.ok((count('hooked', 'abstain') ?? 0) >= 5);
   });
 
   it('asks a hook on a Unix socket', async () => {
