@@ -2,6 +2,9 @@
 // affinity and the routing policy, and the frozen PoolConfig built from them. The webhook and script
 // policies are not built yet (unavailable.ts rejects them).
 
+import { resolve } from 'node:path';
+import { Script } from 'node:vm';
+import { fs } from '../builtins.ts';
 import { checkSinkUrl, maskUrlUserinfo } from '../net/ssrf.ts';
 import type { RawModel, RawPool } from './raw.ts';
 import {
@@ -20,6 +23,34 @@ const DEFAULT_AFFINITY_HEADER = 'x-session-id';
 const ON_ERROR = ['weighted', 'reject', 'first', 'abstain'];
 /** G-POL-4: the decision deadline when `timeout_ms` is absent or 0. */
 const DEFAULT_POLICY_TIMEOUT_MS = 150;
+
+/**
+ * G-VAL-35: a script policy's source (inline `script` or `script_file`, read once), or why it
+ * cannot be used. The syntax is checked here with V8's parser, which runs nothing; the sandbox
+ * compiles it again when the gateway starts.
+ */
+function scriptSource(pool: RawPool, cwd: string): { readonly source: string } | { readonly error: string } {
+  const inline = pool.policy?.script;
+  const file = pool.policy?.scriptFile;
+  if ((inline === undefined) === (file === undefined)) {
+    return { error: 'route script needs exactly one of policy.script and policy.script_file' };
+  }
+  let source = inline;
+  if (file !== undefined) {
+    try {
+      source = fs.readFileSync(resolve(cwd, file), 'utf8');
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'unreadable';
+      return { error: `policy.script_file '${file}' cannot be read (${code})` };
+    }
+  }
+  try {
+    new Script(source!, { filename: 'policy.js' });
+  } catch (err) {
+    return { error: `policy script does not compile: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  return { source: source! };
+}
 
 /** G-VAL-33, G-SEC-40: where a webhook policy is asked, or why it cannot be. */
 function webhookTarget(url: string | undefined): WebhookTarget | { readonly error: string } {
@@ -104,6 +135,8 @@ export interface PoolContext {
   readonly models: ReadonlyMap<string, RawModel>;
   readonly activated: ReadonlySet<string>;
   readonly pools: ReadonlyMap<string, RawPool>;
+  /** Where relative paths (script_file) are resolved. */
+  readonly cwd: string;
 }
 
 /** G-VAL-21…30 and 32 for one pool (cycles: fallbackCycles). */
@@ -159,6 +192,10 @@ export function poolErrors(name: string, pool: RawPool, ctx: PoolContext): strin
   if (pool.route === 'webhook') {
     const target = webhookTarget(pool.policy?.url);
     if ('error' in target) errors.push(`${who} ${target.error}`);
+  }
+  if (pool.route === 'script') {
+    const script = scriptSource(pool, ctx.cwd);
+    if ('error' in script) errors.push(`${who} ${script.error}`);
   }
   const onError = pool.policy?.onError;
   if (onError !== undefined && !ON_ERROR.includes(onError)) {
@@ -225,7 +262,7 @@ function buildBreaker(pool: RawPool): BreakerConfig {
 }
 
 /** Builds the frozen pool; call only after validation passed and on_exhausted parsed. */
-export function buildPool(name: string, pool: RawPool, onExhausted: OnExhausted): PoolConfig {
+export function buildPool(name: string, pool: RawPool, onExhausted: OnExhausted, cwd: string): PoolConfig {
   const members: PoolMemberConfig[] = pool.members.map((m) =>
     Object.freeze({
       target: m.target,
@@ -233,6 +270,7 @@ export function buildPool(name: string, pool: RawPool, onExhausted: OnExhausted)
       contextMax: m.contextMax,
       costPerMtok: m.costPerMtok,
       tier: m.tier,
+      tags: Object.freeze([...(m.tags ?? [])]),
     }),
   );
   return Object.freeze({
@@ -246,21 +284,28 @@ export function buildPool(name: string, pool: RawPool, onExhausted: OnExhausted)
     }),
     onExhausted: Object.freeze(onExhausted),
     affinityHeader: (pool.affinityHeader?.trim() || DEFAULT_AFFINITY_HEADER).toLowerCase(),
-    policy: buildPolicy(pool),
+    policy: buildPolicy(pool, cwd),
   });
 }
 
 /** The pool's routing policy; call only after validation passed. */
-function buildPolicy(pool: RawPool): RoutePolicyConfig | undefined {
+function buildPolicy(pool: RawPool, cwd: string): RoutePolicyConfig | undefined {
+  const timeoutMs = pool.policy?.timeoutMs || DEFAULT_POLICY_TIMEOUT_MS;
+  const onErrorRaw = pool.policy?.onError ?? 'weighted';
+  const onError = (onErrorRaw === 'abstain' ? 'weighted' : onErrorRaw) as PolicyOnError;
+  if (pool.route === 'script') {
+    const script = scriptSource(pool, cwd);
+    if ('error' in script) throw new Error(script.error);
+    return Object.freeze({ kind: 'script', source: script.source, timeoutMs, onError });
+  }
   if (pool.route === 'webhook') {
     const target = webhookTarget(pool.policy?.url);
     if ('error' in target) throw new Error(target.error);
-    const onError = pool.policy?.onError ?? 'weighted';
     return Object.freeze({
       kind: 'webhook',
       target: Object.freeze(target),
-      timeoutMs: pool.policy?.timeoutMs || DEFAULT_POLICY_TIMEOUT_MS,
-      onError: (onError === 'abstain' ? 'weighted' : onError) as PolicyOnError,
+      timeoutMs,
+      onError,
       sendPrompt: pool.policy?.sendPrompt ?? false,
     });
   }

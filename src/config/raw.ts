@@ -39,17 +39,13 @@ export interface RawModel {
   readonly defaultMaxTokens: number | undefined;
 }
 
-/** Member keys that only feed the script policy (§1.9), not built yet. */
-export const POLICY_MEMBER_KEYS = ['tags'] as const;
-
 export interface RawMember {
   readonly target: string;
   readonly weight: number | undefined;
   readonly contextMax: number | undefined;
   readonly costPerMtok: number | undefined;
   readonly tier: string | undefined;
-  /** Which of POLICY_MEMBER_KEYS the member sets (each is a startup error: unavailable.ts). */
-  readonly policyKeys: readonly string[];
+  readonly tags: readonly string[] | undefined;
 }
 
 /** A pool's `policy:` block (§1.9), as written. */
@@ -215,7 +211,7 @@ function readMember(f: Fields): RawMember {
     contextMax: f.uint('context_max'),
     costPerMtok: f.float('cost_per_mtok'),
     tier: f.str('tier'),
-    policyKeys: POLICY_MEMBER_KEYS.filter((k) => f.raw(k) !== undefined),
+    tags: f.strList('tags'),
   };
 }
 

@@ -132,7 +132,7 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
     }
   }
 
-  const poolCtx = { models: d.models, activated: new Set(merged.keys()), pools: d.pools };
+  const poolCtx = { models: d.models, activated: new Set(merged.keys()), pools: d.pools, cwd: input.cwd };
   for (const [name, pool] of d.pools) {
     if (isReservedName(name)) errors.push(reservedError('pool', name));
     if (merged.has(name)) {
@@ -326,7 +326,7 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
     const parsed = onExhaustedByPool.get(name)!;
     if (!parsed.ok)
       throw new ConfigError(onExhaustedError(name, pool.onExhaustedAction ?? '', parsed.reason));
-    pools.set(name, buildPool(name, pool, parsed.value));
+    pools.set(name, buildPool(name, pool, parsed.value, input.cwd));
   }
 
   const tls = d.tls && { certFile: d.tls.certFile, keyFile: d.tls.keyFile, clientCaFile: d.tls.clientCaFile };

@@ -81,8 +81,10 @@ export interface PoolMemberConfig {
   readonly contextMax: number | undefined;
   /** Cost per million tokens: drives `cheapest` (G-POL-9). */
   readonly costPerMtok: number | undefined;
-  /** A free label for webhook policies. */
+  /** A free label for webhook and script policies. */
   readonly tier: string | undefined;
+  /** Free labels for script policies. */
+  readonly tags: readonly string[];
 }
 
 /** The native routing policies (G-POL-9); `weighted` is no policy at all (G-POL-1). */
@@ -106,6 +108,13 @@ export type RoutePolicyConfig =
       readonly timeoutMs: number;
       readonly onError: PolicyOnError;
       readonly sendPrompt: boolean;
+    }
+  | {
+      readonly kind: 'script';
+      /** The script's source, read once at startup (G-POL-14). */
+      readonly source: string;
+      readonly timeoutMs: number;
+      readonly onError: PolicyOnError;
     };
 
 export type TripConfig =

@@ -7,10 +7,6 @@ import { joinPath } from './yaml.ts';
 /** The phrase every such error carries, so operators (and tests) can tell them apart. */
 export const NOT_AVAILABLE = 'not available yet in this version of busbar';
 
-const MEMBER: Readonly<Record<string, string>> = {
-  tags: `member tags feed the script policy, which is ${NOT_AVAILABLE}; remove the key`,
-};
-
 /** One line per key, in the order models, pools. */
 export function unavailableErrors(d: RawDeployment, workers: number): string[] {
   const errors: string[] = [];
@@ -22,18 +18,6 @@ export function unavailableErrors(d: RawDeployment, workers: number): string[] {
         `${joinPath(joinPath('models', name), 'max_requests')}: max_requests with workers > 1 is ${NOT_AVAILABLE}: each of the ${workers} worker processes would keep its own budget, admitting up to ${workers}× the limit; remove max_requests or set workers: 1`,
       );
     }
-  }
-  for (const [name, pool] of d.pools) {
-    const at = joinPath('pools', name);
-    if (pool.route === 'script') {
-      errors.push(
-        `${joinPath(at, 'route')}: script routing is ${NOT_AVAILABLE}; weighted, webhook and the native policies (cheapest, fastest, least_busy, usage) are`,
-      );
-    }
-    pool.members.forEach((m, i) => {
-      const member = joinPath(joinPath(at, 'members'), i);
-      for (const key of m.policyKeys) errors.push(`${joinPath(member, key)}: ${MEMBER[key]}`);
-    });
   }
   return errors;
 }

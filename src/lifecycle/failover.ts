@@ -12,8 +12,10 @@ import type { RequestContext } from './context.ts';
 import { deliver, kindForStatus, relayUpstreamError } from './deliver.ts';
 import type { OutcomeCode } from './finish.ts';
 import { spanString } from './json-scan.ts';
+import type { PolicyVerdict } from './policy-verdict.ts';
 import { errorInfo, sendError } from './respond.ts';
-import { askWebhook, type PolicyVerdict } from './webhook-policy.ts';
+import { askScript } from './script-policy.ts';
+import { askWebhook } from './webhook-policy.ts';
 
 /** A hop either ended the request with an outcome or lets the loop try the next member. */
 type HopEnd = OutcomeCode | 'next';
@@ -86,7 +88,10 @@ export class Failover {
       ctx.routeDecision = order === undefined ? 'abstain' : 'prefer';
       if (order !== undefined) this.#follow(ctx, req, target, order);
     } else if (policy !== undefined) {
-      const verdict = await askWebhook(ctx, target.name, policy);
+      const verdict =
+        policy.kind === 'webhook'
+          ? await askWebhook(ctx, target.name, policy)
+          : await askScript(ctx, target.name, policy);
       if (ctx.signal.aborted) return 'client_gone';
       const refused = this.#apply(ctx, req, target, verdict, policy.onError, policy.candidates);
       if (refused !== undefined) return refused;

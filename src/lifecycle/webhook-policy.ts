@@ -8,6 +8,7 @@ import type { WebhookPolicy } from '../routing/policy.ts';
 import type { Member } from '../routing/table.ts';
 import { UpstreamExchange } from '../upstream/exchange.ts';
 import type { RequestContext } from './context.ts';
+import { ABSTAIN, candidateSignals, normalise, type PolicyVerdict } from './policy-verdict.ts';
 import { projectRequest } from './projection.ts';
 
 /** G-POL-11: the reply cap. */
@@ -16,29 +17,6 @@ const MAX_REPLY_BYTES = 64 * 1024;
 const MAX_IN_FLIGHT = 64;
 /** A reject's message is the operator's text for the client; longer is malformed. */
 const MAX_REJECT_MESSAGE = 1024;
-
-export type PolicyVerdict =
-  | { readonly kind: 'order'; readonly order: readonly Member[] }
-  | { readonly kind: 'abstain' }
-  | { readonly kind: 'reject'; readonly status: number; readonly message: string }
-  | { readonly kind: 'error'; readonly reason: string; readonly timedOut?: boolean };
-
-const ABSTAIN: PolicyVerdict = { kind: 'abstain' };
-
-/** G-POL-10: one candidate's signals, absent values as null. */
-function candidateSignals(m: Member, rateHeadroom: number | undefined) {
-  const budget = m.lane.account.remaining();
-  return {
-    idx: m.lane.index,
-    model: m.lane.name,
-    tier: m.tier ?? null,
-    cost_per_mtok: m.costPerMtok ?? null,
-    latency_ms: m.lane.account.latencyMs() ?? null,
-    available_concurrency: m.lane.permits.free,
-    budget_remaining: budget < 0 ? null : budget,
-    rate_headroom: rateHeadroom ?? null,
-  };
-}
 
 /** G-POL-11 and the reject extension: the verdict a reply body says, with indices mapped to members. */
 export function readReply(body: Buffer, candidates: readonly Member[]): PolicyVerdict {
@@ -76,16 +54,6 @@ export function readReply(body: Buffer, candidates: readonly Member[]): PolicyVe
   if (!Array.isArray(order) || !order.every((i) => typeof i === 'number' && Number.isInteger(i) && i >= 0))
     return { kind: 'error', reason: 'order must be an array of non-negative integers' };
   return normalise(order as number[], candidates);
-}
-
-/** G-POL-5: indices that are candidates, first occurrence kept; none left is an abstention. */
-export function normalise(indices: readonly number[], candidates: readonly Member[]): PolicyVerdict {
-  const picked: Member[] = [];
-  for (const idx of indices) {
-    const m = candidates.find((c) => c.lane.index === idx);
-    if (m !== undefined && !picked.includes(m)) picked.push(m);
-  }
-  return picked.length === 0 ? ABSTAIN : { kind: 'order', order: picked };
 }
 
 /** A transport failure: the policy's deadline, or `reason`. */

@@ -9,6 +9,7 @@
 // abstains and the pick is plain SWRR.
 
 import type { NativePolicyName, PolicyOnError, RoutePolicyConfig, WebhookTarget } from '../config/types.ts';
+import type { ScriptSandbox } from '../policy/script-sandbox.ts';
 import type { Member } from './table.ts';
 
 /** What a decision reads from the request (G-POL signals that are not per member). */
@@ -45,7 +46,19 @@ export interface WebhookPolicy {
   inFlight: number;
 }
 
-export type RoutePolicy = NativePolicy | WebhookPolicy;
+/** A script policy: the operator's JavaScript orders the candidates in a sandbox (G-POL-14…18). */
+export interface ScriptPolicy {
+  readonly kind: 'script';
+  readonly name: 'script';
+  readonly source: string;
+  readonly timeoutMs: number;
+  readonly onError: PolicyOnError;
+  readonly candidates: readonly Member[];
+  /** Compiled when the gateway starts (gateway.ts); until then every decision fails. */
+  sandbox: ScriptSandbox | undefined;
+}
+
+export type RoutePolicy = NativePolicy | WebhookPolicy | ScriptPolicy;
 
 function endpointOf(target: WebhookTarget): WebhookPolicy['endpoint'] {
   if (target.kind === 'unix') return { socketPath: target.socketPath, origin: '', path: '/' };
@@ -58,6 +71,17 @@ export function routePolicy(config: RoutePolicyConfig, members: readonly Member[
   if (config.kind === 'native') return nativeRoutePolicy(config.name, members);
   const candidates = members.filter((m) => !m.excluded);
   if (candidates.length === 0) return undefined;
+  if (config.kind === 'script') {
+    return {
+      kind: 'script',
+      name: 'script',
+      source: config.source,
+      timeoutMs: config.timeoutMs,
+      onError: config.onError,
+      candidates,
+      sandbox: undefined,
+    };
+  }
   return {
     kind: 'webhook',
     name: 'webhook',

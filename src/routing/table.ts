@@ -26,6 +26,7 @@ export class Member {
   readonly excluded: boolean;
   readonly costPerMtok: number | undefined;
   readonly tier: string | undefined;
+  readonly tags: readonly string[];
   readonly #pool: string | undefined;
   readonly #breaker: BreakerConfig;
   #cell: BreakerCell | undefined;
@@ -39,6 +40,7 @@ export class Member {
     excluded = false,
     costPerMtok: number | undefined = undefined,
     tier: string | undefined = undefined,
+    tags: readonly string[] = [],
   ) {
     this.lane = lane;
     this.weight = excluded ? 0 : weight;
@@ -46,6 +48,7 @@ export class Member {
     this.excluded = excluded;
     this.costPerMtok = costPerMtok;
     this.tier = tier;
+    this.tags = tags;
     this.#pool = pool;
     this.#breaker = breaker;
   }
@@ -148,7 +151,17 @@ export class RoutingTable {
         const lane = lanes.get(m.target)!;
         const contextMax = lane.model.contextMax ?? m.contextMax;
         const out = excluded.has(m.target);
-        return new Member(lane, m.weight, contextMax, pool.name, pool.breaker, out, m.costPerMtok, m.tier);
+        return new Member(
+          lane,
+          m.weight,
+          contextMax,
+          pool.name,
+          pool.breaker,
+          out,
+          m.costPerMtok,
+          m.tier,
+          m.tags,
+        );
       });
       pools.set(
         pool.name,

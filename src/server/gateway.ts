@@ -48,11 +48,33 @@ async function workerScrape(metrics: Catalogue): Promise<() => Promise<string | 
   return () => node.scrape();
 }
 
+/**
+ * G-POL-14: each script policy compiled in its sandbox before the bind; a script the sandbox cannot
+ * compile stops startup. The interpreter is loaded only when a pool has a script.
+ */
+async function startScriptSandboxes(table: RoutingTable): Promise<void> {
+  const scripted = [...table.pools.values()].filter((t) => t.policy?.kind === 'script');
+  if (scripted.length === 0) return;
+  const { ScriptSandbox } = await import('../policy/script-sandbox.ts');
+  for (const target of scripted) {
+    const policy = target.policy;
+    if (policy?.kind !== 'script') continue;
+    try {
+      policy.sandbox = await ScriptSandbox.create(policy.source);
+    } catch (err) {
+      throw new Error(
+        `pool '${target.name}' policy script does not compile: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  }
+}
+
 export async function startGateway(
   config: GatewayConfig,
   opts: GatewayOptions = {},
 ): Promise<RunningGateway> {
   const table = new RoutingTable(config, opts.memory);
+  await startScriptSandboxes(table);
   const origins = new OriginPools();
   // Governance opens its database before the bind: a bad db_path stops startup, not a request.
   const governed =
