@@ -76,8 +76,8 @@ describe('busbar flags (child process)', CONCURRENT, () => {
         'listen: 127.0.0.1:0',
         'auth: {mode: none}',
         'providers:\n  openai: {api_key_env: T_OPENAI_KEY}',
-        'models:\n  gpt: {provider: openai, max_concurrent: 4}',
-        'pools:\n  main:\n    route: script\n    members: [{target: gpt}]',
+        'models:\n  gpt: {provider: openai, max_concurrent: 4, max_requests: 100}',
+        'workers: 2',
         'governance:\n  enabled: true\n  admin_token: adm-secret',
         '',
       ].join('\n'),
@@ -88,7 +88,7 @@ describe('busbar flags (child process)', CONCURRENT, () => {
     const notYet = 'not available yet in this version of busbar';
     assert.deepEqual(
       r.errors.map((e) => e.slice(0, e.indexOf(':'))),
-      ['pools.main.route'],
+      ['models.gpt.max_requests'],
     );
     for (const e of r.errors) assert.ok(e.includes(notYet), e);
     // Every other line: no claim that governance, virtual keys or a listener are in force.

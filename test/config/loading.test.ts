@@ -339,13 +339,13 @@ describe('resolved configuration', () => {
     assert.deepEqual(plain.onExhausted, { action: 'reject' });
     assert.equal(plain.affinityHeader, 'x-session-id');
     assert.deepEqual(plain.members, [
-      { target: 'gpt', weight: 1, contextMax: undefined, costPerMtok: undefined, tier: undefined },
+      { target: 'gpt', weight: 1, contextMax: undefined, costPerMtok: undefined, tier: undefined, tags: [] },
     ]);
 
     const tuned = config.pools.get('tuned')!;
     assert.deepEqual(tuned.members, [
-      { target: 'gpt', weight: 1, contextMax: 128000, costPerMtok: undefined, tier: undefined },
-      { target: 'gpt2', weight: 3, contextMax: undefined, costPerMtok: undefined, tier: undefined },
+      { target: 'gpt', weight: 1, contextMax: 128000, costPerMtok: undefined, tier: undefined, tags: [] },
+      { target: 'gpt2', weight: 3, contextMax: undefined, costPerMtok: undefined, tier: undefined, tags: [] },
     ]);
     assert.deepEqual(tuned.failover, { deadlineSecs: 120, cap: 0, exclusions: ['gpt2'] });
     assert.deepEqual(tuned.onExhausted, { action: 'least_bad' });
