@@ -184,6 +184,18 @@ export function evaluateTargets(r: Results): Target[] {
     note: 'one process each: identical processes differ by up to 10% here; bench/cpu-ab.ts is the careful figure',
   });
 
+  const scpu = row(r, 'busbar-script')?.figures.c64?.cpuUsPerReq;
+  const sRatio = div(scpu, cpu);
+  t.push({
+    id: 'issue 13',
+    requirement: 'a script policy: CPU per request ≤ 1.5 × weighted',
+    measured: us(scpu),
+    reference: `${us(cpu)} (Busbar same-protocol)`,
+    ratio: x(sRatio),
+    pass: check(sRatio, (v) => v <= 1.5),
+    note: 'the sandbox worker thread counted in the process',
+  });
+
   const hookAdded = added(r, 'busbar-webhook', 'c1', 'p50');
   const plainAdded = added(r, 'busbar', 'c1', 'p50');
   const hookDelta = hookAdded === undefined || plainAdded === undefined ? undefined : hookAdded - plainAdded;

@@ -45,6 +45,8 @@ export interface VariantOptions {
   readonly cheapest?: boolean;
   /** Pool `p` routed by a webhook policy asked over this Unix socket. */
   readonly webhookSocket?: string;
+  /** Pool `p` routed by a script policy that ranks its members in lane order. */
+  readonly script?: boolean;
 }
 
 /**
@@ -76,7 +78,9 @@ export function deploymentYaml(v: VariantOptions = {}): string {
       ? '  p: { route: cheapest, members: [{ target: bench-model, cost_per_mtok: 1.5 }] }'
       : v.webhookSocket !== undefined
         ? `  p: { route: webhook, policy: { url: "unix:${v.webhookSocket}" }, members: [{ target: bench-model }] }`
-        : '  p: { members: [{ target: bench-model }] }',
+        : v.script
+          ? '  p: { route: script, policy: { script: "candidates.map(c => c.idx)" }, members: [{ target: bench-model }] }'
+          : '  p: { members: [{ target: bench-model }] }',
     '  slow: { members: [{ target: bench-slow }] }',
     '  xp: { members: [{ target: claude-bench }] }',
   );
@@ -153,6 +157,12 @@ export const VARIANTS: readonly Variant[] = [
     // A native routing policy (issue 13, G-PERF-1b): pool p ordered by `cheapest`.
     key: 'busbar-cheapest',
     start: (mockPort) => startBusbar('busbar-cheapest', mockPort, { cheapest: true }),
+    ready: tokenReady,
+  },
+  {
+    // A script policy (issue 13): each decision evaluated in the QuickJS sandbox's worker thread.
+    key: 'busbar-script',
+    start: (mockPort) => startBusbar('busbar-script', mockPort, { script: true }),
     ready: tokenReady,
   },
   {
@@ -283,6 +293,15 @@ export const ROWS: readonly Row[] = [
     id: 'busbar-cheapest',
     label: 'Busbar, cheapest policy',
     process: 'busbar-cheapest',
+    shape: 'openai',
+    model: 'p',
+    baseline: 'direct',
+    slow: false,
+  },
+  {
+    id: 'busbar-script',
+    label: 'Busbar, script policy',
+    process: 'busbar-script',
     shape: 'openai',
     model: 'p',
     baseline: 'direct',
