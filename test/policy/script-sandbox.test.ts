@@ -91,11 +91,15 @@ describe('script policy sandbox', () => {
     }
   });
 
-  it('a thrown error is an error verdict', async () => {
+  it('a thrown error, or a syntax error met at run time, is an error verdict', async () => {
     const thrower = await sandbox('throw new TypeError("no candidates for you")');
     const verdict = await thrower.evaluate(input(), 150);
     assert.equal(verdict.kind, 'error');
     assert.match((verdict as { reason: string }).reason, /TypeError: no candidates for you/);
+    const late = await sandbox('eval("candidates.map(c => ")');
+    const lateVerdict = await late.evaluate(input(), 150);
+    assert.equal(lateVerdict.kind, 'error');
+    assert.match((lateVerdict as { reason: string }).reason, /SyntaxError/);
   });
 
   it("mutations reach neither the caller's objects nor the next evaluation", async () => {
