@@ -51,13 +51,17 @@ function upstreamServer() {
   return { server, closedEarly: () => closedEarly, received: () => received };
 }
 
-/** Sends a request and destroys the connection once `leaveWhen` says so (or after `afterMs`). */
+/**
+ * Sends a request and destroys the connection at its first answer bytes, or once `reached` says
+ * the upstream has the request (a fixed delay raced the gateway on a loaded machine: the client
+ * could leave before anything was sent upstream).
+ */
 function leave(
   url: string,
   path: string,
   headers: Record<string, string>,
   body: string,
-  when: { firstBytes: true } | { afterMs: number },
+  when: { firstBytes: true } | { reached: () => boolean },
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = http.request(`${url}${path}`, { method: 'POST', headers }, (res) => {
@@ -68,7 +72,13 @@ function leave(
     req.on('error', () => {});
     req.on('close', () => resolve());
     req.end(body);
-    if ('afterMs' in when) setTimeout(() => req.destroy(), when.afterMs);
+    if ('reached' in when) {
+      const poll = setInterval(() => {
+        if (!when.reached()) return;
+        clearInterval(poll);
+        req.destroy();
+      }, 10);
+    }
     setTimeout(() => reject(new Error('the request never closed')), 10_000).unref();
   });
 }
@@ -128,7 +138,10 @@ describe('a client that leaves mid-request', () => {
 
   it('while the upstream has not answered: the upstream request is dropped, the permit returns', async () => {
     const closed = upstream.closedEarly();
-    await leave(gw.url, '/v1/chat/completions', openai, chat('hold', false), { afterMs: 300 });
+    const received = upstream.received();
+    await leave(gw.url, '/v1/chat/completions', openai, chat('hold', false), {
+      reached: () => upstream.received() > received,
+    });
     await leftCleanly('hold', closed);
   });
 
