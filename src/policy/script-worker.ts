@@ -1,26 +1,42 @@
 // The worker thread of a script routing policy (script-sandbox.ts, G-POL-14…18): the operator's
-// JavaScript runs in QuickJS compiled to WebAssembly, never with access to Node. One runtime with a
-// 16 MiB heap and a bounded stack; every intrinsic frozen once, so nothing an evaluation does can
-// reach the next; the inputs are parsed inside the sandbox from JSON (deep copies by construction)
-// and frozen; an interrupt handler ends runaway code at the operation budget or the deadline. After
-// any failure the runtime is rebuilt from the source.
+// JavaScript runs in QuickJS compiled to WebAssembly and never sees Node. One runtime per worker,
+// built once from the source and kept across evaluations; rebuilt only after a failure that may
+// leave it dirty (interrupt, out of memory, stack overflow, queued promise jobs).
 
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { getQuickJS, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime } from 'quickjs-emscripten';
+import { bootSource, FILENAME } from './script-boot.ts';
 
-/** G-POL-18 heap cap. */
+/** G-POL-18: the whole QuickJS heap (intrinsics, inputs, everything the script allocates). */
 const HEAP_BYTES = 16 * 1024 * 1024;
-/** Stack for the interpreter: bounds call and expression nesting. */
-const STACK_BYTES = 256 * 1024;
 /**
- * QuickJS asks the interrupt handler about every 10,000 operations; 25 asks ≈ the 250,000-operation
- * budget of G-POL-18.
+ * QuickJS's own stack bound, which ends deep recursion and deep nesting with a catchable error:
+ * about 180 plain JS call frames, or a few hundred levels of nested expressions. It is kept well
+ * below the thread's native stack (STACK_MB in script-sandbox.ts): WebAssembly recursion also
+ * spends native stack, and a host stack overflow inside QuickJS would leave it unusable.
  */
-const INTERRUPT_BUDGET = 25;
+const STACK_BYTES = 32 * 1024;
+/**
+ * G-POL-18 operation budget, 250,000 units. One unit is one tick of QuickJS's interrupt counter:
+ * every function call and every jump (each loop iteration and branch) is one tick, and QuickJS calls
+ * the interrupt handler once per 10,000 ticks, so the budget is 25 calls. The counter is not reset
+ * between evaluations, so the first call of an evaluation comes after 1–10,000 ticks: the effective
+ * budget is 240,001–250,000 ticks.
+ */
+const BUDGET_CALLS = 25;
 
-export type ToWorker =
-  | { readonly type: 'init'; readonly source: string }
-  | { readonly type: 'eval'; readonly id: number; readonly input: string; readonly deadline: number };
+export interface WorkerInit {
+  readonly source: string;
+}
+
+export type ToWorker = {
+  readonly type: 'eval';
+  readonly id: number;
+  /** The inputs as JSON: parsed inside the sandbox, so each evaluation gets its own deep copy. */
+  readonly input: string;
+  /** `Date.now()` after which the evaluation is cut short. */
+  readonly deadline: number;
+};
 
 export type FromWorker =
   | { readonly type: 'ready' }
@@ -28,129 +44,143 @@ export type FromWorker =
   | { readonly type: 'result'; readonly id: number; readonly order: number[] | null }
   | { readonly type: 'error'; readonly id: number; readonly reason: string; readonly timedOut: boolean };
 
-/** Runs inside the sandbox once: the entry point, then every reachable intrinsic frozen. */
-const BOOT = (source: string): string => `(() => {
-  'use strict';
-  const evaluate = new Function('req', 'candidates', 'ctx', '"use strict"; return eval(' + ${JSON.stringify(JSON.stringify(source))} + ');');
-  const deepFreeze = (o) => {
-    if (o !== null && typeof o === 'object') { Object.freeze(o); for (const k of Object.keys(o)) deepFreeze(o[k]); }
-    return o;
-  };
-  globalThis.__busbarRun = (input) => {
-    const { req, candidates, ctx } = deepFreeze(JSON.parse(input));
-    const out = evaluate(req, candidates, ctx);
-    if (!Array.isArray(out)) return 'null';
-    if (out.length > 4096) throw new RangeError('the result has more than 4096 elements');
-    const order = [];
-    for (let i = 0; i < out.length; i++) { const v = out[i]; if (Number.isInteger(v) && v >= 0) order.push(v); }
-    return JSON.stringify(order);
-  };
-  const seen = new Set();
-  const lock = (o) => {
-    if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) return;
-    seen.add(o);
-    Object.freeze(o);
-    for (const key of Reflect.ownKeys(o)) {
-      const d = Object.getOwnPropertyDescriptor(o, key);
-      if (d === undefined) continue;
-      if ('value' in d) lock(d.value);
-      else { lock(d.get); lock(d.set); }
-    }
-    lock(Object.getPrototypeOf(o));
-  };
-  lock(globalThis);
-})()`;
-
 interface Sandbox {
   readonly runtime: QuickJSRuntime;
   readonly context: QuickJSContext;
   readonly run: QuickJSHandle;
 }
 
+const { source } = workerData as WorkerInit;
 const QuickJS = await getQuickJS();
-let source = '';
+const port = parentPort;
 let sandbox: Sandbox | undefined;
 
-function dispose(s: Sandbox | undefined): void {
-  if (s === undefined) return;
+// The interrupt handler's state for the evaluation in progress.
+let calls = 0;
+let deadline = 0;
+let stopped: 'budget' | 'deadline' | undefined;
+
+function post(message: FromWorker): void {
+  port?.postMessage(message);
+}
+
+/** `Name: message (policy.js:line:column)` on one line, from a QuickJS error handle. */
+function describe(context: QuickJSContext, handle: QuickJSHandle): string {
+  const error = context.dump(handle) as { name?: unknown; message?: unknown; stack?: unknown } | unknown;
+  handle.dispose();
+  if (error === null || typeof error !== 'object') return `uncaught ${oneLine(String(error))}`;
+  const { name, message, stack } = error as { name?: unknown; message?: unknown; stack?: unknown };
+  const where =
+    typeof stack === 'string' ? /\((?:policy\.js:)?(\d+:\d+)\)|policy\.js:(\d+:\d+)/.exec(stack) : null;
+  const at = where ? ` (line:column ${where[1] ?? where[2]})` : '';
+  return oneLine(`${String(name ?? 'Error')}: ${String(message ?? '')}${at}`);
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}
+
+function dispose(s: Sandbox): void {
   s.run.dispose();
   s.context.dispose();
   s.runtime.dispose();
 }
 
-/** A fresh sandbox for `source`, or the compile error's message. */
-function build(): Sandbox | string {
+/** A runtime with the script compiled and every intrinsic frozen, or the compile error. */
+function build(): Sandbox | { readonly error: string } {
   const runtime = QuickJS.newRuntime();
   runtime.setMemoryLimit(HEAP_BYTES);
-  runtime.setMaxStackSize(STACK_BYTES);
+  runtime.setInterruptHandler(() => {
+    if (++calls > BUDGET_CALLS) stopped = 'budget';
+    else if (Date.now() >= deadline) stopped = 'deadline';
+    return stopped !== undefined;
+  });
   const context = runtime.newContext();
-  const compiled = context.evalCode(source, 'policy.js', { compileOnly: true });
-  if (compiled.error) {
-    const error = context.dump(compiled.error) as { name?: string; message?: string };
-    compiled.error.dispose();
+  const fail = (handle: QuickJSHandle) => {
+    const error = describe(context, handle);
     context.dispose();
     runtime.dispose();
-    return `${error?.name ?? 'Error'}: ${error?.message ?? String(error)}`;
-  }
+    return { error };
+  };
+  // The same grammar as the evaluation: strict code, as a direct eval inside a strict function is.
+  const compiled = context.evalCode(source, FILENAME, { compileOnly: true, strict: true });
+  if (compiled.error) return fail(compiled.error);
   compiled.value.dispose();
-  const booted = context.evalCode(BOOT(source));
-  if (booted.error) {
-    const error = String(context.dump(booted.error)?.message ?? 'the sandbox did not start');
-    booted.error.dispose();
-    context.dispose();
-    runtime.dispose();
-    return error;
-  }
-  booted.value.dispose();
-  return { runtime, context, run: context.getProp(context.global, '__busbarRun') };
+  // The boot is the sandbox's own code: no budget, no deadline.
+  calls = Number.NEGATIVE_INFINITY;
+  deadline = Number.POSITIVE_INFINITY;
+  stopped = undefined;
+  const booted = context.evalCode(bootSource(source), 'boot.js', { strict: true });
+  if (booted.error) return fail(booted.error);
+  const run = booted.value;
+  // Set after the boot, whose freezing walk recurses deeper than any script needs to.
+  runtime.setMaxStackSize(STACK_BYTES);
+  return { runtime, context, run };
 }
 
-function evaluate(
-  input: string,
-  deadline: number,
-): { order: number[] | null } | { reason: string; timedOut: boolean } {
+type Outcome = { readonly order: number[] | null } | { readonly reason: string; readonly timedOut: boolean };
+
+function evaluate(input: string, until: number): Outcome {
+  if (Date.now() >= until) return { reason: 'the deadline passed before the script ran', timedOut: true };
   if (sandbox === undefined) {
     const built = build();
-    if (typeof built === 'string') return { reason: built, timedOut: false };
+    if ('error' in built) return { reason: built.error, timedOut: false };
     sandbox = built;
   }
   const { runtime, context, run } = sandbox;
-  let asked = 0;
-  runtime.setInterruptHandler(() => ++asked > INTERRUPT_BUDGET || Date.now() > deadline);
+  calls = 0;
+  deadline = until;
+  stopped = undefined;
   const arg = context.newString(input);
   const result = context.callFunction(run, context.undefined, arg);
   arg.dispose();
   if (result.error) {
-    const error = context.dump(result.error) as { name?: string; message?: string } | undefined;
-    result.error.dispose();
-    // Whatever failed (a limit, the deadline, a throw), the next evaluation starts clean.
-    dispose(sandbox);
-    sandbox = undefined;
-    const reason = `${error?.name ?? 'Error'}: ${error?.message ?? String(error)}`;
-    const timedOut = Date.now() > deadline;
-    return { reason: timedOut ? `deadline passed (${reason})` : reason, timedOut };
+    const reason = describe(context, result.error);
+    const dirty = stopped !== undefined || reason.startsWith('InternalError') || runtime.hasPendingJob();
+    if (dirty) {
+      sandbox = undefined;
+      dispose({ runtime, context, run });
+    }
+    if (stopped === 'budget')
+      return { reason: 'the script used up its operation budget (250000)', timedOut: false };
+    if (stopped === 'deadline') return { reason: 'the script ran past its deadline', timedOut: true };
+    return { reason, timedOut: false };
   }
   const text = context.getString(result.value);
   result.value.dispose();
-  const order = JSON.parse(text) as number[] | null;
-  return { order };
+  // A promise job left queued would keep this evaluation's objects alive into the next one.
+  if (runtime.hasPendingJob()) {
+    sandbox = undefined;
+    dispose({ runtime, context, run });
+  }
+  return { order: JSON.parse(text) as number[] | null };
 }
 
-parentPort?.on('message', (message: ToWorker) => {
-  if (message.type === 'init') {
-    source = message.source;
-    const built = build();
-    if (typeof built === 'string') parentPort?.postMessage({ type: 'compile_error', message: built });
-    else {
-      sandbox = built;
-      parentPort?.postMessage({ type: 'ready' });
+const first = build();
+if ('error' in first) post({ type: 'compile_error', message: first.error });
+else {
+  sandbox = first;
+  post({ type: 'ready' });
+  port?.on('message', (message: ToWorker) => {
+    let outcome: Outcome;
+    try {
+      outcome = evaluate(message.input, message.deadline);
+    } catch (err) {
+      // A host error inside QuickJS (the thread's native stack, an aborted WebAssembly instance)
+      // leaves the interpreter unusable: answer, then end this thread; the sandbox starts another.
+      post({
+        type: 'error',
+        id: message.id,
+        reason: `the sandbox failed: ${oneLine(String(err))}`,
+        timedOut: false,
+      });
+      process.exit(1);
     }
-    return;
-  }
-  const outcome = evaluate(message.input, message.deadline);
-  parentPort?.postMessage(
-    'reason' in outcome
-      ? { type: 'error', id: message.id, reason: outcome.reason, timedOut: outcome.timedOut }
-      : { type: 'result', id: message.id, order: outcome.order },
-  );
-});
+    post(
+      'reason' in outcome
+        ? { type: 'error', id: message.id, reason: outcome.reason, timedOut: outcome.timedOut }
+        : { type: 'result', id: message.id, order: outcome.order },
+    );
+  });
+}
