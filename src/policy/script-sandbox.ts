@@ -62,7 +62,11 @@ export class ScriptSandbox {
   readonly #source: string;
   /** The worker evaluations go to. */
   #host: Host | undefined;
-  /** A second worker, compiled and idle, that takes over at once when the first is stopped. */
+  /**
+   * A second worker, compiled and idle, that takes over at once when the first is stopped: a cold
+   * start (a new thread, the WebAssembly module, the boot) takes 100–400 ms, longer than a policy's
+   * deadline. Each worker costs a thread, a V8 isolate and a QuickJS heap.
+   */
   #spare: Host | undefined;
   /** Evaluations the current worker has not answered, oldest (the one it runs) first. */
   #jobs: Job[] = [];
@@ -77,10 +81,17 @@ export class ScriptSandbox {
   /** Compiles `source` (G-POL-14); rejects with a one-line message when it does not compile. */
   static async create(source: string, options: ScriptSandboxOptions = {}): Promise<ScriptSandbox> {
     const sandbox = new ScriptSandbox(source);
-    const host = sandbox.#launch(options.timeoutMs ?? START_TIMEOUT_MS);
-    sandbox.#host = host;
-    await host.started;
-    sandbox.#spare = sandbox.#launch(START_TIMEOUT_MS);
+    const timeoutMs = options.timeoutMs ?? START_TIMEOUT_MS;
+    sandbox.#host = sandbox.#launch(timeoutMs);
+    sandbox.#spare = sandbox.#launch(timeoutMs);
+    try {
+      await sandbox.#host.started;
+    } catch (err) {
+      await sandbox.close();
+      throw err;
+    }
+    // Ready too before the first request, so its start never competes with an evaluation.
+    await sandbox.#spare?.started.catch(() => {});
     return sandbox;
   }
 
@@ -107,7 +118,7 @@ export class ScriptSandbox {
         settled: false,
       };
       this.#jobs.push(job);
-      if (this.#host === undefined) this.#promote();
+      if (this.#host === undefined) this.#promote(false);
       const host = this.#host;
       if (host === undefined) return;
       host.worker.ref();
@@ -197,15 +208,15 @@ export class ScriptSandbox {
     return host;
   }
 
-  /** The spare (or a new worker) becomes the current one; a new spare starts behind it. */
-  #promote(): void {
+  /** The spare (or a new worker) becomes the current one; with `withSpare`, a new spare starts behind it. */
+  #promote(withSpare: boolean): void {
     if (this.#closed) return;
     try {
       this.#host = this.#spare ?? this.#launch(START_TIMEOUT_MS);
       this.#spare = undefined;
       if (this.#host.ready) this.#flush();
       else this.#host.worker.ref();
-      this.#spare = this.#launch(START_TIMEOUT_MS);
+      if (withSpare) this.#spare = this.#launch(START_TIMEOUT_MS);
     } catch (err) {
       // No thread could be started (the process is out of resources): these evaluations fail,
       // the next one tries again.
@@ -234,7 +245,7 @@ export class ScriptSandbox {
     if (running !== undefined) this.#settle(running, failure(reason));
     this.#jobs = this.#jobs.filter((job) => !job.settled);
     for (const job of this.#jobs) job.posted = false;
-    this.#promote();
+    this.#promote(true);
   }
 
   #detach(): void {
@@ -263,7 +274,7 @@ export class ScriptSandbox {
   }
 
   #expire(job: Job, timeoutMs: number): void {
-    this.#settle(job, failure(`the script did not answer within ${timeoutMs} ms`, true));
+    this.#settle(job, failure(`the script did not answer by its deadline (${timeoutMs} ms)`, true));
     // Never sent (the worker is starting): nothing will answer it, so it leaves the queue now.
     if (!job.posted) this.#jobs = this.#jobs.filter((j) => j !== job);
   }

@@ -1,7 +1,7 @@
 // The worker thread of a script routing policy (script-sandbox.ts, G-POL-14…18): the operator's
 // JavaScript runs in QuickJS compiled to WebAssembly and never sees Node. One runtime per worker,
-// built once from the source and kept across evaluations; rebuilt only after a failure that may
-// leave it dirty (interrupt, out of memory, stack overflow, queued promise jobs).
+// built once from the source and kept across evaluations; rebuilt only when an evaluation leaves
+// promise jobs queued.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { getQuickJS, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime } from 'quickjs-emscripten';
@@ -119,6 +119,17 @@ function build(): Sandbox | { readonly error: string } {
   return { runtime, context, run };
 }
 
+/**
+ * A promise job left queued would keep one evaluation's objects alive into the next (no job is ever
+ * run), so that runtime is thrown away. Nothing else can carry over: every reachable object is
+ * frozen, and QuickJS unwinds cleanly from an interrupt, out of memory or a stack overflow.
+ */
+function discardIfDirty(s: Sandbox): void {
+  if (!s.runtime.hasPendingJob()) return;
+  sandbox = undefined;
+  dispose(s);
+}
+
 type Outcome = { readonly order: number[] | null } | { readonly reason: string; readonly timedOut: boolean };
 
 function evaluate(input: string, until: number): Outcome {
@@ -128,7 +139,7 @@ function evaluate(input: string, until: number): Outcome {
     if ('error' in built) return { reason: built.error, timedOut: false };
     sandbox = built;
   }
-  const { runtime, context, run } = sandbox;
+  const { context, run } = sandbox;
   calls = 0;
   deadline = until;
   stopped = undefined;
@@ -137,11 +148,7 @@ function evaluate(input: string, until: number): Outcome {
   arg.dispose();
   if (result.error) {
     const reason = describe(context, result.error);
-    const dirty = stopped !== undefined || reason.startsWith('InternalError') || runtime.hasPendingJob();
-    if (dirty) {
-      sandbox = undefined;
-      dispose({ runtime, context, run });
-    }
+    discardIfDirty(sandbox);
     if (stopped === 'budget')
       return { reason: 'the script used up its operation budget (250000)', timedOut: false };
     if (stopped === 'deadline') return { reason: 'the script ran past its deadline', timedOut: true };
@@ -149,12 +156,19 @@ function evaluate(input: string, until: number): Outcome {
   }
   const text = context.getString(result.value);
   result.value.dispose();
-  // A promise job left queued would keep this evaluation's objects alive into the next one.
-  if (runtime.hasPendingJob()) {
-    sandbox = undefined;
-    dispose({ runtime, context, run });
-  }
+  discardIfDirty(sandbox);
   return { order: JSON.parse(text) as number[] | null };
+}
+
+function rebuild(): void {
+  if (sandbox !== undefined) return;
+  try {
+    const built = build();
+    if (!('error' in built)) sandbox = built;
+  } catch (err) {
+    post({ type: 'error', id: -1, reason: `the sandbox failed: ${oneLine(String(err))}`, timedOut: false });
+    process.exit(1);
+  }
 }
 
 const first = build();
@@ -182,5 +196,7 @@ else {
         ? { type: 'error', id: message.id, reason: outcome.reason, timedOut: outcome.timedOut }
         : { type: 'result', id: message.id, order: outcome.order },
     );
+    // A runtime thrown away is rebuilt now, while the worker is idle, not in the next evaluation.
+    if (sandbox === undefined) setImmediate(rebuild);
   });
 }
