@@ -192,6 +192,12 @@ export class ScriptSandbox {
         case 'error':
           if (this.#host === host) this.#answer(m.id, failure(m.reason, m.timedOut));
           return;
+        case 'failed':
+          // The culprit is named: the evaluations behind it go to the spare unharmed.
+          if (this.#host !== host) return;
+          this.#answer(m.id, failure(m.reason));
+          this.#replace(m.reason, false);
+          return;
         default:
           return m satisfies never;
       }
@@ -203,7 +209,7 @@ export class ScriptSandbox {
       const why = `the script sandbox exited (${crash || `code ${code}`})`;
       if (!host.ready) never(why);
       else if (this.#spare === host) this.#spare = undefined;
-      else if (this.#host === host) this.#replace(why);
+      else if (this.#host === host) this.#replace(why, true);
     });
     return host;
   }
@@ -234,14 +240,14 @@ export class ScriptSandbox {
   }
 
   /**
-   * The worker is gone or stuck: the evaluation it was running fails, the spare takes over at once,
-   * and every other waiting evaluation is sent to it.
+   * The worker is gone or stuck: the evaluation it was running fails (`blameRunning`), the spare
+   * takes over at once, and every other waiting evaluation is sent to it.
    */
-  #replace(reason: string): void {
+  #replace(reason: string, blameRunning: boolean): void {
     const host = this.#host;
     this.#detach();
     void host?.worker.terminate();
-    const running = this.#jobs.shift();
+    const running = blameRunning ? this.#jobs.shift() : undefined;
     if (running !== undefined) this.#settle(running, failure(reason));
     this.#jobs = this.#jobs.filter((job) => !job.settled);
     for (const job of this.#jobs) job.posted = false;
@@ -269,7 +275,7 @@ export class ScriptSandbox {
     const wait = Math.max(0, running.message.deadline + GRACE_MS - Date.now());
     this.#watchdog = setTimeout(() => {
       if (this.#jobs[0] === running)
-        this.#replace('the script ran past its deadline and its sandbox was stopped');
+        this.#replace('the script ran past its deadline and its sandbox was stopped', true);
     }, wait);
   }
 

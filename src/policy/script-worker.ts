@@ -42,7 +42,9 @@ export type FromWorker =
   | { readonly type: 'ready' }
   | { readonly type: 'compile_error'; readonly message: string }
   | { readonly type: 'result'; readonly id: number; readonly order: number[] | null }
-  | { readonly type: 'error'; readonly id: number; readonly reason: string; readonly timedOut: boolean };
+  | { readonly type: 'error'; readonly id: number; readonly reason: string; readonly timedOut: boolean }
+  /** The interpreter broke during evaluation `id` (-1: between evaluations); the thread ends next. */
+  | { readonly type: 'failed'; readonly id: number; readonly reason: string };
 
 interface Sandbox {
   readonly runtime: QuickJSRuntime;
@@ -166,7 +168,7 @@ function rebuild(): void {
     const built = build();
     if (!('error' in built)) sandbox = built;
   } catch (err) {
-    post({ type: 'error', id: -1, reason: `the sandbox failed: ${oneLine(String(err))}`, timedOut: false });
+    post({ type: 'failed', id: -1, reason: `the sandbox failed: ${oneLine(String(err))}` });
     process.exit(1);
   }
 }
