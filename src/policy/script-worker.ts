@@ -12,7 +12,7 @@ const HEAP_BYTES = 16 * 1024 * 1024;
 /**
  * QuickJS's own stack bound, which ends deep recursion and deep nesting with a catchable error:
  * about 180 plain JS call frames, or a few hundred levels of nested expressions. It is kept well
- * below the thread's native stack (STACK_MB in script-sandbox.ts): WebAssembly recursion also
+ * below the thread's native stack (8 MiB, WORKER_LIMITS in script-sandbox.ts): WebAssembly recursion also
  * spends native stack, and a host stack overflow inside QuickJS would leave it unusable.
  */
 const STACK_BYTES = 32 * 1024;
@@ -185,12 +185,7 @@ else {
     } catch (err) {
       // A host error inside QuickJS (the thread's native stack, an aborted WebAssembly instance)
       // leaves the interpreter unusable: answer, then end this thread; the sandbox starts another.
-      post({
-        type: 'error',
-        id: message.id,
-        reason: `the sandbox failed: ${oneLine(String(err))}`,
-        timedOut: false,
-      });
+      post({ type: 'failed', id: message.id, reason: `the sandbox failed: ${oneLine(String(err))}` });
       process.exit(1);
     }
     post(
