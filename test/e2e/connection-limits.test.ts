@@ -196,25 +196,25 @@ describe('large translations', () => {
       return slowest;
     };
     await during(LANES.anthropic.pool); // the translation worker starts once
-    // Three rounds each, the best of each kept: a collection pause or a burst of other work on this
-    // shared machine lands on one round, not all.
+    // Rounds alternate, the best of each kept, until the translated one is within the bound (at most
+    // six rounds): a collection pause or a burst of other work on this shared machine (another test
+    // file's sandbox spinning a core) lands on some rounds, not all; inline translation loses every
+    // round.
     let relayed = Number.POSITIVE_INFINITY;
     let translated = Number.POSITIVE_INFINITY;
-    for (let round = 0; round < 3; round++) {
+    // Both read, check and scan 27 MiB on the event loop; translating inline added ~130 ms to that
+    // (190 ms against 60 ms alone). Off the loop it adds the copy into shared memory, and on two
+    // cores shared with another test file the worker's CPU competes with the loop's: 20–100 ms
+    // measured under load, so the bound sits between that and inline translation.
+    const within = (): boolean => translated < relayed + 110;
+    for (let round = 0; round < 6 && (round < 3 || !within()); round++) {
       relayed = Math.min(relayed, await during(LANES.openai.pool));
       translated = Math.min(translated, await during(LANES.anthropic.pool));
     }
     t.diagnostic(
       `slowest /healthz: ${relayed.toFixed(1)} ms relayed, ${translated.toFixed(1)} ms translated`,
     );
-    // Both read, check and scan 27 MiB on the event loop; translating inline added ~130 ms to that
-    // (190 ms against 60 ms alone). Off the loop it adds the copy into shared memory, and on two
-    // cores shared with another test file the worker's CPU competes with the loop's: 20–100 ms
-    // measured under load, so the bound sits between that and inline translation.
-    assert.ok(
-      translated < relayed + 110,
-      `translated ${translated.toFixed(1)} ms, relayed ${relayed.toFixed(1)} ms`,
-    );
+    assert.ok(within(), `translated ${translated.toFixed(1)} ms, relayed ${relayed.toFixed(1)} ms`);
   });
 });
 
