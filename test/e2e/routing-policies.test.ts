@@ -11,6 +11,7 @@ import { type Gateway, startGateway } from '../support/gateway-process.ts';
 import { governanceYaml, mintKey, tempDbPath } from '../support/governance.ts';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
 import { parseExposition } from '../support/prometheus.ts';
+import { routedCompletion } from '../support/routed-completion.ts';
 import { sixProvidersCatalog, sixProvidersConfig, sixProvidersEnv } from '../support/six-providers.ts';
 
 const TOKEN = 'policy-token';
@@ -69,18 +70,7 @@ describe('native routing policies through the OpenAI SDK', () => {
   });
 
   /** One completion: which upstream model answered and the route headers. */
-  async function ask(
-    model: string,
-  ): Promise<{ served: string; policy: string | null; target: string | null }> {
-    const { data, response } = await openai.chat.completions
-      .create({ model, messages: [{ role: 'user', content: 'hi' }] })
-      .withResponse();
-    return {
-      served: data.model,
-      policy: response.headers.get('x-busbar-route-policy'),
-      target: response.headers.get('x-busbar-route-target'),
-    };
-  }
+  const ask = (model: string) => routedCompletion(openai, model);
 
   it('cheapest always takes the cheaper member', async () => {
     for (let i = 0; i < 6; i++) {

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { type Gateway, startGateway } from '../support/gateway-process.ts';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
+import { routedCompletion } from '../support/routed-completion.ts';
 
 const TOKEN = 'script-token';
 
@@ -55,16 +56,7 @@ describe('script routing policy through the OpenAI SDK', () => {
     await mock?.close();
   });
 
-  async function ask(model: string, content = 'hi') {
-    const { data, response } = await openai.chat.completions
-      .create({ model, messages: [{ role: 'user', content }] })
-      .withResponse();
-    return {
-      served: data.model,
-      policy: response.headers.get('x-busbar-route-policy'),
-      target: response.headers.get('x-busbar-route-target'),
-    };
-  }
+  const ask = (model: string, content = 'hi') => routedCompletion(openai, model, content);
 
   it("follows the script's order, computed from the request and the members' tags", async () => {
     assert.deepEqual(await ask('scripted', 'hi'), { served: 'small-m', policy: 'script', target: 'small-m' });

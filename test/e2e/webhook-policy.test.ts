@@ -17,6 +17,7 @@ import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.t
 import { assertNativeError } from '../support/native-errors.ts';
 import { parseExposition } from '../support/prometheus.ts';
 import { postRaw, rawRequest } from '../support/raw-requests.ts';
+import { routedCompletion } from '../support/routed-completion.ts';
 import {
   LANE_LIST,
   sixProvidersCatalog,
@@ -116,16 +117,7 @@ describe('webhook routing policy', () => {
   });
 
   /** One completion through the OpenAI SDK: the upstream that answered, and the route headers. */
-  async function ask(model: string, content = 'hello there') {
-    const { data, response } = await openai.chat.completions
-      .create({ model, max_tokens: 99, messages: [{ role: 'user', content }] })
-      .withResponse();
-    return {
-      served: data.model,
-      policy: response.headers.get('x-busbar-route-policy'),
-      target: response.headers.get('x-busbar-route-target'),
-    };
-  }
+  const ask = (model: string, content = 'hello there') => routedCompletion(openai, model, content, 99);
 
   /** The lane index the hook was told for `model`. */
   const idxOf = (seen: Record<string, unknown>, model: string): number =>
