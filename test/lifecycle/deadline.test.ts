@@ -3,16 +3,13 @@
 // assertion depends on how fast the machine is.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadGatewayConfig } from '../../src/config/index.ts';
 import { ManualClock } from '../../src/reliability/clock.ts';
 import { newLaneMemory } from '../../src/routing/table.ts';
 import { type RunningGateway, startGateway } from '../../src/server/gateway.ts';
+import { loadConfigText } from '../support/load-config.ts';
 
 const AUTH = { authorization: 'Bearer t', 'content-type': 'application/json' };
 
@@ -34,7 +31,6 @@ function failSlowly(clock: ManualClock, ms: number) {
 }
 
 describe('deadlines on the injected clock (in process)', () => {
-  let dir: string;
   let upstream: Server;
   let clock: ManualClock;
   let gw: RunningGateway;
@@ -46,14 +42,8 @@ describe('deadlines on the injected clock (in process)', () => {
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     const port = (upstream.address() as AddressInfo).port;
-    dir = mkdtempSync(path.join(tmpdir(), 'busbar-deadline-'));
-    writeFileSync(
-      path.join(dir, 'providers.yaml'),
-      `up:\n  protocol: openai\n  base_url: http://127.0.0.1:${port}\n`,
-    );
     const lanes = ['a', 'b', 'c', 'd'];
-    writeFileSync(
-      path.join(dir, 'config.yaml'),
+    const config = loadConfigText(
       JSON.stringify({
         listen: '127.0.0.1:0',
         auth: { mode: 'token', client_tokens: ['t'] },
@@ -67,15 +57,9 @@ describe('deadlines on the injected clock (in process)', () => {
           tight: { members: [{ target: 'single' }], failover: { deadline_secs: 1 } },
         },
       }),
+      `up:\n  protocol: openai\n  base_url: http://127.0.0.1:${port}\n`,
+      { DEADLINE_KEY: 'k' },
     );
-    const config = loadGatewayConfig({
-      validateOnly: false,
-      configPath: path.join(dir, 'config.yaml'),
-      providersPath: path.join(dir, 'providers.yaml'),
-      env: { DEADLINE_KEY: 'k' },
-      cwd: dir,
-      emit: () => {},
-    });
     clock = new ManualClock(3_000_000);
     gw = await startGateway(config, { quiet: true, memory: newLaneMemory(clock, () => 0) });
   });
@@ -83,7 +67,6 @@ describe('deadlines on the injected clock (in process)', () => {
   after(async () => {
     await gw?.close();
     await new Promise((resolve) => upstream?.close(resolve));
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('G-FO-1/3 the deadline stops failover: two 700 ms failures use up a 1 s deadline → 503 timed out', async () => {

@@ -3,16 +3,13 @@
 // once, a pick that cannot get a permit gives its probe back, and permits are conserved.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { loadGatewayConfig } from '../../src/config/index.ts';
+import { before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/reliability/clock.ts';
 import { stickyIndex } from '../../src/routing/affinity.ts';
 import { type Picked, PickRequest, pickLane } from '../../src/routing/pick.ts';
 import { Semaphore } from '../../src/routing/semaphore.ts';
 import { newLaneMemory, type RouteTarget, RoutingTable } from '../../src/routing/table.ts';
+import { loadConfigText } from '../support/load-config.ts';
 
 const CATALOG = 'local:\n  protocol: openai\n  base_url: http://127.0.0.1:9\n';
 const BREAKER = { trip: { mode: 'consecutive', n: 2 }, base_cooldown_secs: 1, max_cooldown_secs: 2 };
@@ -59,30 +56,15 @@ function tripAndExpire(target: RouteTarget, lane: string, clock: ManualClock): v
 }
 
 describe('pick under concurrency (in process)', () => {
-  let dir: string;
   let targets: RoutingTable;
   before(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'busbar-pick-'));
-    writeFileSync(path.join(dir, 'config.yaml'), CONFIG);
-    writeFileSync(path.join(dir, 'providers.yaml'), CATALOG);
-    const config = loadGatewayConfig({
-      validateOnly: false,
-      configPath: path.join(dir, 'config.yaml'),
-      providersPath: path.join(dir, 'providers.yaml'),
-      env: { PICK_TEST_KEY: 'k' },
-      cwd: dir,
-      emit: () => {},
-    });
+    const config = loadConfigText(CONFIG, CATALOG, { PICK_TEST_KEY: 'k' });
     clock = new ManualClock(2_000_000);
     targets = new RoutingTable(
       config,
       newLaneMemory(clock, () => 0),
     );
   });
-  after(async () => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   it('G-BRK-13 500 simultaneous picks claim the half-open probe exactly once; permits all return', async () => {
     const pool = targets.pools.get('busy')!;
     tripAndExpire(pool, 'trippy', clock);

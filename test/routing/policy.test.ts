@@ -4,14 +4,11 @@
 // ranked member whose cell is cooling down passed over.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { loadGatewayConfig } from '../../src/config/index.ts';
+import { before, describe, it } from 'node:test';
 import { PickRequest, pickMember } from '../../src/routing/pick.ts';
 import type { NativePolicy } from '../../src/routing/policy.ts';
 import { RoutingTable } from '../../src/routing/table.ts';
+import { loadConfigText } from '../support/load-config.ts';
 
 const CATALOG = 'local:\n  protocol: openai\n  base_url: http://127.0.0.1:9\n';
 const model = (n: number) => ({ provider: 'local', max_concurrent: n });
@@ -45,26 +42,13 @@ const CONFIG = JSON.stringify({
   },
 });
 
-let dir: string;
 let table: RoutingTable;
 const names = (order: readonly { lane: { name: string } }[] | undefined) => order?.map((m) => m.lane.name);
 const NONE = { rateHeadroom: undefined };
 
 before(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'busbar-policy-'));
-  writeFileSync(path.join(dir, 'config.yaml'), CONFIG);
-  writeFileSync(path.join(dir, 'providers.yaml'), CATALOG);
-  const config = loadGatewayConfig({
-    validateOnly: false,
-    configPath: path.join(dir, 'config.yaml'),
-    providersPath: path.join(dir, 'providers.yaml'),
-    env: { POLICY_TEST_KEY: 'k' },
-    cwd: dir,
-    emit: () => {},
-  });
-  table = new RoutingTable(config);
+  table = new RoutingTable(loadConfigText(CONFIG, CATALOG, { POLICY_TEST_KEY: 'k' }));
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 const pool = (name: string) => table.pools.get(name)!;
 /** The pool's native policy (these pools have no other kind). */
