@@ -98,9 +98,6 @@ export function deliver(ctx: RequestContext, d: Delivery, upstream: UpstreamExch
   return ctx.stream ? translateStream(ctx, d, upstream) : translateBuffered(ctx, d, upstream);
 }
 
-/** Visible ASCII: a lane name that is not one is left out of the header rather than refused. */
-const HEADER_VALUE = /^[\x21-\x7e]+$/;
-
 /**
  * A success's head goes out: the first byte's time is what the client waited for. A main-path
  * answer walked from a policy's order names the policy and the lane that served (G-POL-6).
@@ -111,9 +108,9 @@ function writeHead(
   status: number,
   headers: Record<string, string | string[] | number>,
 ): void {
-  if (ctx.routePolicy !== undefined && !d.hop.degraded && HEADER_VALUE.test(d.lane.name)) {
+  if (ctx.routePolicy !== undefined && !d.hop.degraded && d.lane.headerName !== undefined) {
     headers['x-busbar-route-policy'] = ctx.routePolicy;
-    headers['x-busbar-route-target'] = d.lane.name;
+    headers['x-busbar-route-target'] = d.lane.headerName;
   }
   ctx.firstByteAt = performance.now();
   ctx.res.writeHead(status, headers);

@@ -10,9 +10,14 @@ import type { UpstreamEndpoint } from '../upstream/endpoint.ts';
 import type { LaneState } from './lane-state.ts';
 import type { Semaphore } from './semaphore.ts';
 
+/** Visible ASCII: what a response header value may carry as is. */
+const HEADER_VALUE = /^[\x21-\x7e]+$/;
+
 export class Lane {
   readonly model: ModelConfig;
   readonly name: string;
+  /** The name as `x-busbar-route-target` carries it (G-POL-6); undefined when it cannot be one. */
+  readonly headerName: string | undefined;
   readonly index: number;
   /** Model identity: the key of this lane's state and ledger account. */
   readonly key: string;
@@ -33,6 +38,7 @@ export class Lane {
   ) {
     this.model = model;
     this.name = model.name;
+    this.headerName = HEADER_VALUE.test(model.name) ? model.name : undefined;
     this.index = model.index;
     this.key = key;
     this.upstream = upstream;
