@@ -86,6 +86,7 @@ export function embeddedDefault(
       maxConcurrent: DEFAULT_MAX_CONCURRENT,
       maxRequests: undefined,
       defaultMaxTokens: undefined,
+      mode: undefined,
     });
   }
   const deployment: RawDeployment = {

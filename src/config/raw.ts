@@ -2,6 +2,7 @@
 // Values that G-VAL rules check (protocol names, auth styles, error classes…) stay plain strings
 // here so that resolution can report every problem at once instead of failing on the first.
 
+import { OPERATIONS } from '../protocols/routes.ts';
 import type { Fields, ParseScope } from './yaml.ts';
 
 export interface RawHealth {
@@ -37,6 +38,8 @@ export interface RawModel {
   readonly maxConcurrent: number;
   readonly maxRequests: number | undefined;
   readonly defaultMaxTokens: number | undefined;
+  /** What the model serves: chat (the default), embedding or rerank. */
+  readonly mode: string | undefined;
 }
 
 export interface RawMember {
@@ -334,6 +337,7 @@ export function readDeployment(scope: ParseScope, root: Fields): RawDeployment {
           maxConcurrent: f.require('max_concurrent', f.uint('max_concurrent')),
           maxRequests: f.int('max_requests'),
           defaultMaxTokens: f.uint('default_max_tokens'),
+          mode: f.oneOf('mode', OPERATIONS),
         },
       ]),
     ),

@@ -3,10 +3,12 @@
 
 import { availableParallelism } from 'node:os';
 import { BUILTIN_METADATA_HOSTS, canonicalHostKey, type MetadataPolicy } from '../net/ssrf.ts';
+import type { Operation } from '../protocols/routes.ts';
 import { ConfigError } from './errors.ts';
 import { governanceErrors, resolveGovernance } from './governance.ts';
 import { limitErrors, resolveLimits } from './limits.ts';
 import { DEFAULT_LISTEN, parseListen } from './listen.ts';
+import { modeErrors, modeOf } from './modes.ts';
 import { resolveObservability } from './observability.ts';
 import { buildPool, fallbackCycles, onExhaustedError, parseOnExhausted, poolErrors } from './pools.ts';
 import {
@@ -148,6 +150,7 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
     errors.push(...poolErrors(name, pool, poolCtx));
   }
   errors.push(...fallbackCycles(d.pools));
+  errors.push(...modeErrors(d.models, merged, d.pools));
 
   if (!(AUTH_MODES as readonly string[]).includes(authMode)) {
     errors.push(`auth.mode '${d.auth?.mode}' is not valid: expected one of token, passthrough, none`);
@@ -241,6 +244,7 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
     provider: ProviderConfig,
     maxConcurrent: number,
     maxRequests: number,
+    mode: Operation,
     dmt?: number,
   ) => {
     models.set(
@@ -253,6 +257,7 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
         maxRequests,
         defaultMaxTokens: dmt,
         contextMax: contextMax.get(name),
+        mode,
       }),
     );
     const where = provider.inProcess ? 'in-process' : provider.baseUrl;
@@ -260,10 +265,10 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
   };
   for (const [name, m] of d.models) {
     const maxRequests = m.maxRequests === undefined || m.maxRequests < 0 ? -1 : m.maxRequests;
-    addModel(name, providers.get(m.provider)!, m.maxConcurrent, maxRequests, m.defaultMaxTokens);
+    addModel(name, providers.get(m.provider)!, m.maxConcurrent, maxRequests, modeOf(m), m.defaultMaxTokens);
   }
   for (const b of input.builtinModels ?? []) {
-    if (!models.has(b.name)) addModel(b.name, b.provider, b.maxConcurrent, -1);
+    if (!models.has(b.name)) addModel(b.name, b.provider, b.maxConcurrent, -1, 'chat');
   }
   emit('info', `busbar: ${models.size} models, ${d.pools.size} pools`);
 

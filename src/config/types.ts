@@ -2,6 +2,7 @@
 // Everything here is computed once at startup and frozen; the hot path never re-derives it.
 
 import type { Protocol } from '../protocols/names.ts';
+import type { Operation } from '../protocols/routes.ts';
 
 /** Provider error classes an `error_map` may name (gateway.md §1.4). */
 export const ERROR_CLASSES = [
@@ -73,6 +74,8 @@ export interface ModelConfig {
   readonly defaultMaxTokens: number | undefined;
   /** Resolved from pool members (G-CFG-24). */
   readonly contextMax: number | undefined;
+  /** The one operation the model serves (issue 14). */
+  readonly mode: Operation;
 }
 
 export interface PoolMemberConfig {

@@ -9,6 +9,7 @@ import { log } from '../log.ts';
 import type { UpstreamErrorFacts } from '../protocols/codec.ts';
 import { InvalidRequest } from '../protocols/expect.ts';
 import type { JsonValue } from '../protocols/ir.ts';
+import { EMBED_CODECS } from '../protocols/operation-codecs.ts';
 import {
   classifyStatus,
   type Disposition,
@@ -41,7 +42,13 @@ export interface UpstreamError {
 }
 
 export type AttemptResult =
-  | { readonly kind: 'ok'; readonly upstream: UpstreamExchange; readonly latencyMs: number }
+  | {
+      readonly kind: 'ok';
+      readonly upstream: UpstreamExchange;
+      readonly latencyMs: number;
+      /** The client's bytes went upstream, so the answer's bytes go back as they are. */
+      readonly relayed: boolean;
+    }
   | UpstreamError
   /** No usable answer: connect failure, reset, timeout (G-FO-6). */
   | { readonly kind: 'transport'; readonly reason: 'timeout' | 'connect' }
@@ -52,10 +59,24 @@ export type AttemptResult =
 
 /** The client's bytes with the lane's model named where the upstream protocol expects it (P-FWD-1). */
 function sameProtocolBody(ctx: RequestContext, lane: Lane): Buffer {
+  if (ctx.route.operation === 'embedding') {
+    const retargeted = retargetEmbedding(ctx, lane);
+    if (retargeted !== undefined) return retargeted;
+  }
   if (!lane.upstream.edge.bodyNamesModel) return ctx.body;
   const span = ctx.scan.model;
   if (span === undefined) return insertString(ctx.body, 'model', lane.name);
   return spanString(ctx.body, span) === lane.name ? ctx.body : spliceString(ctx.body, span, lane.name);
+}
+
+/** An embeddings body that names its model inside (Gemini batch items), renamed for `lane`. */
+function retargetEmbedding(ctx: RequestContext, lane: Lane): Buffer | undefined {
+  const retarget = EMBED_CODECS[lane.upstream.protocol]?.retarget;
+  if (retarget === undefined) return undefined;
+  const parsed = parseJson(ctx.body);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+  const renamed = retarget(parsed, lane.name);
+  return renamed === undefined ? undefined : Buffer.from(JSON.stringify(renamed));
 }
 
 /** The upstream body on a cross-protocol hop, or why the client's body cannot be read. */
@@ -69,8 +90,10 @@ async function translatedBody(ctx: RequestContext, lane: Lane): Promise<Buffer |
       stream: ctx.stream,
       model: lane.name,
       defaultMaxTokens: lane.model.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
+      operation: ctx.route.operation,
     });
     ctx.includeUsage = translation.includeUsage;
+    ctx.embedReply = translation.embedReply;
     return translation.body;
   } catch (err) {
     log.debug(
@@ -89,13 +112,31 @@ function parseJson(bytes: Buffer): JsonValue | undefined {
   }
 }
 
+/**
+ * Whether this hop forwards the client's bytes: the same protocol, and for embeddings the same body
+ * family where a protocol has several (Bedrock's Titan and Cohere bodies).
+ */
+function forwardsBytes(ctx: RequestContext, lane: Lane): boolean {
+  if (lane.upstream.protocol !== ctx.ingress) return false;
+  if (ctx.route.operation !== 'embedding') return true;
+  const codec = EMBED_CODECS[ctx.ingress];
+  if (codec?.dialectOf === undefined || codec.dialectFor === undefined) return true;
+  if (ctx.embedDialect === undefined) {
+    const parsed = parseJson(ctx.body);
+    const isObject = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
+    ctx.embedDialect = isObject ? codec.dialectOf(parsed) : '';
+  }
+  return ctx.embedDialect === codec.dialectFor(lane.name);
+}
+
 export async function attemptUpstream(ctx: RequestContext, lane: Lane): Promise<AttemptResult> {
-  const same = lane.upstream.protocol === ctx.ingress;
+  const same = forwardsBytes(ctx, lane);
   const body = same ? sameProtocolBody(ctx, lane) : await translatedBody(ctx, lane);
   if (!Buffer.isBuffer(body)) return { kind: 'unreadable_request', message: body.refused };
   const sentAt = performance.now();
   const upstream = callUpstream(ctx.origins, lane.upstream, {
     body,
+    operation: ctx.route.operation,
     stream: ctx.stream,
     // A forwarded stream keeps the client's framing; a translated one uses the upstream's choice.
     framing: same ? ctx.framing : lane.upstream.edge.translatedStreamFraming,
@@ -110,7 +151,8 @@ export async function attemptUpstream(ctx: RequestContext, lane: Lane): Promise<
     return { kind: 'transport', reason: upstream.timedOut ? 'timeout' : 'connect' };
   }
   const status = upstream.statusCode;
-  if (status >= 200 && status < 300) return { kind: 'ok', upstream, latencyMs: performance.now() - sentAt };
+  if (status >= 200 && status < 300)
+    return { kind: 'ok', upstream, latencyMs: performance.now() - sentAt, relayed: same };
   const { bytes, end } = await upstream.readCapped(MAX_ERROR_BODY);
   const headers = upstream.headers;
   const facts = lane.upstream.edge.readError(status, parseJson(bytes), headers as Record<string, string>);

@@ -6,8 +6,10 @@ import { crypto } from '../builtins.ts';
 import type { ProtocolCodec } from '../protocols/codec.ts';
 import { CODECS } from '../protocols/codecs.ts';
 import type { ProtocolEdge } from '../protocols/edge.ts';
+import type { EmbedReply } from '../protocols/embed.ts';
 import type { Usage } from '../protocols/ir.ts';
 import type { Protocol } from '../protocols/names.ts';
+import type { Operation } from '../protocols/routes.ts';
 import type { AnswerFacts } from '../protocols/usage.ts';
 import type { Clock } from '../reliability/clock.ts';
 import type { Lane } from '../routing/lane.ts';
@@ -56,6 +58,8 @@ export interface Hop {
 /** What the route table fixed about an inference request before its body was read. */
 export interface IngressRoute {
   readonly protocol: Protocol;
+  /** What the route asks of a model: chat, embeddings or rerank. */
+  readonly operation: Operation;
   /** Target name from the path (path-model protocols); undefined → the body's `model`. */
   readonly pathName: string | undefined;
   /** The path name may also be `{provider}/{model}` (the ad-hoc route, G-RTE-7). */
@@ -107,6 +111,10 @@ export class RequestContext {
   readonly hops: Hop[] = [];
   /** The client's stream usage opt-in, read when the request was translated (OpenAI include_usage). */
   includeUsage: boolean | undefined;
+  /** How a translated embeddings answer is written for the client, read with its request. */
+  embedReply: EmbedReply | undefined;
+  /** The body family of an embeddings request, where its protocol has several (read once). */
+  embedDialect: string | undefined;
   /** Token usage of the delivered answer (P-USE), when it reported one. */
   usage: Usage | undefined;
   /** The delivered answer's model and stop reason (trace attributes), when read. */

@@ -5,7 +5,9 @@
 import { log } from '../log.ts';
 import type { StreamReader, StreamWriter } from '../protocols/codec.ts';
 import { CODECS } from '../protocols/codecs.ts';
+import { embedUsage } from '../protocols/embed.ts';
 import type { ErrorKind, JsonValue, StreamEvent, Usage } from '../protocols/ir.ts';
+import { EMBED_CODECS, operationUsage } from '../protocols/operation-codecs.ts';
 import { UsageAccumulator, UsageTap } from '../protocols/usage.ts';
 import type { BreakerCell } from '../reliability/breaker.ts';
 import type { Lane } from '../routing/lane.ts';
@@ -93,8 +95,15 @@ export function relayUpstreamError(ctx: RequestContext, lane: Lane, e: UpstreamE
   sendError(ctx.res, ctx.edge, errorInfo(kindForStatus(e.status), e.status, message));
 }
 
-export function deliver(ctx: RequestContext, d: Delivery, upstream: UpstreamExchange): Promise<OutcomeCode> {
-  if (d.lane.upstream.protocol === ctx.ingress) return relay(ctx, d, upstream);
+/** `relayed`: the client's own bytes went upstream, so the answer goes back as it is. */
+export function deliver(
+  ctx: RequestContext,
+  d: Delivery,
+  upstream: UpstreamExchange,
+  relayed: boolean,
+): Promise<OutcomeCode> {
+  if (relayed) return relay(ctx, d, upstream);
+  if (ctx.route.operation === 'embedding') return translateEmbeddings(ctx, d, upstream);
   return ctx.stream ? translateStream(ctx, d, upstream) : translateBuffered(ctx, d, upstream);
 }
 
@@ -164,14 +173,22 @@ class RelaySink implements BodySink {
 async function relay(ctx: RequestContext, d: Delivery, upstream: UpstreamExchange): Promise<OutcomeCode> {
   const { res } = ctx;
   writeHead(ctx, d, upstream.statusCode, relayHeaders(upstream.headers));
-  const tap = new UsageTap(d.lane.upstream.protocol, ctx.stream, ctx.wantsAnswerFacts);
+  const { protocol } = d.lane.upstream;
+  const { operation } = ctx.route;
+  const chat = operation === 'chat';
+  const tap = new UsageTap(
+    protocol,
+    ctx.stream,
+    ctx.wantsAnswerFacts && chat,
+    operationUsage(operation, protocol),
+  );
   const sink = new RelaySink(res, upstream, tap);
   upstream.attach(sink);
   const how = await sink.ended;
   if (how === 'end') {
     res.end();
-    ctx.usage = tap.finish();
-    ctx.answer = tap.facts;
+    ctx.usage = tap.finish() ?? (chat ? undefined : headerUsage(ctx, d, upstream));
+    if (chat) ctx.answer = tap.facts;
     return 'delivered';
   }
   // The client leaving is not an upstream failure: the upstream answered, the unit stays spent.
@@ -191,15 +208,32 @@ async function relay(ctx: RequestContext, d: Delivery, upstream: UpstreamExchang
   return 'upstream_interrupted';
 }
 
-function concat(a: string | Uint8Array, b: string | Uint8Array): Buffer {
-  return Buffer.concat([Buffer.from(a), Buffer.from(b)]);
+/** Usage an upstream reports in a header instead of its body (Bedrock's Cohere embedding models). */
+function headerUsage(ctx: RequestContext, d: Delivery, upstream: UpstreamExchange): Usage | undefined {
+  if (ctx.route.operation !== 'embedding') return undefined;
+  return EMBED_CODECS[d.lane.upstream.protocol]?.usageFromHeaders?.(upstream.headers);
 }
 
-async function translateBuffered(
+/** An upstream body that could not be read or translated: one transit failure, a native 502. */
+function unreadableAnswer(ctx: RequestContext, d: Delivery, err: unknown): OutcomeCode {
+  log.debug(
+    { lane: d.lane.name, err: err instanceof Error ? err.message : String(err) },
+    'upstream answer unreadable',
+  );
+  failInTransit(d);
+  sendError(
+    ctx.res,
+    ctx.edge,
+    errorInfo('api_error', 502, 'The upstream service returned a response that could not be read.'),
+  );
+  return 'upstream_interrupted';
+}
+
+/** The whole upstream body under the translation cap; an outcome when it cannot be had. */
+async function bufferedAnswer(
   ctx: RequestContext,
-  d: Delivery,
   upstream: UpstreamExchange,
-): Promise<OutcomeCode> {
+): Promise<Buffer | OutcomeCode> {
   const { bytes, end } = await upstream.readCapped(MAX_TRANSLATED_BODY);
   if (ctx.signal.aborted) return 'client_gone';
   if (end === 'oversize') {
@@ -211,10 +245,55 @@ async function translateBuffered(
     );
     return 'response_too_large';
   }
+  return end === 'failed' ? 'upstream_interrupted' : bytes;
+}
+
+/** A whole embeddings answer, read in the upstream's protocol and written in the client's. */
+async function translateEmbeddings(
+  ctx: RequestContext,
+  d: Delivery,
+  upstream: UpstreamExchange,
+): Promise<OutcomeCode> {
+  const bytes = await bufferedAnswer(ctx, upstream);
+  if (bytes === 'upstream_interrupted')
+    return unreadableAnswer(ctx, d, new Error('the upstream body was interrupted'));
+  if (typeof bytes === 'string') return bytes;
   let out: string;
   let usage: Usage | undefined;
   try {
-    if (end === 'failed') throw new Error('the upstream body was interrupted');
+    const from = EMBED_CODECS[d.lane.upstream.protocol]!;
+    const to = EMBED_CODECS[ctx.ingress]!;
+    const answer = from.readResponse(JSON.parse(bytes.toString()) as JsonValue, d.lane.name);
+    const tokens = answer.inputTokens ?? from.usageFromHeaders?.(upstream.headers)?.inputTokens;
+    usage = embedUsage(tokens);
+    // Gemini, Cohere and Bedrock do not echo the model: the lane's model is what answered.
+    const named = { ...answer, model: answer.model === '' ? d.lane.name : answer.model, inputTokens: tokens };
+    out = JSON.stringify(to.writeResponse(named, ctx.embedReply!));
+  } catch (err) {
+    return unreadableAnswer(ctx, d, err);
+  }
+  writeHead(ctx, d, 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+  ctx.res.end(out);
+  ctx.usage = usage;
+  return 'delivered';
+}
+
+function concat(a: string | Uint8Array, b: string | Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from(a), Buffer.from(b)]);
+}
+
+async function translateBuffered(
+  ctx: RequestContext,
+  d: Delivery,
+  upstream: UpstreamExchange,
+): Promise<OutcomeCode> {
+  const bytes = await bufferedAnswer(ctx, upstream);
+  if (bytes === 'upstream_interrupted')
+    return unreadableAnswer(ctx, d, new Error('the upstream body was interrupted'));
+  if (typeof bytes === 'string') return bytes;
+  let out: string;
+  let usage: Usage | undefined;
+  try {
     const parsed = JSON.parse(bytes.toString()) as JsonValue;
     const response = CODECS[d.lane.upstream.protocol].readResponse(parsed);
     usage = response.usage;
@@ -227,17 +306,7 @@ async function translateBuffered(
       ctx.codec.writeResponse(response.model === '' ? { ...response, model: d.lane.name } : response),
     );
   } catch (err) {
-    log.debug(
-      { lane: d.lane.name, err: err instanceof Error ? err.message : String(err) },
-      'upstream answer unreadable',
-    );
-    failInTransit(d);
-    sendError(
-      ctx.res,
-      ctx.edge,
-      errorInfo('api_error', 502, 'The upstream service returned a response that could not be read.'),
-    );
-    return 'upstream_interrupted';
+    return unreadableAnswer(ctx, d, err);
   }
   writeHead(ctx, d, 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
   ctx.res.end(out);

@@ -194,7 +194,7 @@ export class Failover {
         hop.status = result.upstream.statusCode;
         hop.latencyMs = result.latencyMs;
         hop.spent = lane.account.spend();
-        return deliver(ctx, { lane, cell, hop }, result.upstream);
+        return deliver(ctx, { lane, cell, hop }, result.upstream, result.relayed);
       case 'aborted':
         cell.releaseProbe();
         ctx.releasePermit();

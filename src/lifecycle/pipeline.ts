@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticator } from '../auth/principal.ts';
 import { log } from '../log.ts';
 import { EDGES } from '../protocols/registry.ts';
+import type { Operation } from '../protocols/routes.ts';
 import type { Resolution, RoutingTable } from '../routing/table.ts';
 import type { OriginPools } from '../upstream/origins.ts';
 import {
@@ -124,7 +125,7 @@ export class InferencePipeline {
   }
 
   async #run(ctx: RequestContext): Promise<OutcomeCode> {
-    const { req, res, edge } = ctx;
+    const { req, res, edge, route } = ctx;
     if (declaredTooLarge(req)) return refuseTooLarge(ctx);
 
     // authenticate: the caller becomes a principal, or is refused.
@@ -192,6 +193,14 @@ export class InferencePipeline {
       return 'unknown_model';
     }
     const target = resolution.target;
+    if (target.mode !== route.operation) {
+      sendError(
+        res,
+        edge,
+        errorInfo('invalid_request_error', 400, wrongMode(ctx.name, target.mode, route.operation)),
+      );
+      return 'bad_request';
+    }
     ctx.target = target;
     ctx.deadline = ctx.clock.nowMs() + target.deadlineMs;
 
@@ -216,6 +225,17 @@ export class InferencePipeline {
     }
     return direct;
   }
+}
+
+const OPERATION_NOUNS: Readonly<Record<Operation, string>> = {
+  chat: 'chat',
+  embedding: 'embeddings',
+  rerank: 'rerank',
+};
+
+/** A name that serves another operation than the route's (a chat call to an embedding model). */
+function wrongMode(name: string, serves: Operation, asked: Operation): string {
+  return `'${name}' serves ${OPERATION_NOUNS[serves]} requests, not ${OPERATION_NOUNS[asked]}; send it to its ${OPERATION_NOUNS[serves]} endpoint.`;
 }
 
 /** A URL for the log: never the query, which may carry a credential (`?key=`, G-SEC-50). */

@@ -5,9 +5,12 @@
 
 import { Worker } from 'node:worker_threads';
 import { CODECS } from '../protocols/codecs.ts';
+import type { EmbedReply } from '../protocols/embed.ts';
 import { InvalidRequest } from '../protocols/expect.ts';
 import type { JsonObject } from '../protocols/ir.ts';
 import type { Protocol } from '../protocols/names.ts';
+import { EMBED_CODECS } from '../protocols/operation-codecs.ts';
+import type { Operation } from '../protocols/routes.ts';
 
 /** Bodies above this translate off the event loop (a 1 MiB body translates in a few ms inline). */
 export const OFF_THREAD_BYTES = 1024 * 1024;
@@ -21,17 +24,22 @@ export interface TranslationJob {
   readonly stream: boolean;
   readonly model: string;
   readonly defaultMaxTokens: number;
+  readonly operation: Operation;
 }
 
 export interface Translation {
   readonly body: Buffer;
   /** The client's stream usage opt-in (OpenAI `include_usage`), for the stream writer. */
   readonly includeUsage: boolean | undefined;
+  /** How an embeddings answer is written for the client. */
+  readonly embedReply?: EmbedReply;
 }
 
 /** The whole translation, synchronously (throws InvalidRequest on a body its protocol would refuse). */
 export function translateNow(job: TranslationJob): Translation {
-  const ir = CODECS[job.ingress].readRequest(JSON.parse(Buffer.from(job.body).toString()) as JsonObject, {
+  const parsed = JSON.parse(Buffer.from(job.body).toString()) as JsonObject;
+  if (job.operation === 'embedding') return translateEmbedding(job, parsed);
+  const ir = CODECS[job.ingress].readRequest(parsed, {
     model: job.name,
     stream: job.stream,
   });
@@ -42,13 +50,26 @@ export function translateNow(job: TranslationJob): Translation {
   return { body: Buffer.from(JSON.stringify(written)), includeUsage: ir.includeUsage };
 }
 
+/** Embeddings: read with the ingress's embedding codec, written with the upstream's. */
+function translateEmbedding(job: TranslationJob, parsed: JsonObject): Translation {
+  const ingress = EMBED_CODECS[job.ingress];
+  const upstream = EMBED_CODECS[job.upstream];
+  // Config validation keeps embedding models on protocols with an embeddings endpoint.
+  if (ingress === undefined || upstream === undefined) throw new Error('no embeddings codec');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new InvalidRequest('the request body must be a JSON object');
+  const ir = ingress.readRequest(parsed);
+  const written = upstream.writeRequest(ir, job.model);
+  return { body: Buffer.from(JSON.stringify(written)), includeUsage: undefined, embedReply: ir.reply };
+}
+
 /** What the worker thread does: a translation, or reading a policy's body facts (projection.ts). */
 export type WorkerJob =
   | ({ readonly kind: 'translate' } & TranslationJob)
   | { readonly kind: 'facts'; readonly body: Uint8Array; readonly withPrompt: boolean };
 
 type Reply =
-  | { id: number; body: Uint8Array; includeUsage: boolean | undefined }
+  | { id: number; body: Uint8Array; includeUsage: boolean | undefined; embedReply?: EmbedReply }
   | { id: number; facts: unknown }
   | { id: number; error: string; invalid: boolean };
 
@@ -66,7 +87,12 @@ function translationWorker(): Worker {
     if ('error' in reply)
       waiter.reject(reply.invalid ? new InvalidRequest(reply.error) : new Error(reply.error));
     else if ('facts' in reply) waiter.resolve(reply.facts);
-    else waiter.resolve({ body: Buffer.from(reply.body), includeUsage: reply.includeUsage });
+    else
+      waiter.resolve({
+        body: Buffer.from(reply.body),
+        includeUsage: reply.includeUsage,
+        ...(reply.embedReply === undefined ? {} : { embedReply: reply.embedReply }),
+      });
   });
   const fail = (err: Error): void => {
     worker = undefined;

@@ -4,6 +4,8 @@
 // `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental` selects the newest names this version
 // knows (the provider attribute became `gen_ai.provider.name` in v1.37.0).
 
+import type { Operation } from '../protocols/routes.ts';
+
 export interface GenAiNames {
   /** The semantic-conventions version these names come from (the export's schema URL). */
   readonly version: string;
@@ -35,6 +37,16 @@ export const GEN_AI_LATEST: GenAiNames = Object.freeze({
   provider: 'gen_ai.provider.name',
   ...COMMON,
 });
+
+/**
+ * `gen_ai.operation.name` per operation: `chat` and `embeddings` are well-known values; rerank has
+ * none yet, so it carries its own name.
+ */
+export const GEN_AI_OPERATIONS: Readonly<Record<Operation, string>> = {
+  chat: 'chat',
+  embedding: 'embeddings',
+  rerank: 'rerank',
+};
 
 /** The opt-in token, one of a comma-separated list (OpenTelemetry's convention). */
 export const LATEST_OPT_IN = 'gen_ai_latest_experimental';

@@ -18,6 +18,7 @@ import type { OutcomeCode } from '../lifecycle/finish.ts';
 import { log } from '../log.ts';
 import type { StopReason, Usage } from '../protocols/ir.ts';
 import type { Protocol } from '../protocols/names.ts';
+import type { Operation } from '../protocols/routes.ts';
 import type { AnswerFacts } from '../protocols/usage.ts';
 import type { Lane } from '../routing/lane.ts';
 import type { RoutingTable } from '../routing/table.ts';
@@ -31,7 +32,7 @@ import {
   SpanKind,
   StatusCode,
 } from './otlp.ts';
-import { type GenAiNames, genAiNames } from './semconv.ts';
+import { GEN_AI_OPERATIONS, type GenAiNames, genAiNames } from './semconv.ts';
 import type { SinkClient } from './sink-client.ts';
 
 /** Spans waiting for export at most; more are dropped and counted. */
@@ -156,6 +157,7 @@ interface Finished {
   readonly name: string;
   readonly pool: string;
   readonly ingress: Protocol;
+  readonly operation: Operation;
   readonly outcome: OutcomeCode;
   /** The HTTP status sent to the client; 0 when none was. */
   readonly status: number;
@@ -236,6 +238,7 @@ export class Tracing {
       name: ctx.name,
       pool: poolLabel(ctx, this.#options.table),
       ingress: ctx.ingress,
+      operation: ctx.route.operation,
       outcome,
       status: ctx.res.headersSent ? ctx.res.statusCode : 0,
       hops: ctx.hops,
@@ -445,12 +448,12 @@ export class Tracing {
       byPool.set(f.pool, byRest);
     }
     // Three short strings from closed sets; the lane and pool, from configuration, keyed above.
-    const rest = `${f.ingress} ${f.outcome} ${failed}`;
+    const rest = `${f.ingress} ${f.operation} ${f.outcome} ${failed}`;
     let bytes = byRest.get(rest);
     if (bytes === undefined) {
       const n = this.#names;
       bytes = encodeAttributes([
-        [n.operation, 'chat'],
+        [n.operation, GEN_AI_OPERATIONS[f.operation]],
         ['busbar.pool', f.pool],
         ['busbar.lane', served?.lane.name],
         ['busbar.ingress_protocol', f.ingress],
@@ -477,7 +480,7 @@ export class Tracing {
     if (bytes === undefined) {
       const n = this.#names;
       bytes = encodeAttributes([
-        [n.operation, 'chat'],
+        [n.operation, GEN_AI_OPERATIONS[hop.lane.model.mode]],
         [n.provider, hop.lane.upstream.edge.genAiProvider],
         [n.requestModel, hop.lane.name],
         ['busbar.pool', hop.pool],

@@ -170,6 +170,8 @@ export interface Usage {
   readonly reasoningTokens?: number;
   /** As reported; else input + output. */
   readonly totalTokens?: number;
+  /** Rerank search units, as billed. */
+  readonly searchUnits?: number;
 }
 
 export interface Response {

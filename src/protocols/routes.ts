@@ -3,10 +3,18 @@
 
 import type { Protocol } from './names.ts';
 
+/**
+ * What an inference route asks of a model: a chat turn, embeddings, or a rerank. A model serves one
+ * of them (its `mode`), and a pool's members all serve the same one.
+ */
+export const OPERATIONS = ['chat', 'embedding', 'rerank'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
 /** An inference request as its route fixes it; the ingress protocol is never sniffed from the body. */
 export interface InferenceRoute {
   readonly kind: 'inference';
   readonly protocol: Protocol;
+  readonly operation: Operation;
   /** Target name from the path (path-model protocols); undefined → read the body's `model`. */
   readonly pathName: string | undefined;
   /** The path name may also be `{provider}/{model}` (the ad-hoc Messages route, G-RTE-7). */
@@ -22,8 +30,10 @@ export interface InferenceRoute {
  * answered "not found", and a parsed one with another method "method not allowed", in its shape.
  */
 export interface ProtocolRoutes {
-  /** Paths served as they are, the model named in the body. Matched before any family. */
+  /** Chat paths served as they are, the model named in the body. Matched before any family. */
   readonly exact: readonly string[];
+  /** Paths of other operations served as they are, the model named in the body. */
+  readonly operations?: readonly (readonly [string, Operation])[];
   /** Paths starting with one of these belong to this protocol (the longest prefix wins). */
   readonly prefixes: readonly string[];
   /** Paths ending with this belong to this protocol, when no protocol's prefix claimed them. */

@@ -56,10 +56,20 @@ export class UsageTap {
   #size = 0;
   readonly #wantFacts: boolean;
   #facts: AnswerFacts = NO_FACTS;
+  readonly #usageOf: (body: JsonValue) => Usage | undefined;
 
-  /** `wantFacts`: also read a whole answer's model and stop reason (traces). */
-  constructor(protocol: Protocol, stream: boolean, wantFacts = false) {
+  /**
+   * `wantFacts`: also read a whole answer's model and stop reason (traces). `usageOf` reads a whole
+   * answer's usage where it is not a chat answer (embeddings, rerank).
+   */
+  constructor(
+    protocol: Protocol,
+    stream: boolean,
+    wantFacts = false,
+    usageOf?: (body: JsonValue) => Usage | undefined,
+  ) {
     this.#protocol = protocol;
+    this.#usageOf = usageOf ?? CODECS[protocol].usageFromResponse;
     this.#reader = stream ? CODECS[protocol].newStreamReader() : undefined;
     this.#wantFacts = wantFacts;
   }
@@ -100,7 +110,7 @@ export class UsageTap {
       }
     }
     try {
-      return CODECS[this.#protocol].usageFromResponse(body);
+      return this.#usageOf(body);
     } catch {
       return undefined;
     }

@@ -6,7 +6,10 @@ import type { ModelConfig } from '../config/types.ts';
 import type { LaneAccount } from '../ledger/ledger.ts';
 import { line } from '../log.ts';
 import { CODECS } from '../protocols/codecs.ts';
-import type { JsonValue } from '../protocols/ir.ts';
+import type { JsonObject, JsonValue } from '../protocols/ir.ts';
+import type { Protocol } from '../protocols/names.ts';
+import { EMBED_CODECS, RERANK_CODECS } from '../protocols/operation-codecs.ts';
+import type { Operation } from '../protocols/routes.ts';
 import { callUpstream } from '../upstream/call.ts';
 import type { UpstreamEndpoint } from '../upstream/endpoint.ts';
 import type { OriginPools } from '../upstream/origins.ts';
@@ -33,6 +36,13 @@ type ProbeOutcome =
   | { kind: 'transient'; retryAfter: number | undefined }
   | { kind: 'hard_down' }
   | { kind: 'ignored' };
+
+/** P-PRB-1: a minimal request of the operation the lane serves (a chat probe to an embedding model fails). */
+function probeBody(protocol: Protocol, operation: Operation, model: string): JsonObject {
+  if (operation === 'embedding') return EMBED_CODECS[protocol]!.probeBody(model);
+  if (operation === 'rerank') return RERANK_CODECS[protocol]!.probeBody(model);
+  return CODECS[protocol].probeBody(model);
+}
 
 export class HealthProber {
   readonly #lane: ProbedLane;
@@ -74,9 +84,11 @@ export class HealthProber {
   async #probe(): Promise<ProbeOutcome> {
     const lane = this.#lane;
     const timeoutMs = Math.max(1, lane.model.provider.health.timeoutSecs) * 1000;
-    const body = Buffer.from(JSON.stringify(CODECS[lane.upstream.protocol].probeBody(lane.name)));
+    const operation = lane.model.mode;
+    const body = Buffer.from(JSON.stringify(probeBody(lane.upstream.protocol, operation, lane.name)));
     const res = callUpstream(this.#origins, lane.upstream, {
       body,
+      operation,
       stream: false,
       framing: undefined,
       passthroughCredential: false,

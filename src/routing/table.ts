@@ -6,6 +6,7 @@
 import type { BreakerConfig, FailoverConfig, GatewayConfig, OnExhausted } from '../config/types.ts';
 import { type Ledger, laneKey } from '../ledger/ledger.ts';
 import { MemoryLedger } from '../ledger/memory.ts';
+import type { Operation } from '../protocols/routes.ts';
 import { type BreakerCell, DEFAULT_BREAKER, type RandomInt } from '../reliability/breaker.ts';
 import { type Clock, systemClock } from '../reliability/clock.ts';
 import { UpstreamEndpoint } from '../upstream/endpoint.ts';
@@ -73,6 +74,8 @@ export class RouteTarget {
   readonly affinityHeader: string | undefined;
   /** The pool's routing policy; undefined for weighted pools and direct routes (G-POL-1, G-POL-2). */
   readonly policy: RoutePolicy | undefined;
+  /** What its members serve; every member serves the same (config validation). */
+  readonly mode: Operation;
 
   constructor(
     name: string,
@@ -90,6 +93,7 @@ export class RouteTarget {
     this.cap = failover.cap;
     this.onExhausted = onExhausted;
     this.affinityHeader = affinityHeader;
+    this.mode = members[0]?.lane.model.mode ?? 'chat';
   }
 
   /** G-FO-20: the smallest remaining cooldown among the members' cells here, at least 1 s. */

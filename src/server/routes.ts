@@ -5,7 +5,7 @@
 
 import { PROTOCOLS, type Protocol } from '../protocols/names.ts';
 import { DEFAULT_PROTOCOL, ROUTES } from '../protocols/registry.ts';
-import type { InferenceRoute, ModelListing, ProtocolRoutes } from '../protocols/routes.ts';
+import type { InferenceRoute, ModelListing, Operation, ProtocolRoutes } from '../protocols/routes.ts';
 
 export type Route =
   | InferenceRoute
@@ -59,15 +59,21 @@ function addFamily(families: Family[], family: Family): void {
 for (const protocol of PROTOCOLS) {
   const routes = ROUTES[protocol];
   const answers = { notFound: notFound(protocol), refusal: refusal(protocol), parse: routes.parse };
-  const route: Route = Object.freeze({
-    kind: 'inference',
-    protocol,
-    pathName: undefined,
-    adhoc: false,
-    routeStream: undefined,
-    framing: undefined,
-  });
+  const bodyModel = (operation: Operation): Route =>
+    Object.freeze({
+      kind: 'inference',
+      protocol,
+      operation,
+      pathName: undefined,
+      adhoc: false,
+      // Only chat streams: an embedding or rerank body's `stream` means nothing.
+      routeStream: operation === 'chat' ? undefined : false,
+      framing: undefined,
+    });
+  const route = bodyModel('chat');
   for (const path of routes.exact) addExact({ path, method: 'POST', route, refusal: answers.refusal });
+  for (const [path, operation] of routes.operations ?? [])
+    addExact({ path, method: 'POST', route: bodyModel(operation), refusal: answers.refusal });
   for (const [path, hint] of routes.unserved ?? []) {
     const unserved = Object.freeze({ kind: 'not_found', protocol, hint });
     addExact({ path, method: 'POST', route: unserved, refusal: unserved });

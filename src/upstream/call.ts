@@ -2,6 +2,7 @@
 // protocol signs) and timeouts. Shared by forwarding, translation and health probes.
 
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Operation } from '../protocols/routes.ts';
 import type { UpstreamEndpoint } from './endpoint.ts';
 import { UpstreamExchange } from './exchange.ts';
 import type { OriginPools } from './origins.ts';
@@ -11,6 +12,8 @@ const STREAM_CEILING_MS = 300_000;
 
 export interface UpstreamCall {
   readonly body: Uint8Array;
+  /** What is asked of the model; its path follows (chat, embeddings, rerank). */
+  readonly operation: Operation;
   readonly stream: boolean;
   /** A stream framing of the endpoint's protocol; undefined = its default. */
   readonly framing: string | undefined;
@@ -42,7 +45,10 @@ export function callUpstream(
     const value = call.clientHeaders?.[name];
     if (typeof value === 'string') headers = { ...headers, [name]: value };
   }
-  const path = endpoint.path(call.stream, call.framing);
+  const path =
+    call.operation === 'chat'
+      ? endpoint.path(call.stream, call.framing)
+      : endpoint.operationPath(call.operation, call.framing);
   if (endpoint.signer !== undefined && own) {
     endpoint.signer.sign(path, { ...headers }, call.body).then(
       (signed) => send(origins, endpoint, call, path, { ...headers, ...signed }, exchange),

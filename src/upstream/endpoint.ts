@@ -4,7 +4,9 @@
 import type { ModelConfig, ProviderConfig } from '../config/types.ts';
 import type { ProtocolEdge, RequestSigner } from '../protocols/edge.ts';
 import type { Protocol } from '../protocols/names.ts';
+import { EMBED_CODECS, RERANK_CODECS } from '../protocols/operation-codecs.ts';
 import { EDGES } from '../protocols/registry.ts';
+import type { Operation } from '../protocols/routes.ts';
 import { InProcessDispatcher, type UpstreamDispatcher } from './in-process.ts';
 
 /** Header values must be encodable and free of control characters (G-SEC-21). */
@@ -25,6 +27,9 @@ export class UpstreamEndpoint {
   /** Static headers (fixed protocol headers, the configured credential, Accept) per stream mode. */
   readonly #plainHeaders: Readonly<Record<string, string>>;
   readonly #streamHeaders: Readonly<Record<string, string>>;
+  /** Embedding and rerank paths by operation and route variant, made on first use. */
+  readonly #operationPaths = new Map<string, string>();
+  readonly #model: string;
   /** Set by the runtime loader for SigV4 protocols with a key (server/runtime.ts). */
   signer: RequestSigner | undefined;
   /** Set for an upstream answered in-process; calls to it never touch the network. */
@@ -38,6 +43,7 @@ export class UpstreamEndpoint {
     const url = new URL(provider.baseUrl);
     this.origin = url.origin;
     this.#basePath = url.pathname.replace(/\/+$/, '');
+    this.#model = model.name;
     const path = (stream: boolean, framing: string | undefined): string =>
       this.#basePath + (provider.path ?? this.edge.egressPath(model.name, stream, framing));
     this.#plainPath = path(false, undefined);
@@ -70,6 +76,26 @@ export class UpstreamEndpoint {
   path(stream: boolean, framing: string | undefined): string {
     if (!stream) return this.#plainPath;
     return this.#streamPaths.get(framing ?? '') ?? this.#streamPaths.get('')!;
+  }
+
+  /**
+   * The path of an embedding or rerank call; `framing` is the client route's variant on a forwarded
+   * hop (Gemini's single embedContent), undefined otherwise. Config validation keeps such models on
+   * protocols that have the endpoint.
+   */
+  operationPath(operation: Exclude<Operation, 'chat'>, framing: string | undefined): string {
+    const key = `${operation}:${framing ?? ''}`;
+    let path = this.#operationPaths.get(key);
+    if (path === undefined) {
+      const tail =
+        operation === 'embedding'
+          ? EMBED_CODECS[this.protocol]?.egressPath(this.#model, framing)
+          : RERANK_CODECS[this.protocol]?.egressPath(this.#model);
+      if (tail === undefined) throw new Error(`no ${operation} endpoint for protocol ${this.protocol}`);
+      path = this.#basePath + tail;
+      this.#operationPaths.set(key, path);
+    }
+    return path;
   }
 
   /** Headers for a call with the configured credential; frozen, copy before changing. */

@@ -15,6 +15,7 @@ function job(body: object): TranslationJob {
     name: 'm',
     stream: false,
     model: 'up',
+    operation: 'chat',
     defaultMaxTokens: 16,
   };
 }

@@ -12,6 +12,7 @@ function inference(
   return {
     kind: 'inference',
     protocol,
+    operation: 'chat',
     pathName: undefined,
     adhoc: false,
     routeStream: undefined,
@@ -116,7 +117,7 @@ describe('matchRoute: Gemini', () => {
       '/v1beta/files',
       '/v1beta/',
       '/v1/models/m',
-      '/v1/models/m:embedContent',
+      '/v1/models/m:predict',
       '/v1beta/models/%zz:generateContent',
     ]) {
       assert.deepEqual(route(path), notFound('gemini'), path);
@@ -175,7 +176,6 @@ describe('matchRoute: Bedrock', () => {
       '/model/m',
       '/model/m/',
       '/model//converse',
-      '/model/m/invoke',
       '/model/m/converse/',
       '/model/a/b/converse',
       '/model/m/converse-streamx',
@@ -215,7 +215,7 @@ describe('matchRoute: ad-hoc Anthropic Messages route', () => {
 
 describe('matchRoute: unknown paths take the error shape of the family they fall in', () => {
   const cases: [string, Protocol][] = [
-    ['/v2/embed', 'cohere'],
+    ['/v2/embed/', 'cohere'],
     ['/v2/', 'cohere'],
     ['/v2/chat/', 'cohere'],
     ['/v1/responses/resp_1', 'responses'],
@@ -225,7 +225,7 @@ describe('matchRoute: unknown paths take the error shape of the family they fall
     ['/v1/messages/', 'openai'],
     ['/v1/chat/completions/', 'openai'],
     ['/v1/completions', 'openai'],
-    ['/v1/embeddings', 'openai'],
+    ['/v1/embeddings/x', 'openai'],
     ['/v2', 'openai'],
     ['/v1beta', 'openai'],
     ['/model', 'openai'],
@@ -275,5 +275,46 @@ describe('unserved versions of a protocol', () => {
     assert.equal(r.kind, 'not_found');
     assert.equal(r.kind === 'not_found' && r.protocol, 'cohere');
     assert.match(r.kind === 'not_found' ? (r.hint ?? '') : '', /POST \/v2\/chat/);
+  });
+});
+
+describe('matchRoute: embeddings and rerank', () => {
+  it('serves the body-model embedding and rerank paths as their operation', () => {
+    assert.deepEqual(
+      route('/v1/embeddings'),
+      inference('openai', { operation: 'embedding', routeStream: false }),
+    );
+    assert.deepEqual(route('/v2/embed'), inference('cohere', { operation: 'embedding', routeStream: false }));
+    assert.deepEqual(route('/v2/rerank'), inference('cohere', { operation: 'rerank', routeStream: false }));
+    assert.deepEqual(route('/v1/embeddings', 'GET'), notAllowed('openai'));
+  });
+
+  it('reads Gemini embedContent (single) and batchEmbedContents from the path', () => {
+    assert.deepEqual(
+      route('/v1beta/models/text-embedding-004:embedContent'),
+      inference('gemini', {
+        operation: 'embedding',
+        pathName: 'text-embedding-004',
+        routeStream: false,
+        framing: 'single',
+      }),
+    );
+    assert.deepEqual(
+      route('/v1beta/models/a%2Fb:batchEmbedContents'),
+      inference('gemini', { operation: 'embedding', pathName: 'a/b', routeStream: false }),
+    );
+    assert.deepEqual(route('/v1beta/models/:batchEmbedContents'), notFound('gemini'));
+  });
+
+  it('serves Bedrock InvokeModel as embeddings', () => {
+    assert.deepEqual(
+      route('/model/amazon.titan-embed-text-v2%3A0/invoke'),
+      inference('bedrock', {
+        operation: 'embedding',
+        pathName: 'amazon.titan-embed-text-v2:0',
+        routeStream: false,
+      }),
+    );
+    assert.deepEqual(route('/model/x/invoke-with-response-stream'), notFound('bedrock'));
   });
 });

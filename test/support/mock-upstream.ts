@@ -12,6 +12,7 @@ import { replaying } from '../../src/server/listener.ts';
 import { anthropicWire } from './mock-wire/anthropic.ts';
 import { bedrockWire } from './mock-wire/bedrock.ts';
 import { cohereWire } from './mock-wire/cohere.ts';
+import { cohereRerank, type EmbeddingWire, embeddingReply } from './mock-wire/embeddings.ts';
 import { geminiWire } from './mock-wire/gemini.ts';
 import { openaiError, openaiWire } from './mock-wire/openai.ts';
 import { responsesWire } from './mock-wire/responses.ts';
@@ -115,10 +116,44 @@ interface Route {
   pathModel: string | undefined;
   /** Stream selected by the route (Gemini action, Bedrock converse-stream); undefined = body decides. */
   routeStream: boolean | undefined;
+  /** An embedding or rerank endpoint instead of chat (`single`: Gemini's embedContent). */
+  operation?: { kind: 'embedding'; wire: EmbeddingWire; single: boolean } | { kind: 'rerank' };
+}
+
+/** The embedding and rerank paths of the four protocols that have them. */
+function matchOperation(path: string): Route | undefined {
+  const none = { pathModel: undefined, routeStream: false };
+  if (path.endsWith('/v1/embeddings'))
+    return { protocol: 'openai', ...none, operation: { kind: 'embedding', wire: 'openai', single: false } };
+  if (path.endsWith('/v2/embed'))
+    return { protocol: 'cohere', ...none, operation: { kind: 'embedding', wire: 'cohere', single: false } };
+  if (path.endsWith('/v2/rerank')) return { protocol: 'cohere', ...none, operation: { kind: 'rerank' } };
+  const gemini = /\/models\/([^/]+):(embedContent|batchEmbedContents)$/.exec(path);
+  if (gemini) {
+    const single = gemini[2] === 'embedContent';
+    return {
+      protocol: 'gemini',
+      pathModel: decodeURIComponent(gemini[1]!),
+      routeStream: false,
+      operation: { kind: 'embedding', wire: 'gemini', single },
+    };
+  }
+  const bedrock = /\/model\/([^/]+)\/invoke$/.exec(path);
+  if (bedrock) {
+    return {
+      protocol: 'bedrock',
+      pathModel: decodeURIComponent(bedrock[1]!),
+      routeStream: false,
+      operation: { kind: 'embedding', wire: 'bedrock', single: false },
+    };
+  }
+  return undefined;
 }
 
 /** Matches the egress paths (protocols.md §1), tolerating a base_url path prefix. */
 function matchRoute(path: string): Route | undefined {
+  const operation = matchOperation(path);
+  if (operation !== undefined) return operation;
   if (path.endsWith('/v1/chat/completions'))
     return { protocol: 'openai', pathModel: undefined, routeStream: undefined };
   if (path.endsWith('/v1/responses'))
@@ -281,6 +316,18 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     }
     if (!wire || !route) return openaiError(404, `Unknown request URL: POST ${url.pathname}.`);
     if (parsed === undefined) return wire.error(400, 'mock upstream: request body is not a JSON object');
+    const op = route.operation;
+    if (op !== undefined) {
+      const reply =
+        op.kind === 'rerank'
+          ? cohereRerank(parsed)
+          : embeddingReply(op.wire, parsed, route.pathModel ?? '', op.single);
+      return {
+        ...reply,
+        status: fault?.status ?? reply.status,
+        headers: { ...reply.headers, ...fault?.headers },
+      };
+    }
     const protocol = route.protocol;
     const textOption = fault?.text ?? defaults.text;
     const toolCall = fault && 'toolCall' in fault ? fault.toolCall : defaults.toolCall;

@@ -12,6 +12,7 @@ function parseAdhocPath(path: string): InferenceRoute | undefined {
   return {
     kind: 'inference',
     protocol: 'anthropic',
+    operation: 'chat',
     pathName,
     adhoc: true,
     routeStream: undefined,

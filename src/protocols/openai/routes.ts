@@ -27,10 +27,12 @@ function renderModels(names: readonly string[]): string {
 
 export const openaiRoutes: ProtocolRoutes = {
   exact: ['/v1/chat/completions'],
+  operations: [['/v1/embeddings', 'embedding']],
   prefixes: [],
   listing: { path: '/v1/models', render: renderModels },
   endpoints: [
     ['/v1/chat/completions', 'OpenAI Chat Completions (body model)'],
+    ['/v1/embeddings', 'OpenAI embeddings (body model)'],
     ['GET /v1/models', 'the pools and models the caller may use (OpenAI and Anthropic shapes)'],
   ],
   example: (model, prompt) => ({
