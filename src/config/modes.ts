@@ -4,6 +4,7 @@
 import type { Protocol } from '../protocols/names.ts';
 import { EMBED_CODECS, RERANK_CODECS } from '../protocols/operation-codecs.ts';
 import type { Operation } from '../protocols/routes.ts';
+import { parseOnExhausted } from './pools.ts';
 import type { MergedProvider } from './providers.ts';
 import type { RawModel, RawPool } from './raw.ts';
 
@@ -57,9 +58,9 @@ export function modeErrors(
     if (byMode.size === 1 && only !== undefined) poolMode.set(name, only);
   }
   for (const [name, pool] of pools) {
-    const action = pool.onExhaustedAction?.trim() ?? '';
-    if (!action.toLowerCase().startsWith('fallback_pool:')) continue;
-    const fallback = action.slice('fallback_pool:'.length).trim();
+    const parsed = parseOnExhausted(pool.onExhaustedAction);
+    if (!parsed.ok || parsed.value.action !== 'fallback_pool') continue;
+    const fallback = parsed.value.pool;
     const mine = poolMode.get(name);
     const theirs = poolMode.get(fallback);
     if (mine !== undefined && theirs !== undefined && mine !== theirs)
