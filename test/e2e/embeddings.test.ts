@@ -256,6 +256,13 @@ describe('embeddings: every SDK against every upstream protocol', () => {
     assert.equal((mock.last()!.json() as { input_type: string }).input_type, 'search_query');
   });
 
+  it('a body over 1 MiB is translated off the event loop and answered whole', async () => {
+    const big = `${'word '.repeat(300_000)}end`;
+    const got = await viaOpenAI(MODELS.cohere, [big, 'small']);
+    assert.deepEqual(got.vectors, [mockVector(big), mockVector('small')]);
+    assert.equal(got.tokens, mockTokens(big) + 1);
+  });
+
   it('same protocol forwards the client bytes, renaming only the model', async () => {
     const body =
       '{"input":["kept   as sent"],"model":"text-embedding-3-small","encoding_format":"float","user":"u-1"}';
