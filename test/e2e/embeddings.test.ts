@@ -8,9 +8,15 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createCohere } from '@ai-sdk/cohere';
+import { createGoogleGenerativeAI } from '@ai-sdk/google';
+import { createOpenAI } from '@ai-sdk/openai';
 import { BedrockRuntimeClient, InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
 import { GoogleGenAI } from '@google/genai';
+import { GoogleGenerativeAIEmbeddings } from '@langchain/google-genai';
+import { OpenAIEmbeddings } from '@langchain/openai';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { embedMany } from 'ai';
 import { CohereClientV2 } from 'cohere-ai';
 import OpenAI from 'openai';
 import { type Gateway, startGateway } from '../support/gateway-process.ts';
@@ -301,6 +307,40 @@ describe('embeddings: pools, failover and modes', () => {
       (err: Error & { status?: number }) =>
         err.status === 400 && /serves chat requests, not embeddings/.test(err.message),
     );
+  });
+});
+
+describe('embeddings: third-party clients', () => {
+  const want = TEXTS.map((t) => mockVector(t));
+
+  it('the Vercel AI SDK embedMany through its OpenAI, Google and Cohere providers', async () => {
+    const models = [
+      createOpenAI({ baseURL: `${gw.url}/v1`, apiKey: TOKEN }).embedding(MODELS.bedrock),
+      createGoogleGenerativeAI({ baseURL: `${gw.url}/v1beta`, apiKey: TOKEN }).embedding(MODELS.openai),
+      createCohere({ baseURL: `${gw.url}/v2`, apiKey: TOKEN }).embedding(MODELS.gemini),
+    ];
+    for (const model of models) {
+      const { embeddings } = await embedMany({ model, values: TEXTS, maxRetries: 0 });
+      assert.deepEqual(embeddings, want, model.provider);
+    }
+  });
+
+  it("LangChain's OpenAIEmbeddings and GoogleGenerativeAIEmbeddings", async () => {
+    const openai = new OpenAIEmbeddings({
+      model: MODELS.cohere,
+      apiKey: TOKEN,
+      configuration: { baseURL: `${gw.url}/v1` },
+      maxRetries: 0,
+    });
+    assert.deepEqual(await openai.embedDocuments(TEXTS), want);
+    assert.deepEqual(await openai.embedQuery(TEXTS[0]!), want[0]);
+    const google = new GoogleGenerativeAIEmbeddings({
+      model: MODELS.openai,
+      apiKey: TOKEN,
+      baseUrl: gw.url,
+      maxRetries: 0,
+    });
+    assert.deepEqual(await google.embedDocuments(TEXTS), want);
   });
 });
 
