@@ -94,6 +94,7 @@ async function translatedBody(ctx: RequestContext, lane: Lane): Promise<Buffer |
     });
     ctx.includeUsage = translation.includeUsage;
     ctx.embedReply = translation.embedReply;
+    ctx.emulatedStop = translation.emulatedStop;
     return translation.body;
   } catch (err) {
     log.debug(
@@ -131,6 +132,8 @@ function forwardsBytes(ctx: RequestContext, lane: Lane): boolean {
 
 export async function attemptUpstream(ctx: RequestContext, lane: Lane): Promise<AttemptResult> {
   const same = forwardsBytes(ctx, lane);
+  // Set again by this hop's translation, if it has one.
+  ctx.emulatedStop = undefined;
   const body = same ? sameProtocolBody(ctx, lane) : await translatedBody(ctx, lane);
   if (!Buffer.isBuffer(body)) return { kind: 'unreadable_request', message: body.refused };
   const sentAt = performance.now();

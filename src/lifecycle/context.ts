@@ -113,6 +113,8 @@ export class RequestContext {
   includeUsage: boolean | undefined;
   /** How a translated embeddings answer is written for the client, read with its request. */
   embedReply: EmbedReply | undefined;
+  /** Stop sequences this hop's upstream cannot carry, enforced on its answer (issue 20). */
+  emulatedStop: readonly string[] | undefined;
   /** The body family of an embeddings request, where its protocol has several (read once). */
   embedDialect: string | undefined;
   /** Token usage of the delivered answer (P-USE), when it reported one. */

@@ -8,6 +8,7 @@ import { CODECS } from '../protocols/codecs.ts';
 import { embedUsage } from '../protocols/embed.ts';
 import type { ErrorKind, JsonValue, StreamEvent, Usage } from '../protocols/ir.ts';
 import { EMBED_CODECS, operationUsage } from '../protocols/operation-codecs.ts';
+import { cutAnswerAtStop, StopCutter } from '../protocols/stop-emulation.ts';
 import { UsageAccumulator, UsageTap } from '../protocols/usage.ts';
 import type { BreakerCell } from '../reliability/breaker.ts';
 import type { Lane } from '../routing/lane.ts';
@@ -295,7 +296,8 @@ async function translateBuffered(
   let usage: Usage | undefined;
   try {
     const parsed = JSON.parse(bytes.toString()) as JsonValue;
-    const response = CODECS[d.lane.upstream.protocol].readResponse(parsed);
+    const read = CODECS[d.lane.upstream.protocol].readResponse(parsed);
+    const response = ctx.emulatedStop === undefined ? read : cutAnswerAtStop(read, ctx.emulatedStop);
     usage = response.usage;
     ctx.answer = {
       model: response.model === '' ? d.lane.name : response.model,
@@ -325,6 +327,10 @@ class TranslateSink implements BodySink {
   readonly #reader: StreamReader;
   readonly #writer: StreamWriter;
   readonly #usage = new UsageAccumulator();
+  /** Enforces stop sequences the upstream could not carry (issue 20); undefined when none. */
+  readonly #stops: StopCutter | undefined;
+  /** The stream has been ended (a stop sequence matched, or the upstream ended or failed). */
+  #done = false;
   readonly ended: Promise<OutcomeCode>;
   #settle: (outcome: OutcomeCode) => void = () => {};
   #blocked = false;
@@ -339,9 +345,23 @@ class TranslateSink implements BodySink {
     this.#upstream = upstream;
     this.#reader = CODECS[d.lane.upstream.protocol].newStreamReader();
     this.#writer = writer;
+    this.#stops = ctx.emulatedStop === undefined ? undefined : new StopCutter(ctx.emulatedStop);
     this.ended = new Promise((resolve) => {
       this.#settle = resolve;
     });
+  }
+
+  /** Upstream events on their way to the client, through the stop-sequence cutter when there is one. */
+  #pass(events: readonly StreamEvent[]): void {
+    const stops = this.#stops;
+    if (stops === undefined) {
+      this.#emit(events);
+      return;
+    }
+    for (const event of events) {
+      this.#emit(stops.push(event));
+      if (stops.stopped) break;
+    }
   }
 
   #emit(events: readonly StreamEvent[]): void {
@@ -362,13 +382,20 @@ class TranslateSink implements BodySink {
   }
 
   data(chunk: Buffer): boolean {
-    this.#emit(this.#reader.push(chunk));
+    if (this.#done) return true;
+    this.#pass(this.#reader.push(chunk));
+    if (this.#stops?.stopped === true) {
+      // The answer is complete: nothing more is read or paid for (issue 20).
+      this.#finish();
+      this.#upstream.abort();
+    }
     return !this.#blocked;
   }
 
   end(): void {
+    if (this.#done) return;
     try {
-      if (!this.#ctx.res.destroyed) this.#emit(this.#reader.end());
+      if (!this.#ctx.res.destroyed) this.#pass(this.#reader.end());
     } catch (err) {
       // A writer that cannot render the last events ends the stream as interrupted.
       log.debug({ err: err instanceof Error ? err.message : String(err) }, 'stream translation failed');
@@ -379,6 +406,7 @@ class TranslateSink implements BodySink {
   }
 
   error(): void {
+    if (this.#done) return;
     if (!this.#ctx.signal.aborted) {
       failInTransit(this.#d);
       this.#emit([{ type: 'error', error: errorInfo('api_error', 502, INTERRUPTED) }]);
@@ -387,6 +415,8 @@ class TranslateSink implements BodySink {
   }
 
   #finish(): void {
+    if (this.#done) return;
+    this.#done = true;
     const ctx = this.#ctx;
     ctx.res.off('drain', this.#onDrain);
     ctx.res.end(this.#writer.end());

@@ -33,6 +33,8 @@ export interface Translation {
   readonly includeUsage: boolean | undefined;
   /** How an embeddings answer is written for the client. */
   readonly embedReply?: EmbedReply;
+  /** Stop sequences the upstream's protocol cannot carry: the gateway enforces them on the answer. */
+  readonly emulatedStop?: readonly string[];
 }
 
 /** The whole translation, synchronously (throws InvalidRequest on a body its protocol would refuse). */
@@ -43,11 +45,14 @@ export function translateNow(job: TranslationJob): Translation {
     model: job.name,
     stream: job.stream,
   });
-  const written = CODECS[job.upstream].writeRequest(ir, {
+  const upstream = CODECS[job.upstream];
+  const written = upstream.writeRequest(ir, {
     model: job.model,
     defaultMaxTokens: job.defaultMaxTokens,
   });
-  return { body: Buffer.from(JSON.stringify(written)), includeUsage: ir.includeUsage };
+  const body = Buffer.from(JSON.stringify(written));
+  if (upstream.carriesStop || ir.stop.length === 0) return { body, includeUsage: ir.includeUsage };
+  return { body, includeUsage: ir.includeUsage, emulatedStop: ir.stop };
 }
 
 /** Embeddings: read with the ingress's embedding codec, written with the upstream's. */
@@ -69,7 +74,13 @@ export type WorkerJob =
   | { readonly kind: 'facts'; readonly body: Uint8Array; readonly withPrompt: boolean };
 
 type Reply =
-  | { id: number; body: Uint8Array; includeUsage: boolean | undefined; embedReply?: EmbedReply }
+  | {
+      id: number;
+      body: Uint8Array;
+      includeUsage: boolean | undefined;
+      embedReply?: EmbedReply;
+      emulatedStop?: readonly string[];
+    }
   | { id: number; facts: unknown }
   | { id: number; error: string; invalid: boolean };
 
@@ -92,6 +103,7 @@ function translationWorker(): Worker {
         body: Buffer.from(reply.body),
         includeUsage: reply.includeUsage,
         ...(reply.embedReply === undefined ? {} : { embedReply: reply.embedReply }),
+        ...(reply.emulatedStop === undefined ? {} : { emulatedStop: reply.emulatedStop }),
       });
   });
   const fail = (err: Error): void => {

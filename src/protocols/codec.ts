@@ -64,6 +64,8 @@ export interface ResponseFacts {
 
 export interface ProtocolCodec {
   readonly protocol: Protocol;
+  /** Whether requests in this protocol carry stop sequences; where not, the gateway enforces them. */
+  readonly carriesStop: boolean;
 
   // requests
   readRequest(body: JsonObject, ctx: { model: string; stream: boolean }): Request;

@@ -83,6 +83,8 @@ export interface RecordedRequest {
   httpVersion: string;
   /** What the mock answered (set once written; the body holds only the chunks actually sent). */
   response: { status: number; headers: Record<string, string>; body: Buffer } | undefined;
+  /** The client closed the exchange before the mock finished its answer. */
+  cancelled: boolean;
   /** The body parsed as JSON (throws when it is not JSON). */
   json(): unknown;
 }
@@ -277,8 +279,12 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       stream,
       httpVersion: req.httpVersion,
       response: undefined,
+      cancelled: false,
       json: () => JSON.parse(body.toString('utf8')),
     };
+    res.once('close', () => {
+      if (!res.writableFinished) recorded.cancelled = true;
+    });
     requests.push(recorded);
     seq += 1;
 

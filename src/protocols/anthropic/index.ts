@@ -18,6 +18,7 @@ import { AnthropicStreamReader, AnthropicStreamWriter } from './stream.ts';
 
 export const anthropicCodec: ProtocolCodec = {
   protocol: 'anthropic',
+  carriesStop: true,
   readRequest: readAnthropicRequest,
   writeRequest: writeAnthropicRequest,
   probeBody: anthropicProbeBody,

@@ -13,6 +13,7 @@ import { BedrockStreamReader, BedrockStreamWriter } from './stream.ts';
 
 export const bedrockCodec: ProtocolCodec = {
   protocol: 'bedrock',
+  carriesStop: true,
   readRequest: readBedrockRequest,
   writeRequest: writeBedrockRequest,
   probeBody: bedrockProbeBody,

@@ -13,6 +13,7 @@ import { CohereStreamReader, CohereStreamWriter } from './stream.ts';
 
 export const cohereCodec: ProtocolCodec = {
   protocol: 'cohere',
+  carriesStop: true,
   readRequest: readCohereRequest,
   writeRequest: writeCohereRequest,
   probeBody: cohereProbeBody,

@@ -13,6 +13,7 @@ import { GeminiStreamReader, GeminiStreamWriter } from './stream.ts';
 
 export const geminiCodec: ProtocolCodec = {
   protocol: 'gemini',
+  carriesStop: true,
   readRequest: readGeminiRequest,
   writeRequest: writeGeminiRequest,
   probeBody: geminiProbeBody,

@@ -13,6 +13,7 @@ import { OpenAIStreamReader, OpenAIStreamWriter } from './stream.ts';
 
 export const openaiCodec: ProtocolCodec = {
   protocol: 'openai',
+  carriesStop: true,
   readRequest: readOpenAIRequest,
   writeRequest: writeOpenAIRequest,
   probeBody: openAIProbeBody,

@@ -18,6 +18,7 @@ import { ResponsesStreamReader, ResponsesStreamWriter } from './stream.ts';
 
 export const responsesCodec: ProtocolCodec = {
   protocol: 'responses',
+  carriesStop: false,
   readRequest: readResponsesRequest,
   writeRequest: writeResponsesRequest,
   probeBody: responsesProbeBody,
