@@ -79,6 +79,24 @@ function retargetEmbedding(ctx: RequestContext, lane: Lane): Buffer | undefined 
   return renamed === undefined ? undefined : Buffer.from(JSON.stringify(renamed));
 }
 
+/** (ingress, upstream, field) triples already logged: a closed set, so this stays small. */
+const loggedLosses = new Set<string>();
+
+/** Marks the hop's losses for the metrics, and says so once per kind at debug (issue 20). */
+function noteLosses(ctx: RequestContext, lane: Lane, lost: readonly string[]): void {
+  const hop = ctx.hops.at(-1);
+  if (hop !== undefined) hop.lost = lost;
+  for (const field of lost) {
+    const key = `${ctx.ingress}>${lane.upstream.protocol}:${field}`;
+    if (loggedLosses.has(key)) continue;
+    loggedLosses.add(key);
+    log.debug(
+      { from: ctx.ingress, to: lane.upstream.protocol, field },
+      'a request field has no place in the upstream protocol and was dropped',
+    );
+  }
+}
+
 /** The upstream body on a cross-protocol hop, or why the client's body cannot be read. */
 async function translatedBody(ctx: RequestContext, lane: Lane): Promise<Buffer | { refused: string }> {
   try {
@@ -95,6 +113,7 @@ async function translatedBody(ctx: RequestContext, lane: Lane): Promise<Buffer |
     ctx.includeUsage = translation.includeUsage;
     ctx.embedReply = translation.embedReply;
     ctx.emulatedStop = translation.emulatedStop;
+    if (translation.lost !== undefined) noteLosses(ctx, lane, translation.lost);
     return translation.body;
   } catch (err) {
     log.debug(

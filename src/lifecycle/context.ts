@@ -53,6 +53,8 @@ export interface Hop {
   failover: FailoverReason | undefined;
   /** This hop's failure tripped a breaker (Closed → Open) or hard-downed the lane (G-BRK-18). */
   tripped: boolean;
+  /** Fields of the client's request this hop's translation could not carry (issue 20). */
+  lost: readonly string[];
 }
 
 /** What the route table fixed about an inference request before its body was read. */
@@ -71,6 +73,7 @@ export interface IngressRoute {
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
+const NOTHING_LOST: readonly string[] = Object.freeze([]);
 /** A client-supplied request id is used only when it is a short, printable token. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const EMPTY_SCAN: ScanResult = Object.freeze({
@@ -198,6 +201,7 @@ export class RequestContext {
       failure: undefined,
       failover: undefined,
       tripped: false,
+      lost: NOTHING_LOST,
     };
     this.hops.push(hop);
     return hop;

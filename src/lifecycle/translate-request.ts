@@ -8,6 +8,7 @@ import { CODECS } from '../protocols/codecs.ts';
 import type { EmbedReply } from '../protocols/embed.ts';
 import { InvalidRequest } from '../protocols/expect.ts';
 import type { JsonObject } from '../protocols/ir.ts';
+import { lostInTranslation } from '../protocols/losses.ts';
 import type { Protocol } from '../protocols/names.ts';
 import { EMBED_CODECS } from '../protocols/operation-codecs.ts';
 import type { Operation } from '../protocols/routes.ts';
@@ -35,6 +36,8 @@ export interface Translation {
   readonly embedReply?: EmbedReply;
   /** Stop sequences the upstream's protocol cannot carry: the gateway enforces them on the answer. */
   readonly emulatedStop?: readonly string[];
+  /** Fields of the client's request the upstream's protocol has no place for (issue 20). */
+  readonly lost?: readonly string[];
 }
 
 /** The whole translation, synchronously (throws InvalidRequest on a body its protocol would refuse). */
@@ -51,8 +54,13 @@ export function translateNow(job: TranslationJob): Translation {
     defaultMaxTokens: job.defaultMaxTokens,
   });
   const body = Buffer.from(JSON.stringify(written));
-  if (upstream.carriesStop || ir.stop.length === 0) return { body, includeUsage: ir.includeUsage };
-  return { body, includeUsage: ir.includeUsage, emulatedStop: ir.stop };
+  const lost = lostInTranslation(ir, job.upstream);
+  return {
+    body,
+    includeUsage: ir.includeUsage,
+    ...(upstream.carriesStop || ir.stop.length === 0 ? {} : { emulatedStop: ir.stop }),
+    ...(lost.length === 0 ? {} : { lost }),
+  };
 }
 
 /** Embeddings: read with the ingress's embedding codec, written with the upstream's. */
@@ -80,6 +88,7 @@ type Reply =
       includeUsage: boolean | undefined;
       embedReply?: EmbedReply;
       emulatedStop?: readonly string[];
+      lost?: readonly string[];
     }
   | { id: number; facts: unknown }
   | { id: number; error: string; invalid: boolean };
@@ -104,6 +113,7 @@ function translationWorker(): Worker {
         includeUsage: reply.includeUsage,
         ...(reply.embedReply === undefined ? {} : { embedReply: reply.embedReply }),
         ...(reply.emulatedStop === undefined ? {} : { emulatedStop: reply.emulatedStop }),
+        ...(reply.lost === undefined ? {} : { lost: reply.lost }),
       });
   });
   const fail = (err: Error): void => {

@@ -124,6 +124,11 @@ export class Catalogue {
     'Upstream attempts translated from one protocol to another.',
     ['from', 'to'],
   );
+  readonly losses = counter(
+    'busbar_translation_losses_total',
+    "Request fields dropped on a translated attempt because the upstream's protocol has no place for them.",
+    ['from', 'to', 'field'],
+  );
   readonly keySpend = gauge(
     'busbar_key_spend_cents',
     "A virtual key's spend in its current budget window, cents.",
@@ -191,6 +196,7 @@ export class Catalogue {
       this.trips,
       this.failovers,
       this.translations,
+      this.losses,
       ...(features.governance ? [this.keySpend, this.keyRemaining, this.keyTokens] : []),
       this.laneState,
       this.laneAvailable,
@@ -261,6 +267,7 @@ export class Catalogue {
     for (const hop of ctx.hops) {
       const egress = hop.lane.upstream.protocol;
       if (egress !== ctx.ingress) this.translations.series(ctx.ingress, egress).value++;
+      for (const field of hop.lost) this.losses.series(ctx.ingress, egress, field).value++;
       // G-OBS-13…16 count the main failover loop; on_exhausted's degraded hops are not counted.
       if (hop.degraded) continue;
       const lane = hop.lane.name;
