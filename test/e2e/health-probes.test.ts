@@ -119,3 +119,42 @@ describe('health probes, active mode', () => {
     assert.ok(benched.cooldown_remaining_s >= 39, 'Retry-After floors the cooldown');
   });
 });
+
+describe('health probes of embedding and rerank models', () => {
+  let mock: MockUpstream;
+  let gw: Gateway;
+  before(async () => {
+    mock = await startMockUpstream();
+    gw = await startGateway({
+      providersYaml: [
+        `mock-gemini:\n  protocol: gemini\n  base_url: ${mock.url}\n`,
+        `mock-cohere:\n  protocol: cohere\n  base_url: ${mock.url}\n`,
+      ].join(''),
+      configYaml: [
+        'listen: 127.0.0.1:0',
+        `auth:\n  mode: token\n  client_tokens: [${TOKEN}]`,
+        'providers:',
+        '  mock-gemini:\n    api_key_env: PROBE_TEST_KEY\n    health: {mode: active, interval_secs: 1, timeout_secs: 1}',
+        '  mock-cohere:\n    api_key_env: PROBE_TEST_KEY\n    health: {mode: active, interval_secs: 1, timeout_secs: 1}',
+        'models:',
+        '  text-embedding-004: {provider: mock-gemini, max_concurrent: 2, mode: embedding}',
+        '  rerank-v3.5: {provider: mock-cohere, max_concurrent: 2, mode: rerank}',
+      ].join('\n'),
+      env: { PROBE_TEST_KEY: 'sk-probe' },
+    });
+  });
+  after(async () => {
+    await gw?.stop();
+    await mock?.close();
+  });
+
+  it('probe with a request of the operation the model serves, which the upstream accepts', async () => {
+    await until(async () => {
+      const paths = new Set(mock.requests.map((r) => r.path));
+      return paths.has('/v1beta/models/text-embedding-004:batchEmbedContents') && paths.has('/v2/rerank');
+    }, 5000);
+    for (const r of mock.requests) assert.equal(r.response?.status, 200, `${r.path}: ${r.response?.body}`);
+    assert.equal((await laneStats(gw, 'text-embedding-004')).usable, true);
+    assert.equal((await laneStats(gw, 'rerank-v3.5')).usable, true);
+  });
+});

@@ -126,7 +126,11 @@ describe('lanes', () => {
     assert.equal(health.status, 200);
     assert.equal(await health.text(), 'ok');
     assert.match(health.headers.get('content-type') ?? '', /^text\/plain/);
-    const missing = await fetch(`${gw.url}/v1/images/generations`, { method: 'POST', headers: auth, body: '{}' });
+    const missing = await fetch(`${gw.url}/v1/images/generations`, {
+      method: 'POST',
+      headers: auth,
+      body: '{}',
+    });
     assert.equal(missing.status, 404);
     assert.equal(((await missing.json()) as { error: { type: string } }).error.type, 'not_found_error');
     const wrongMethod = await fetch(`${gw.url}/v1/chat/completions`, { headers: auth });
