@@ -87,6 +87,7 @@ export function embeddedDefault(
       maxRequests: undefined,
       defaultMaxTokens: undefined,
       mode: undefined,
+      upstreamModel: undefined,
     });
   }
   const deployment: RawDeployment = {

@@ -13,7 +13,12 @@ export function modeOf(model: RawModel): Operation {
   return model.mode === 'embedding' || model.mode === 'rerank' ? model.mode : 'chat';
 }
 
-function protocolError(name: string, mode: Operation, provider: MergedProvider): string | undefined {
+function protocolError(
+  name: string,
+  upstreamModel: string,
+  mode: Operation,
+  provider: MergedProvider,
+): string | undefined {
   const protocol = provider.protocol as Protocol;
   if (mode === 'chat') return undefined;
   const codec = mode === 'embedding' ? EMBED_CODECS[protocol] : RERANK_CODECS[protocol];
@@ -24,7 +29,7 @@ function protocolError(name: string, mode: Operation, provider: MergedProvider):
   }
   if (provider.path !== undefined)
     return `${who} is on provider '${provider.name}', which overrides the chat path (path: ${provider.path}); the ${mode} path of such a provider is not known — use a provider entry without path`;
-  const refused = mode === 'embedding' ? EMBED_CODECS[protocol]?.checkModel?.(name) : undefined;
+  const refused = mode === 'embedding' ? EMBED_CODECS[protocol]?.checkModel?.(upstreamModel) : undefined;
   return refused === undefined ? undefined : `${who} ${refused}`;
 }
 
@@ -36,7 +41,8 @@ export function modeErrors(
   const errors: string[] = [];
   for (const [name, m] of models) {
     const provider = providers.get(m.provider);
-    const error = provider === undefined ? undefined : protocolError(name, modeOf(m), provider);
+    const error =
+      provider === undefined ? undefined : protocolError(name, m.upstreamModel ?? name, modeOf(m), provider);
     if (error !== undefined) errors.push(error);
   }
   const poolMode = new Map<string, Operation>();

@@ -40,6 +40,8 @@ export interface RawModel {
   readonly defaultMaxTokens: number | undefined;
   /** What the model serves: chat (the default), embedding or rerank. */
   readonly mode: string | undefined;
+  /** The model id sent upstream when it differs from the config name. */
+  readonly upstreamModel: string | undefined;
 }
 
 export interface RawMember {
@@ -338,6 +340,7 @@ export function readDeployment(scope: ParseScope, root: Fields): RawDeployment {
           maxRequests: f.int('max_requests'),
           defaultMaxTokens: f.uint('default_max_tokens'),
           mode: f.oneOf('mode', OPERATIONS),
+          upstreamModel: f.str('upstream_model'),
         },
       ]),
     ),

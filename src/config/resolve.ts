@@ -59,6 +59,15 @@ export interface ResolveInput {
 
 const AUTH_MODES: readonly AuthMode[] = ['token', 'passthrough', 'none'];
 
+/** Why an `upstream_model` value cannot be sent upstream; undefined when it can (or is absent). */
+function upstreamModelError(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === '') return 'must not be empty';
+  // It goes into JSON bodies and URL paths: control characters have no business there.
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) return 'must not contain control characters';
+  return undefined;
+}
+
 function isReservedName(name: string): boolean {
   return name.split('/')[0] === 'admin';
 }
@@ -126,6 +135,8 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
     if (isReservedName(name)) errors.push(reservedError('model', name));
     if (!merged.has(m.provider)) errors.push(`model '${name}' references unknown provider '${m.provider}'`);
     if (m.defaultMaxTokens === 0) errors.push(`model '${name}' default_max_tokens must be > 0`);
+    const upstreamError = upstreamModelError(m.upstreamModel);
+    if (upstreamError !== undefined) errors.push(`model '${name}' upstream_model ${upstreamError}`);
     if (m.maxConcurrent === 0) errors.push(`model '${name}' max_concurrent must be >= 1`);
     if (m.maxRequests === 0) {
       errors.push(
@@ -245,12 +256,14 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
     maxConcurrent: number,
     maxRequests: number,
     mode: Operation,
+    upstreamModel: string,
     dmt?: number,
   ) => {
     models.set(
       name,
       Object.freeze({
         name,
+        upstreamModel,
         index: models.size,
         provider,
         maxConcurrent,
@@ -265,10 +278,19 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
   };
   for (const [name, m] of d.models) {
     const maxRequests = m.maxRequests === undefined || m.maxRequests < 0 ? -1 : m.maxRequests;
-    addModel(name, providers.get(m.provider)!, m.maxConcurrent, maxRequests, modeOf(m), m.defaultMaxTokens);
+    const upstreamModel = m.upstreamModel ?? name;
+    addModel(
+      name,
+      providers.get(m.provider)!,
+      m.maxConcurrent,
+      maxRequests,
+      modeOf(m),
+      upstreamModel,
+      m.defaultMaxTokens,
+    );
   }
   for (const b of input.builtinModels ?? []) {
-    if (!models.has(b.name)) addModel(b.name, b.provider, b.maxConcurrent, -1, 'chat');
+    if (!models.has(b.name)) addModel(b.name, b.provider, b.maxConcurrent, -1, 'chat', b.name);
   }
   emit('info', `busbar: ${models.size} models, ${d.pools.size} pools`);
 

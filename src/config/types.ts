@@ -63,8 +63,10 @@ export interface InProcessUpstream {
 }
 
 export interface ModelConfig {
-  /** Config name; also the model id sent upstream. */
+  /** Config name: the lane's identity, what clients ask for and what metrics and headers show. */
   readonly name: string;
+  /** The model id sent upstream (`upstream_model`, else the config name). */
+  readonly upstreamModel: string;
   /** 0-based position in `models:` (file order). */
   readonly index: number;
   readonly provider: ProviderConfig;

@@ -65,8 +65,9 @@ function sameProtocolBody(ctx: RequestContext, lane: Lane): Buffer {
   }
   if (!lane.upstream.edge.bodyNamesModel) return ctx.body;
   const span = ctx.scan.model;
-  if (span === undefined) return insertString(ctx.body, 'model', lane.name);
-  return spanString(ctx.body, span) === lane.name ? ctx.body : spliceString(ctx.body, span, lane.name);
+  const model = lane.model.upstreamModel;
+  if (span === undefined) return insertString(ctx.body, 'model', model);
+  return spanString(ctx.body, span) === model ? ctx.body : spliceString(ctx.body, span, model);
 }
 
 /** An embeddings body that names its model inside (Gemini batch items), renamed for `lane`. */
@@ -75,7 +76,7 @@ function retargetEmbedding(ctx: RequestContext, lane: Lane): Buffer | undefined 
   if (retarget === undefined) return undefined;
   const parsed = parseJson(ctx.body);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
-  const renamed = retarget(parsed, lane.name);
+  const renamed = retarget(parsed, lane.model.upstreamModel);
   return renamed === undefined ? undefined : Buffer.from(JSON.stringify(renamed));
 }
 
@@ -106,7 +107,7 @@ async function translatedBody(ctx: RequestContext, lane: Lane): Promise<Buffer |
       body: ctx.body,
       name: ctx.name,
       stream: ctx.stream,
-      model: lane.name,
+      model: lane.model.upstreamModel,
       defaultMaxTokens: lane.model.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
       operation: ctx.route.operation,
     });
@@ -146,7 +147,7 @@ function forwardsBytes(ctx: RequestContext, lane: Lane): boolean {
     const isObject = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
     ctx.embedDialect = isObject ? codec.dialectOf(parsed) : '';
   }
-  return ctx.embedDialect === codec.dialectFor(lane.name);
+  return ctx.embedDialect === codec.dialectFor(lane.model.upstreamModel);
 }
 
 export async function attemptUpstream(ctx: RequestContext, lane: Lane): Promise<AttemptResult> {

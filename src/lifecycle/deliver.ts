@@ -264,11 +264,15 @@ async function translateEmbeddings(
   try {
     const from = EMBED_CODECS[d.lane.upstream.protocol]!;
     const to = EMBED_CODECS[ctx.ingress]!;
-    const answer = from.readResponse(JSON.parse(bytes.toString()) as JsonValue, d.lane.name);
+    const answer = from.readResponse(JSON.parse(bytes.toString()) as JsonValue, d.lane.model.upstreamModel);
     const tokens = answer.inputTokens ?? from.usageFromHeaders?.(upstream.headers)?.inputTokens;
     usage = embedUsage(tokens);
     // Gemini, Cohere and Bedrock do not echo the model: the lane's model is what answered.
-    const named = { ...answer, model: answer.model === '' ? d.lane.name : answer.model, inputTokens: tokens };
+    const named = {
+      ...answer,
+      model: answer.model === '' ? d.lane.model.upstreamModel : answer.model,
+      inputTokens: tokens,
+    };
     out = JSON.stringify(to.writeResponse(named, ctx.embedReply!));
   } catch (err) {
     return unreadableAnswer(ctx, d, err);
@@ -300,12 +304,14 @@ async function translateBuffered(
     const response = ctx.emulatedStop === undefined ? read : cutAnswerAtStop(read, ctx.emulatedStop);
     usage = response.usage;
     ctx.answer = {
-      model: response.model === '' ? d.lane.name : response.model,
+      model: response.model === '' ? d.lane.model.upstreamModel : response.model,
       stopReason: response.stopReason,
     };
-    // Some protocols (Cohere, Bedrock) do not echo the model: the lane's model is what answered.
+    // Some protocols (Cohere, Bedrock) do not echo the model: the lane's upstream model answered.
     out = JSON.stringify(
-      ctx.codec.writeResponse(response.model === '' ? { ...response, model: d.lane.name } : response),
+      ctx.codec.writeResponse(
+        response.model === '' ? { ...response, model: d.lane.model.upstreamModel } : response,
+      ),
     );
   } catch (err) {
     return unreadableAnswer(ctx, d, err);
@@ -371,7 +377,9 @@ class TranslateSink implements BodySink {
       // G-FO-17: an in-band terminal error (or a translator abort) is one transient failure.
       if (event.type === 'error') failInTransit(this.#d);
       const named =
-        event.type === 'message_start' && event.model === '' ? { ...event, model: this.#d.lane.name } : event;
+        event.type === 'message_start' && event.model === ''
+          ? { ...event, model: this.#d.lane.model.upstreamModel }
+          : event;
       const bytes = this.#writer.write(named);
       if (bytes.length === 0 || res.destroyed) continue;
       if (!res.write(bytes) && !this.#blocked) {

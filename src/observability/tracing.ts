@@ -482,7 +482,7 @@ export class Tracing {
       bytes = encodeAttributes([
         [n.operation, GEN_AI_OPERATIONS[hop.lane.model.mode]],
         [n.provider, hop.lane.upstream.edge.genAiProvider],
-        [n.requestModel, hop.lane.name],
+        [n.requestModel, hop.lane.model.upstreamModel],
         ['busbar.pool', hop.pool],
         ['busbar.lane', hop.lane.name],
         ['busbar.egress_protocol', hop.lane.upstream.protocol],

@@ -85,7 +85,9 @@ export class HealthProber {
     const lane = this.#lane;
     const timeoutMs = Math.max(1, lane.model.provider.health.timeoutSecs) * 1000;
     const operation = lane.model.mode;
-    const body = Buffer.from(JSON.stringify(probeBody(lane.upstream.protocol, operation, lane.name)));
+    const body = Buffer.from(
+      JSON.stringify(probeBody(lane.upstream.protocol, operation, lane.model.upstreamModel)),
+    );
     const res = callUpstream(this.#origins, lane.upstream, {
       body,
       operation,

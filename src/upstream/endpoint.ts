@@ -43,16 +43,18 @@ export class UpstreamEndpoint {
     const url = new URL(provider.baseUrl);
     this.origin = url.origin;
     this.#basePath = url.pathname.replace(/\/+$/, '');
-    this.#model = model.name;
+    this.#model = model.upstreamModel;
     const path = (stream: boolean, framing: string | undefined): string =>
-      this.#basePath + (provider.path ?? this.edge.egressPath(model.name, stream, framing));
+      this.#basePath + (provider.path ?? this.edge.egressPath(model.upstreamModel, stream, framing));
     this.#plainPath = path(false, undefined);
     this.#streamPaths = new Map([
       ['', path(true, undefined)],
       ...this.edge.streamFramings.map((f): [string, string] => [f, path(true, f)]),
     ]);
     this.inProcess =
-      provider.inProcess === undefined ? undefined : new InProcessDispatcher(provider.inProcess, model.name);
+      provider.inProcess === undefined
+        ? undefined
+        : new InProcessDispatcher(provider.inProcess, model.upstreamModel);
     const credential =
       this.edge.loadSigner !== undefined || !isHeaderSafe(provider.apiKey)
         ? {}

@@ -106,3 +106,23 @@ describe('model mode', CONCURRENT, () => {
     ]);
   });
 });
+
+describe('upstream_model', CONCURRENT, () => {
+  test('an empty id or one with control characters is refused', async () => {
+    const r = await validate(
+      '  a: {provider: openai, max_concurrent: 1, upstream_model: \'\'}\n  b: {provider: openai, max_concurrent: 1, upstream_model: "x\\ty"}\n',
+    );
+    assert.equal(r.status, 1);
+    assert.deepEqual(r.errors, [
+      "model 'a' upstream_model must not be empty",
+      "model 'b' upstream_model must not contain control characters",
+    ]);
+  });
+
+  test("a Bedrock embedding model's family is read from its upstream id", async () => {
+    const r = await validate(
+      "  titan: {provider: bedrock, max_concurrent: 1, mode: embedding, upstream_model: 'amazon.titan-embed-text-v2:0'}\n",
+    );
+    assert.equal(r.status, 0, r.errors.join('\n'));
+  });
+});
