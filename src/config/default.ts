@@ -88,6 +88,7 @@ export function embeddedDefault(
       defaultMaxTokens: undefined,
       mode: undefined,
       upstreamModel: undefined,
+      attemptTimeoutMs: undefined,
     });
   }
   const deployment: RawDeployment = {

@@ -14,9 +14,18 @@ const DEFAULTS = {
   maxConnectionsPerClient: 0,
   http2MaxConcurrentStreams: 100,
   http2SessionIdleSecs: 300,
-  // Eight bodies at the 32 MiB cap.
-  maxBufferedBodyBytes: 8 * 32 * 1024 * 1024,
+  maxRequestBodyBytes: 32 * 1024 * 1024,
+  maxInboundConcurrent: 0,
+  upstreamTimeoutSecs: 300,
+  upstreamConnectionsPerHost: 0,
+  upstreamIdleSecs: 60,
+  maxErrorBodyBytes: 256 * 1024,
+  maxRetryAfterSecs: 86_400,
+  defaultMaxTokens: 4096,
 } as const;
+
+/** Eight bodies at the body cap. */
+const BUFFERED_BODIES = 8;
 
 /** File descriptors this process may open (the soft limit), when the platform says. */
 function openFileLimit(): number | undefined {
@@ -48,12 +57,21 @@ export function limitErrors(raw: RawLimits | undefined): string[] {
   positive('http2_max_concurrent_streams', raw?.http2MaxConcurrentStreams);
   positive('http2_session_idle_secs', raw?.http2SessionIdleSecs);
   positive('max_buffered_body_bytes', raw?.maxBufferedBodyBytes);
+  positive('max_request_body_bytes', raw?.maxRequestBodyBytes);
+  positive('tls_handshake_timeout_secs', raw?.tlsHandshakeTimeoutSecs);
+  positive('upstream_timeout_secs', raw?.upstreamTimeoutSecs);
+  positive('upstream_idle_secs', raw?.upstreamIdleSecs);
+  positive('max_error_body_bytes', raw?.maxErrorBodyBytes);
+  positive('max_retry_after_secs', raw?.maxRetryAfterSecs);
+  positive('default_max_tokens', raw?.defaultMaxTokens);
   return errors;
 }
 
 export function resolveLimits(raw: RawLimits | undefined): LimitsConfig {
+  const headerTimeoutSecs = raw?.headerTimeoutSecs ?? DEFAULTS.headerTimeoutSecs;
+  const maxRequestBodyBytes = raw?.maxRequestBodyBytes ?? DEFAULTS.maxRequestBodyBytes;
   return {
-    headerTimeoutMs: (raw?.headerTimeoutSecs ?? DEFAULTS.headerTimeoutSecs) * 1000,
+    headerTimeoutMs: headerTimeoutSecs * 1000,
     keepAliveIdleMs: (raw?.keepaliveIdleSecs ?? DEFAULTS.keepaliveIdleSecs) * 1000,
     bodyGraceMs: (raw?.bodyGraceSecs ?? DEFAULTS.bodyGraceSecs) * 1000,
     bodyMinBytesPerSec: raw?.bodyMinBytesPerSec ?? DEFAULTS.bodyMinBytesPerSec,
@@ -61,6 +79,20 @@ export function resolveLimits(raw: RawLimits | undefined): LimitsConfig {
     maxConnectionsPerClient: raw?.maxConnectionsPerClient ?? DEFAULTS.maxConnectionsPerClient,
     http2MaxConcurrentStreams: raw?.http2MaxConcurrentStreams ?? DEFAULTS.http2MaxConcurrentStreams,
     http2SessionIdleMs: (raw?.http2SessionIdleSecs ?? DEFAULTS.http2SessionIdleSecs) * 1000,
-    maxBufferedBodyBytes: raw?.maxBufferedBodyBytes ?? DEFAULTS.maxBufferedBodyBytes,
+    maxBufferedBodyBytes: raw?.maxBufferedBodyBytes ?? BUFFERED_BODIES * maxRequestBodyBytes,
+    maxRequestBodyBytes,
+    maxInboundConcurrent: raw?.maxInboundConcurrent ?? DEFAULTS.maxInboundConcurrent,
+    tlsHandshakeTimeoutMs: (raw?.tlsHandshakeTimeoutSecs ?? headerTimeoutSecs) * 1000,
+    upstream: {
+      timeoutMs: (raw?.upstreamTimeoutSecs ?? DEFAULTS.upstreamTimeoutSecs) * 1000,
+      connectionsPerHost: raw?.upstreamConnectionsPerHost ?? DEFAULTS.upstreamConnectionsPerHost,
+      idleMs: (raw?.upstreamIdleSecs ?? DEFAULTS.upstreamIdleSecs) * 1000,
+      maxErrorBodyBytes: raw?.maxErrorBodyBytes ?? DEFAULTS.maxErrorBodyBytes,
+      maxRetryAfterSecs: raw?.maxRetryAfterSecs ?? DEFAULTS.maxRetryAfterSecs,
+      defaultMaxTokens: raw?.defaultMaxTokens ?? DEFAULTS.defaultMaxTokens,
+    },
   };
 }
+
+/** The upstream bounds when no `limits:` block says otherwise. */
+export const DEFAULT_UPSTREAM_LIMITS = resolveLimits(undefined).upstream;

@@ -171,6 +171,7 @@ export function poolErrors(name: string, pool: RawPool, ctx: PoolContext): strin
   if (mode === 'consecutive' && b?.n === 0)
     errors.push(`${who} breaker.trip.n must be >= 1 for mode consecutive`);
   if (pool.deadlineSecs === 0) errors.push(`${who} failover.deadline_secs must be >= 1`);
+  if (pool.attemptTimeoutMs === 0) errors.push(`${who} failover.attempt_timeout_ms must be >= 1`);
   const memberNames = new Set(pool.members.map((m) => m.target));
   for (const ex of pool.exclusions ?? []) {
     if (!memberNames.has(ex))
@@ -279,6 +280,7 @@ export function buildPool(name: string, pool: RawPool, onExhausted: OnExhausted,
     breaker: buildBreaker(pool),
     failover: Object.freeze({
       deadlineSecs: pool.deadlineSecs ?? 120,
+      attemptTimeoutMs: pool.attemptTimeoutMs,
       cap: pool.cap ?? 3,
       exclusions: Object.freeze([...new Set(pool.exclusions ?? [])]),
     }),

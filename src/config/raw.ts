@@ -42,6 +42,7 @@ export interface RawModel {
   readonly mode: string | undefined;
   /** The model id sent upstream when it differs from the config name. */
   readonly upstreamModel: string | undefined;
+  readonly attemptTimeoutMs: number | undefined;
 }
 
 export interface RawMember {
@@ -94,6 +95,7 @@ export interface RawPool {
   readonly policy: RawPolicy | undefined;
   readonly breaker: RawBreaker | undefined;
   readonly deadlineSecs: number | undefined;
+  readonly attemptTimeoutMs: number | undefined;
   readonly cap: number | undefined;
   readonly exclusions: readonly string[] | undefined;
   readonly onExhaustedAction: string | undefined;
@@ -170,6 +172,15 @@ export interface RawLimits {
   readonly http2MaxConcurrentStreams: number | undefined;
   readonly http2SessionIdleSecs: number | undefined;
   readonly maxBufferedBodyBytes: number | undefined;
+  readonly maxRequestBodyBytes: number | undefined;
+  readonly maxInboundConcurrent: number | undefined;
+  readonly tlsHandshakeTimeoutSecs: number | undefined;
+  readonly upstreamTimeoutSecs: number | undefined;
+  readonly upstreamConnectionsPerHost: number | undefined;
+  readonly upstreamIdleSecs: number | undefined;
+  readonly maxErrorBodyBytes: number | undefined;
+  readonly maxRetryAfterSecs: number | undefined;
+  readonly defaultMaxTokens: number | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -259,6 +270,7 @@ function readPool(scope: ParseScope, f: Fields): RawPool {
       n: trip?.uint('n'),
     },
     deadlineSecs: failover?.uint('deadline_secs'),
+    attemptTimeoutMs: failover?.uint('attempt_timeout_ms'),
     cap: failover?.uint('cap'),
     exclusions: failover?.strList('exclusions'),
     onExhaustedAction: onExhausted?.str('action'),
@@ -341,6 +353,7 @@ export function readDeployment(scope: ParseScope, root: Fields): RawDeployment {
           defaultMaxTokens: f.uint('default_max_tokens'),
           mode: f.oneOf('mode', OPERATIONS),
           upstreamModel: f.str('upstream_model'),
+          attemptTimeoutMs: f.uint('attempt_timeout_ms'),
         },
       ]),
     ),
@@ -362,6 +375,15 @@ export function readDeployment(scope: ParseScope, root: Fields): RawDeployment {
       http2MaxConcurrentStreams: limits.uint('http2_max_concurrent_streams'),
       http2SessionIdleSecs: limits.uint('http2_session_idle_secs'),
       maxBufferedBodyBytes: limits.uint('max_buffered_body_bytes'),
+      maxRequestBodyBytes: limits.uint('max_request_body_bytes'),
+      maxInboundConcurrent: limits.uint('max_inbound_concurrent'),
+      tlsHandshakeTimeoutSecs: limits.uint('tls_handshake_timeout_secs'),
+      upstreamTimeoutSecs: limits.uint('upstream_timeout_secs'),
+      upstreamConnectionsPerHost: limits.uint('upstream_connections_per_host'),
+      upstreamIdleSecs: limits.uint('upstream_idle_secs'),
+      maxErrorBodyBytes: limits.uint('max_error_body_bytes'),
+      maxRetryAfterSecs: limits.uint('max_retry_after_secs'),
+      defaultMaxTokens: limits.uint('default_max_tokens'),
     },
     security: security && {
       blockedMetadataHosts: security.strList('blocked_metadata_hosts'),

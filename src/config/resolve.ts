@@ -135,6 +135,7 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
     if (isReservedName(name)) errors.push(reservedError('model', name));
     if (!merged.has(m.provider)) errors.push(`model '${name}' references unknown provider '${m.provider}'`);
     if (m.defaultMaxTokens === 0) errors.push(`model '${name}' default_max_tokens must be > 0`);
+    if (m.attemptTimeoutMs === 0) errors.push(`model '${name}' attempt_timeout_ms must be >= 1`);
     const upstreamError = upstreamModelError(m.upstreamModel);
     if (upstreamError !== undefined) errors.push(`model '${name}' upstream_model ${upstreamError}`);
     if (m.maxConcurrent === 0) errors.push(`model '${name}' max_concurrent must be >= 1`);
@@ -257,6 +258,7 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
     maxRequests: number,
     mode: Operation,
     upstreamModel: string,
+    attemptTimeoutMs: number | undefined,
     dmt?: number,
   ) => {
     models.set(
@@ -264,6 +266,7 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
       Object.freeze({
         name,
         upstreamModel,
+        attemptTimeoutMs,
         index: models.size,
         provider,
         maxConcurrent,
@@ -286,11 +289,12 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
       maxRequests,
       modeOf(m),
       upstreamModel,
+      m.attemptTimeoutMs,
       m.defaultMaxTokens,
     );
   }
   for (const b of input.builtinModels ?? []) {
-    if (!models.has(b.name)) addModel(b.name, b.provider, b.maxConcurrent, -1, 'chat', b.name);
+    if (!models.has(b.name)) addModel(b.name, b.provider, b.maxConcurrent, -1, 'chat', b.name, undefined);
   }
   emit('info', `busbar: ${models.size} models, ${d.pools.size} pools`);
 

@@ -78,6 +78,8 @@ export interface ModelConfig {
   readonly contextMax: number | undefined;
   /** The one operation the model serves (issue 14). */
   readonly mode: Operation;
+  /** One attempt's connect plus response head must arrive within this (ms); a pool's value wins. */
+  readonly attemptTimeoutMs: number | undefined;
 }
 
 export interface PoolMemberConfig {
@@ -144,6 +146,8 @@ export interface BreakerConfig {
 
 export interface FailoverConfig {
   readonly deadlineSecs: number;
+  /** One attempt's connect plus response head must arrive within this, else it fails over (ms). */
+  readonly attemptTimeoutMs: number | undefined;
   readonly cap: number;
   readonly exclusions: readonly string[];
 }
@@ -195,6 +199,30 @@ export interface LimitsConfig {
   readonly http2SessionIdleMs: number;
   /** Bytes of request bodies held at once; past it, new large bodies get a 503. */
   readonly maxBufferedBodyBytes: number;
+  /** A request body over this is refused with 413. */
+  readonly maxRequestBodyBytes: number;
+  /** Inference requests in progress at once; past it, new ones are shed with a 503. 0 = no cap. */
+  readonly maxInboundConcurrent: number;
+  /** A TLS handshake must complete within this. */
+  readonly tlsHandshakeTimeoutMs: number;
+  /** What the gateway asks of upstreams. */
+  readonly upstream: UpstreamLimits;
+}
+
+/** Bounds and defaults of upstream calls (`limits:`). */
+export interface UpstreamLimits {
+  /** A streamed upstream exchange ends within this, body included. */
+  readonly timeoutMs: number;
+  /** Sockets per upstream origin at most; 0 = no cap. */
+  readonly connectionsPerHost: number;
+  /** An idle keep-alive upstream socket is closed after at most this (an upstream's hint may shorten it). */
+  readonly idleMs: number;
+  /** Upstream error bodies are read up to this many bytes. */
+  readonly maxErrorBodyBytes: number;
+  /** An upstream's Retry-After is honoured up to this many seconds. */
+  readonly maxRetryAfterSecs: number;
+  /** `max_tokens` where a protocol requires one and neither the client nor the model sets it. */
+  readonly defaultMaxTokens: number;
 }
 
 export interface SecurityConfig {

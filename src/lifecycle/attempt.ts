@@ -23,9 +23,6 @@ import type { RequestContext } from './context.ts';
 import { insertString, spanString, spliceString } from './json-scan.ts';
 import { translate } from './translate-request.ts';
 
-/** Upstream error bodies are read up to this size (G-BRK-1, G-SEC-20). */
-export const MAX_ERROR_BODY = 256 * 1024;
-const DEFAULT_MAX_TOKENS = 4096;
 const UNREADABLE = 'The request body is not a valid request for this API.';
 
 export interface UpstreamError {
@@ -33,7 +30,7 @@ export interface UpstreamError {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   readonly bytes: Buffer;
-  /** The body passed MAX_ERROR_BODY and `bytes` holds only its start. */
+  /** The body passed the error-body cap (limits: max_error_body_bytes) and `bytes` holds only its start. */
   readonly truncated: boolean;
   readonly facts: UpstreamErrorFacts;
   readonly cls: ErrorClass;
@@ -108,7 +105,7 @@ async function translatedBody(ctx: RequestContext, lane: Lane): Promise<Buffer |
       name: ctx.name,
       stream: ctx.stream,
       model: lane.model.upstreamModel,
-      defaultMaxTokens: lane.model.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
+      defaultMaxTokens: lane.model.defaultMaxTokens ?? ctx.origins.limits.defaultMaxTokens,
       operation: ctx.route.operation,
     });
     ctx.includeUsage = translation.includeUsage;
@@ -150,7 +147,12 @@ function forwardsBytes(ctx: RequestContext, lane: Lane): boolean {
   return ctx.embedDialect === codec.dialectFor(lane.model.upstreamModel);
 }
 
-export async function attemptUpstream(ctx: RequestContext, lane: Lane): Promise<AttemptResult> {
+/** `attemptTimeoutMs`: the hop's connect plus response head must arrive within it (attempt_timeout_ms). */
+export async function attemptUpstream(
+  ctx: RequestContext,
+  lane: Lane,
+  attemptTimeoutMs?: number,
+): Promise<AttemptResult> {
   const same = forwardsBytes(ctx, lane);
   // Set again by this hop's translation, if it has one.
   ctx.emulatedStop = undefined;
@@ -166,6 +168,7 @@ export async function attemptUpstream(ctx: RequestContext, lane: Lane): Promise<
     passthroughCredential: upstreamCredential(ctx.principal!),
     clientHeaders: same ? ctx.req.headers : undefined,
     timeoutMs: ctx.deadline - ctx.clock.nowMs(),
+    attemptTimeoutMs,
   });
   // The client leaving aborts the exchange (RequestContext.onClose).
   ctx.watchUpstream(upstream);
@@ -176,7 +179,8 @@ export async function attemptUpstream(ctx: RequestContext, lane: Lane): Promise<
   const status = upstream.statusCode;
   if (status >= 200 && status < 300)
     return { kind: 'ok', upstream, latencyMs: performance.now() - sentAt, relayed: same };
-  const { bytes, end } = await upstream.readCapped(MAX_ERROR_BODY);
+  // Upstream error bodies are read up to a cap (G-BRK-1, G-SEC-20).
+  const { bytes, end } = await upstream.readCapped(ctx.origins.limits.maxErrorBodyBytes);
   const headers = upstream.headers;
   const facts = lane.upstream.edge.readError(status, parseJson(bytes), headers as Record<string, string>);
   const cls = classifyStatus(status, facts, lane.model.provider.errorMap);
@@ -189,6 +193,6 @@ export async function attemptUpstream(ctx: RequestContext, lane: Lane): Promise<
     facts,
     cls,
     disposition: dispositionOf(cls),
-    retryAfter: parseRetryAfter(headers['retry-after']),
+    retryAfter: parseRetryAfter(headers['retry-after'], ctx.origins.limits.maxRetryAfterSecs),
   };
 }

@@ -1,18 +1,17 @@
-// Request body reading under the 32 MiB cap (G-RTE-3, G-SEC-20).
+// Request body reading under the body cap (G-RTE-3, G-SEC-20; limits: max_request_body_bytes).
 
 import type { IncomingMessage } from 'node:http';
 import type { Http2Stream } from 'node:http2';
 
-export const MAX_BODY_BYTES = 32 * 1024 * 1024;
-
 /** True when the declared length already exceeds the cap: answer 413 without reading. */
-export function declaredTooLarge(req: IncomingMessage): boolean {
+export function declaredTooLarge(req: IncomingMessage, maxBytes: number): boolean {
   const declared = req.headers['content-length'];
-  return declared !== undefined && Number(declared) > MAX_BODY_BYTES;
+  return declared !== undefined && Number(declared) > maxBytes;
 }
 
-/** How fast a body must arrive: `graceMs` plus its size at `minBytesPerSec` (limits:). */
+/** How large a body may be and how fast it must arrive: `graceMs` plus its size at `minBytesPerSec` (limits:). */
 export interface BodyPace {
+  readonly maxBytes: number;
   readonly graceMs: number;
   readonly minBytesPerSec: number;
 }
@@ -78,7 +77,7 @@ export function readBody(req: IncomingMessage, pace: BodyPace, budget: BodyBudge
       else timer = setTimeout(check, left);
     };
     const onData = (chunk: Buffer): void => {
-      if (size + chunk.length > MAX_BODY_BYTES) {
+      if (size + chunk.length > pace.maxBytes) {
         chunks.length = 0;
         settle('too_large');
         return;

@@ -183,7 +183,7 @@ export class Failover {
     // The permit stays held through delivery; failures give it back at once.
     ctx.holdPermit(lane);
     const hop = ctx.beginHop(lane, pool, degraded);
-    const result = await attemptUpstream(ctx, lane);
+    const result = await attemptUpstream(ctx, lane, picked.member.attemptTimeoutMs);
     hop.respondedAt = performance.now();
     switch (result.kind) {
       case 'ok':

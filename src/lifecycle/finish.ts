@@ -38,6 +38,8 @@ export type OutcomeCode =
   | 'body_too_slow'
   /** The body did not fit the budget of buffered request bodies (503 with Retry-After). */
   | 'body_budget'
+  /** More requests were in progress than `limits: max_inbound_concurrent` allows (503 with Retry-After). */
+  | 'shed'
   /** The upstream failed after the first byte reached the client. */
   | 'upstream_interrupted'
   /** A translated answer passed the gateway's size cap. */

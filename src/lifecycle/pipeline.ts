@@ -32,7 +32,7 @@ const BAD_JSON = 'We could not parse the JSON body of your request.';
 const BAD_UTF8 = 'The request body is not valid UTF-8.';
 const TOO_SLOW = 'The request body arrived too slowly.';
 const BUSY = 'The service is temporarily overloaded. Please retry shortly.';
-/** How much of an oversized body is read and dropped before the 413, so the client can read it. */
+/** How much of an oversized body (at least; twice the cap when larger) is read and dropped before the 413. */
 const OVERSIZE_DRAIN_BYTES = 64 * 1024 * 1024;
 /** After refusing a credential, at most this much of the body is read before the connection closes. */
 const REFUSED_DRAIN_BYTES = 1024 * 1024;
@@ -62,6 +62,8 @@ export interface PipelineParts {
   readonly bodies: BodyBudget;
   /** Called as each request starts, before anything is answered (observability's response headers). */
   readonly begin?: readonly ((ctx: RequestContext) => void)[];
+  /** Requests in progress at once; past it, new ones are shed at once (limits:). 0 = no cap. */
+  readonly maxInbound?: number;
 }
 
 export class InferencePipeline {
@@ -75,6 +77,9 @@ export class InferencePipeline {
   readonly #pace: BodyPace;
   readonly #bodies: BodyBudget;
   readonly #begin: readonly ((ctx: RequestContext) => void)[];
+  readonly #maxInbound: number;
+  /** Requests between their start and their finish. */
+  #inFlight = 0;
 
   constructor(parts: PipelineParts) {
     this.#table = parts.table;
@@ -87,6 +92,7 @@ export class InferencePipeline {
     this.#pace = parts.pace;
     this.#bodies = parts.bodies;
     this.#begin = parts.begin ?? [];
+    this.#maxInbound = parts.maxInbound ?? 0;
   }
 
   /** Serves one inference request to its end. Never rejects: a defect becomes a native 500. */
@@ -103,8 +109,10 @@ export class InferencePipeline {
     res.once('close', ctx.onClose);
     for (const begin of this.#begin) begin(ctx);
     let outcome: OutcomeCode;
+    const shed = this.#maxInbound > 0 && this.#inFlight >= this.#maxInbound;
+    this.#inFlight++;
     try {
-      outcome = await this.#run(ctx);
+      outcome = shed ? shedLoad(ctx) : await this.#run(ctx);
     } catch (err) {
       // Caught at the request boundary: the client gets a native 500 (or, mid-answer, a closed
       // connection), the permit goes back, and finish still runs.
@@ -120,13 +128,14 @@ export class InferencePipeline {
       ctx.releasePermit();
       outcome = 'internal_error';
     }
+    this.#inFlight--;
     this.#finish.emit(ctx, outcome);
     this.#bodies.give(ctx.body.length);
   }
 
   async #run(ctx: RequestContext): Promise<OutcomeCode> {
     const { req, res, edge, route } = ctx;
-    if (declaredTooLarge(req)) return refuseTooLarge(ctx);
+    if (declaredTooLarge(req, this.#pace.maxBytes)) return refuseTooLarge(ctx, this.#pace.maxBytes);
 
     // authenticate: the caller becomes a principal, or is refused.
     // `?key=` counts only on routes whose protocol carries keys there (Gemini's).
@@ -147,7 +156,7 @@ export class InferencePipeline {
       void discardBody(req, REFUSED_DRAIN_BYTES, DRAIN_MS);
       return 'body_budget';
     }
-    if (body === 'too_large') return refuseTooLarge(ctx);
+    if (body === 'too_large') return refuseTooLarge(ctx, this.#pace.maxBytes);
     if (body === 'too_slow') {
       sendError(res, edge, errorInfo('timeout', 408, TOO_SLOW));
       lingeringClose(req);
@@ -238,6 +247,16 @@ function wrongMode(name: string, serves: Operation, asked: Operation): string {
   return `'${name}' serves ${OPERATION_NOUNS[serves]} requests, not ${OPERATION_NOUNS[asked]}; send it to its ${OPERATION_NOUNS[serves]} endpoint.`;
 }
 
+/**
+ * Over `max_inbound_concurrent`: the protocol's native 503 at once, never a queue; the body is
+ * drained a little so the client can read the answer.
+ */
+function shedLoad(ctx: RequestContext): OutcomeCode {
+  sendError(ctx.res, ctx.edge, errorInfo('overloaded', 503, BUSY, 1));
+  void discardBody(ctx.req, REFUSED_DRAIN_BYTES, DRAIN_MS);
+  return 'shed';
+}
+
 /** A URL for the log: never the query, which may carry a credential (`?key=`, G-SEC-50). */
 function pathOnly(url: string | undefined): string {
   const q = url?.indexOf('?') ?? -1;
@@ -271,10 +290,11 @@ function readRoutingFields(ctx: RequestContext): OutcomeCode | undefined {
  * The 413 goes out once the client has finished sending (up to a bound): answering while it still
  * sends, on a connection that then closes, loses the answer under the client (EPIPE).
  */
-async function refuseTooLarge(ctx: RequestContext): Promise<OutcomeCode> {
+async function refuseTooLarge(ctx: RequestContext, maxBytes: number): Promise<OutcomeCode> {
   const answer = (): void => {
     if (!ctx.res.headersSent) sendError(ctx.res, ctx.edge, errorInfo('request_too_large', 413, TOO_LARGE));
   };
-  if ((await discardBody(ctx.req, OVERSIZE_DRAIN_BYTES, DRAIN_MS, answer)) === 'ended') answer();
+  const drain = Math.max(OVERSIZE_DRAIN_BYTES, 2 * maxBytes);
+  if ((await discardBody(ctx.req, drain, DRAIN_MS, answer)) === 'ended') answer();
   return 'body_too_large';
 }

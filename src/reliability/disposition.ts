@@ -61,9 +61,12 @@ export function classifyStatus(
 }
 
 /** Stage A's Retry-After: a non-negative integer of seconds, capped; HTTP dates are ignored. */
-export function parseRetryAfter(value: string | string[] | undefined): number | undefined {
+export function parseRetryAfter(
+  value: string | string[] | undefined,
+  ceilingSecs = MAX_RETRY_AFTER_SECS,
+): number | undefined {
   if (typeof value !== 'string') return undefined;
   const trimmed = value.trim();
   if (!/^\d+$/.test(trimmed)) return undefined;
-  return Math.min(Number(trimmed), MAX_RETRY_AFTER_SECS);
+  return Math.min(Number(trimmed), ceilingSecs, MAX_RETRY_AFTER_SECS);
 }

@@ -115,7 +115,10 @@ export class HealthProber {
       const facts = lane.upstream.edge.readError(status, parsed, res.headers as Record<string, string>);
       switch (dispositionOf(classifyStatus(status, facts, lane.model.provider.errorMap))) {
         case 'transient':
-          return { kind: 'transient', retryAfter: parseRetryAfter(res.headers['retry-after']) };
+          return {
+            kind: 'transient',
+            retryAfter: parseRetryAfter(res.headers['retry-after'], this.#origins.limits.maxRetryAfterSecs),
+          };
         case 'hard_down':
           return { kind: 'hard_down' };
         case 'client_fault':

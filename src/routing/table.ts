@@ -15,7 +15,12 @@ import { LaneStates } from './lane-state.ts';
 import { type RoutePolicy, routePolicy } from './policy.ts';
 
 /** Failover defaults of direct and ad-hoc routes (G-RTE-8). */
-const DIRECT_FAILOVER: FailoverConfig = Object.freeze({ deadlineSecs: 120, cap: 3, exclusions: [] });
+const DIRECT_FAILOVER: FailoverConfig = Object.freeze({
+  deadlineSecs: 120,
+  cap: 3,
+  exclusions: [],
+  attemptTimeoutMs: undefined,
+});
 const REJECT: OnExhausted = Object.freeze({ action: 'reject' });
 
 export class Member {
@@ -28,6 +33,8 @@ export class Member {
   readonly costPerMtok: number | undefined;
   readonly tier: string | undefined;
   readonly tags: readonly string[];
+  /** One attempt's connect plus head must arrive within this (ms): the pool's, else the model's. */
+  readonly attemptTimeoutMs: number | undefined;
   readonly #pool: string | undefined;
   readonly #breaker: BreakerConfig;
   #cell: BreakerCell | undefined;
@@ -42,8 +49,10 @@ export class Member {
     costPerMtok: number | undefined = undefined,
     tier: string | undefined = undefined,
     tags: readonly string[] = [],
+    attemptTimeoutMs: number | undefined = lane.model.attemptTimeoutMs,
   ) {
     this.lane = lane;
+    this.attemptTimeoutMs = attemptTimeoutMs;
     this.weight = excluded ? 0 : weight;
     this.contextMax = contextMax;
     this.excluded = excluded;
@@ -165,6 +174,7 @@ export class RoutingTable {
           m.costPerMtok,
           m.tier,
           m.tags,
+          pool.failover.attemptTimeoutMs ?? lane.model.attemptTimeoutMs,
         );
       });
       pools.set(

@@ -75,7 +75,7 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const table = new RoutingTable(config, opts.memory);
   await startScriptSandboxes(table);
-  const origins = new OriginPools();
+  const origins = new OriginPools(config.limits.upstream);
   // Governance opens its database before the bind: a bad db_path stops startup, not a request.
   const governed =
     config.governance === undefined ? undefined : await startGoverned(config, config.governance);
@@ -92,10 +92,22 @@ export async function startGateway(
   const scrape = cluster.isWorker ? await workerScrape(metrics) : async () => metrics.registry.render();
   let startRuntime: () => void = () => {};
   const runtime = new Promise<Runtime>((resolve, reject) => {
-    const pace = { graceMs: config.limits.bodyGraceMs, minBytesPerSec: config.limits.bodyMinBytesPerSec };
+    const pace = {
+      maxBytes: config.limits.maxRequestBodyBytes,
+      graceMs: config.limits.bodyGraceMs,
+      minBytesPerSec: config.limits.bodyMinBytesPerSec,
+    };
     const bodies = new BodyBudget(config.limits.maxBufferedBodyBytes);
     startRuntime = () =>
-      loadRuntime(table, origins, authenticator, pace, bodies, extras).then(resolve, reject);
+      loadRuntime(
+        table,
+        origins,
+        authenticator,
+        pace,
+        bodies,
+        extras,
+        config.limits.maxInboundConcurrent,
+      ).then(resolve, reject);
   });
   runtime.catch((err: unknown) =>
     line('error', `request path failed to load: ${err instanceof Error ? err.message : String(err)}`),

@@ -267,7 +267,7 @@ function tlsListener(handle: RequestListener, limits: LimitsConfig, tls: TlsOpti
       allowHTTP1: true,
       ALPNProtocols: ['h2', 'http/1.1'],
       // A connection that never completes its handshake is closed (G-TLS-5).
-      handshakeTimeout: limits.headerTimeoutMs,
+      handshakeTimeout: limits.tlsHandshakeTimeoutMs,
     },
     handle as unknown as (...args: unknown[]) => void,
   );

@@ -48,6 +48,7 @@ export async function loadRuntime(
   pace: BodyPace,
   bodies: BodyBudget,
   extras: PipelineExtras,
+  maxInbound = 0,
 ): Promise<Runtime> {
   const { default: PoolClass } = (await import(UNDICI_POOL)) as { default: typeof Pool };
   origins.use(PoolClass);
@@ -82,6 +83,7 @@ export async function loadRuntime(
       bodies,
       guards: extras.guards,
       begin: extras.begin,
+      maxInbound,
     }),
     probers: [],
   };

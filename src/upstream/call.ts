@@ -7,9 +7,6 @@ import type { UpstreamEndpoint } from './endpoint.ts';
 import { UpstreamExchange } from './exchange.ts';
 import type { OriginPools } from './origins.ts';
 
-/** A streamed exchange ends within this, body included (G-FO-5: a total, not an idle timer). */
-const STREAM_CEILING_MS = 300_000;
-
 export interface UpstreamCall {
   readonly body: Uint8Array;
   /** What is asked of the model; its path follows (chat, embeddings, rerank). */
@@ -23,9 +20,11 @@ export interface UpstreamCall {
   readonly clientHeaders: IncomingHttpHeaders | undefined;
   /**
    * Milliseconds a non-streamed exchange has, head and body (the request's remaining deadline);
-   * a streamed one has 300 s in all.
+   * a streamed one has the upstream timeout (limits: upstream_timeout_secs) in all.
    */
   readonly timeoutMs: number;
+  /** Connect plus response head must arrive within this, else the exchange fails as timed out. */
+  readonly attemptTimeoutMs?: number | undefined;
 }
 
 /** Sends the request; the exchange's `head` settles when the upstream answers or fails. */
@@ -35,7 +34,10 @@ export function callUpstream(
   call: UpstreamCall,
 ): UpstreamExchange {
   const exchange = new UpstreamExchange();
-  exchange.expireAfter(call.stream ? STREAM_CEILING_MS : Math.max(1000, call.timeoutMs));
+  // A streamed exchange ends within the upstream timeout, body included (G-FO-5: a total, not an idle timer).
+  const ceilingMs = origins.limits.timeoutMs;
+  exchange.expireAfter(call.stream ? ceilingMs : Math.max(1000, call.timeoutMs));
+  if (call.attemptTimeoutMs !== undefined) exchange.expireHeadAfter(call.attemptTimeoutMs);
   const own = call.passthroughCredential === false;
   let headers = own
     ? endpoint.headers(call.stream)
@@ -76,8 +78,8 @@ function send(
       headers,
       body: call.body,
       // The exchange's own ceiling bounds the whole answer; these only stop undici waiting longer.
-      headersTimeout: call.stream ? STREAM_CEILING_MS : Math.max(1000, call.timeoutMs),
-      bodyTimeout: STREAM_CEILING_MS,
+      headersTimeout: call.stream ? origins.limits.timeoutMs : Math.max(1000, call.timeoutMs),
+      bodyTimeout: origins.limits.timeoutMs,
     },
     exchange,
   );

@@ -70,6 +70,20 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#ceiling.unref();
   }
 
+  /**
+   * The response head must arrive within `ms` (attempt_timeout_ms): past it the exchange is aborted
+   * as timed out. A body that has started is never cut by this.
+   */
+  expireHeadAfter(ms: number): void {
+    const timer = setTimeout(() => {
+      if (this.#settleHead === undefined) return;
+      this.timedOut = true;
+      this.abort();
+    }, ms);
+    timer.unref();
+    void this.head.then(() => clearTimeout(timer));
+  }
+
   onResponseEnd(): void {
     clearTimeout(this.#ceiling);
     this.#state = 'end';

@@ -3,13 +3,18 @@
 // after the listener is bound (see server/runtime.ts), so it never delays startup.
 
 import type { Pool } from 'undici';
-
-/** Idle keep-alive sockets stay open this long; upstreams usually allow 60 s or more. */
-const KEEP_ALIVE_MS = 60_000;
+import { DEFAULT_UPSTREAM_LIMITS } from '../config/limits.ts';
+import type { UpstreamLimits } from '../config/types.ts';
 
 export class OriginPools {
   readonly #pools = new Map<string, Pool>();
   #PoolClass: typeof Pool | undefined;
+  /** Bounds and defaults of upstream calls (`limits:`). */
+  readonly limits: UpstreamLimits;
+
+  constructor(limits: UpstreamLimits = DEFAULT_UPSTREAM_LIMITS) {
+    this.limits = limits;
+  }
 
   /** Called once by the runtime loader before any upstream call. */
   use(PoolClass: typeof Pool): void {
@@ -20,11 +25,14 @@ export class OriginPools {
     let pool = this.#pools.get(origin);
     if (pool === undefined) {
       if (this.#PoolClass === undefined) throw new Error('upstream client used before it was loaded');
+      const { idleMs, connectionsPerHost } = this.limits;
       pool = new this.#PoolClass(origin, {
         pipelining: 1,
-        keepAliveTimeout: KEEP_ALIVE_MS,
-        keepAliveMaxTimeout: 10 * KEEP_ALIVE_MS,
+        // A keep-alive hint from the upstream may shorten this, never lengthen it.
+        keepAliveTimeout: idleMs,
+        keepAliveMaxTimeout: idleMs,
         connect: { timeout: 10_000 },
+        ...(connectionsPerHost > 0 ? { connections: connectionsPerHost } : {}),
       });
       this.#pools.set(origin, pool);
     }
@@ -39,7 +47,7 @@ export class OriginPools {
       if (this.#PoolClass === undefined) throw new Error('upstream client used before it was loaded');
       pool = new this.#PoolClass('http://localhost', {
         pipelining: 1,
-        keepAliveTimeout: KEEP_ALIVE_MS,
+        keepAliveTimeout: this.limits.idleMs,
         connect: { socketPath, timeout: 10_000 },
       });
       this.#pools.set(key, pool);

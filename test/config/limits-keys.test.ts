@@ -1,0 +1,68 @@
+// Issue 14: the `limits:` keys for numbers that used to be fixed, and `attempt_timeout_ms`, through
+// `busbar --validate`: each refuses 0, and a cap that would not hold under `workers` is refused.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { AUTH, BASE, CONCURRENT, PROVIDERS, run } from './helpers.ts';
+
+describe('limits and attempt timeouts', CONCURRENT, () => {
+  test('every new key loads with a value', async () => {
+    const r = await run({
+      config: `${BASE}limits:
+  max_request_body_bytes: 1048576
+  max_inbound_concurrent: 100
+  tls_handshake_timeout_secs: 5
+  upstream_timeout_secs: 120
+  upstream_connections_per_host: 32
+  upstream_idle_secs: 30
+  max_error_body_bytes: 65536
+  max_retry_after_secs: 600
+  default_max_tokens: 1024
+`,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.warnings, []);
+  });
+
+  test('0 is refused where it means nothing', async () => {
+    const keys = [
+      'max_request_body_bytes',
+      'tls_handshake_timeout_secs',
+      'upstream_timeout_secs',
+      'upstream_idle_secs',
+      'max_error_body_bytes',
+      'max_retry_after_secs',
+      'default_max_tokens',
+    ];
+    const r = await run({ config: `${BASE}limits:\n${keys.map((k) => `  ${k}: 0`).join('\n')}\n` });
+    assert.equal(r.status, 1);
+    assert.deepEqual(
+      r.errors,
+      keys.map((k) => `limits.${k} must be >= 1`),
+    );
+  });
+
+  test('attempt_timeout_ms 0 on a model or a pool is refused', async () => {
+    const r = await run({
+      config: `${AUTH}${PROVIDERS}models:
+  gpt: {provider: openai, max_concurrent: 1, attempt_timeout_ms: 0}
+pools:
+  p:
+    members: [{target: gpt}]
+    failover: {attempt_timeout_ms: 0}
+`,
+    });
+    assert.equal(r.status, 1);
+    assert.ok(r.errors.includes("model 'gpt' attempt_timeout_ms must be >= 1"), r.errors.join('\n'));
+    assert.ok(
+      r.errors.some((e) => /pool 'p'.*failover\.attempt_timeout_ms must be >= 1/.test(e)),
+      r.errors.join('\n'),
+    );
+  });
+
+  test('max_inbound_concurrent with workers > 1 is refused: each worker would count its own', async () => {
+    const r = await run({ config: `${BASE}workers: 2\nlimits:\n  max_inbound_concurrent: 10\n` });
+    assert.equal(r.status, 1);
+    assert.match(r.errors.join('\n'), /limits\.max_inbound_concurrent: .*workers > 1 is not available yet/);
+  });
+});
