@@ -335,7 +335,12 @@ describe('resolved configuration', () => {
       maxCooldownSecs: 120,
       trip: { mode: 'error_rate', windowS: 30, threshold: 0.5, minRequests: 5 },
     });
-    assert.deepEqual(plain.failover, { deadlineSecs: 120, cap: 3, exclusions: [] });
+    assert.deepEqual(plain.failover, {
+      deadlineSecs: 120,
+      attemptTimeoutMs: undefined,
+      cap: 3,
+      exclusions: [],
+    });
     assert.deepEqual(plain.onExhausted, { action: 'reject' });
     assert.equal(plain.affinityHeader, 'x-session-id');
     assert.deepEqual(plain.members, [
@@ -347,7 +352,12 @@ describe('resolved configuration', () => {
       { target: 'gpt', weight: 1, contextMax: 128000, costPerMtok: undefined, tier: undefined, tags: [] },
       { target: 'gpt2', weight: 3, contextMax: undefined, costPerMtok: undefined, tier: undefined, tags: [] },
     ]);
-    assert.deepEqual(tuned.failover, { deadlineSecs: 120, cap: 0, exclusions: ['gpt2'] });
+    assert.deepEqual(tuned.failover, {
+      deadlineSecs: 120,
+      attemptTimeoutMs: undefined,
+      cap: 0,
+      exclusions: ['gpt2'],
+    });
     assert.deepEqual(tuned.onExhausted, { action: 'least_bad' });
     assert.equal(tuned.affinityHeader, 'x-tenant');
     assert.equal(config.models.get('gpt')!.contextMax, 128000);
