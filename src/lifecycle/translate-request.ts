@@ -7,16 +7,14 @@ import { Worker } from 'node:worker_threads';
 import { CODECS } from '../protocols/codecs.ts';
 import type { EmbedReply } from '../protocols/embed.ts';
 import { InvalidRequest } from '../protocols/expect.ts';
-import type { JsonObject, Request } from '../protocols/ir.ts';
+import type { JsonObject } from '../protocols/ir.ts';
 import { lostInTranslation } from '../protocols/losses.ts';
 import type { Protocol } from '../protocols/names.ts';
 import { EMBED_CODECS } from '../protocols/operation-codecs.ts';
 import type { Operation } from '../protocols/routes.ts';
 import {
-  clientMayDropSignatures,
-  demandsSignedTurn,
   type RestoredReasoning,
-  unsignedToolTurns,
+  turnsToRestore,
   withRestoredReasoning,
 } from '../protocols/signed-reasoning.ts';
 
@@ -70,7 +68,8 @@ export function translateNow(job: TranslationJob): Translation {
   });
   const body = Buffer.from(JSON.stringify(written));
   const lost = lostInTranslation(ir, job.upstream);
-  const unsignedTurns = job.restoredReasoning === undefined ? turnsToRestore(job, ir, written) : [];
+  const unsignedTurns =
+    job.restoredReasoning === undefined ? turnsToRestore(job.ingress, job.upstream, ir, written) : [];
   return {
     body,
     includeUsage: ir.includeUsage,
@@ -78,12 +77,6 @@ export function translateNow(job: TranslationJob): Translation {
     ...(lost.length === 0 ? {} : { lost }),
     ...(unsignedTurns.length === 0 ? {} : { unsignedTurns }),
   };
-}
-
-/** Tool turns whose signed reasoning the upstream demands and the client may not have sent back. */
-function turnsToRestore(job: TranslationJob, ir: Request, written: JsonObject): string[] {
-  if (!clientMayDropSignatures(job.ingress) || !demandsSignedTurn(job.upstream, written)) return [];
-  return unsignedToolTurns(ir);
 }
 
 /** Embeddings: read with the ingress's embedding codec, written with the upstream's. */

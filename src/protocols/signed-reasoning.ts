@@ -74,7 +74,7 @@ export function signsToolTurns(upstream: Protocol): boolean {
 }
 
 /** Whether the body written for `upstream` makes it demand the signed reasoning of a tool loop. */
-export function demandsSignedTurn(upstream: Protocol, written: JsonObject): boolean {
+function demandsSignedTurn(upstream: Protocol, written: JsonObject): boolean {
   return DEMANDS_SIGNED_TURN[upstream]?.(written) ?? false;
 }
 
@@ -121,6 +121,21 @@ export function unsignedToolTurns(req: Request): string[] {
     if (!m.content.some(isSigned)) keys.push(key);
   }
   return keys;
+}
+
+/**
+ * Keys of the tool turns a request from `ingress`, written as `written` for `upstream`, may need
+ * restored: those of unsignedToolTurns, when the upstream demands signed reasoning and the client's
+ * protocol may have dropped it; else none.
+ */
+export function turnsToRestore(
+  ingress: Protocol,
+  upstream: Protocol,
+  req: Request,
+  written: JsonObject,
+): string[] {
+  if (!clientMayDropSignatures(ingress) || !demandsSignedTurn(upstream, written)) return [];
+  return unsignedToolTurns(req);
 }
 
 /**
