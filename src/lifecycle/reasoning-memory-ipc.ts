@@ -92,11 +92,13 @@ export function hostReasoningMemory(
   listen((worker, m) => {
     if (!isTagged(m)) return;
     const msg = m as ToPrimary;
+    // Only our own workers write here; a malformed message is still dropped, never thrown in the primary.
     if (msg.kind === 'remember') {
-      store.remember(msg.scope, msg.turn, msg.upstream);
+      if (typeof msg.scope === 'string' && Array.isArray(msg.turn?.blocks))
+        store.remember(msg.scope, msg.turn, msg.upstream);
       return;
     }
-    if (msg.kind !== 'recall') return;
+    if (msg.kind !== 'recall' || typeof msg.scope !== 'string' || !Array.isArray(msg.keys)) return;
     const found = store.recallNow(msg.scope, msg.keys);
     if (worker.isConnected())
       worker.send({ tag: TAG, kind: 'recalled', id: msg.id, found } satisfies ToWorker);
