@@ -42,15 +42,25 @@ async function main(): Promise<number | undefined> {
         ...(worker ? { emit: () => {} } : {}),
       });
       if (config.workers > 1 && cluster.isPrimary) {
-        const [{ superviseWorkers }, { Catalogue, catalogueFeatures }, { hostMetrics }] = await Promise.all([
+        const [
+          { superviseWorkers },
+          { Catalogue, catalogueFeatures },
+          { hostMetrics },
+          { ReasoningStore },
+          { hostReasoningMemory },
+        ] = await Promise.all([
           import('./server/workers.ts'),
           import('./observability/metrics.ts'),
           import('./observability/metrics-ipc.ts'),
+          import('./lifecycle/reasoning-memory.ts'),
+          import('./lifecycle/reasoning-memory-ipc.ts'),
         ]);
         // A scrape at any worker shows the whole node: the primary gathers every worker's series.
         const catalogue = new Catalogue(catalogueFeatures(config));
         const services: PrimaryService[] = [
           { start: (workers, listen) => hostMetrics(catalogue, workers, listen), stop: () => {} },
+          // Signed reasoning remembered for the whole node, whichever worker takes the next turn.
+          { start: (_workers, listen) => hostReasoningMemory(new ReasoningStore(), listen), stop: () => {} },
         ];
         const gov = config.governance;
         if (gov !== undefined) {

@@ -43,14 +43,21 @@ export class TokenSet {
   }
 
   check(presented: string | undefined): boolean {
-    if (presented === undefined) return false;
+    return this.match(presented) >= 0;
+  }
+
+  /** The position of the presented token in the list, or -1; every entry is compared either way. */
+  match(presented: string | undefined): number {
+    if (presented === undefined) return -1;
     const candidate = Buffer.from(presented);
-    let ok = false;
-    for (const token of this.#tokens) {
+    let found = -1;
+    for (let i = 0; i < this.#tokens.length; i++) {
+      const token = this.#tokens[i]!;
       // Same work per entry whether or not the length matches: compare with itself when it does not.
       const same = token.length === candidate.length;
-      ok = (crypto.timingSafeEqual(same ? candidate : token, token) && same) || ok;
+      const equal = crypto.timingSafeEqual(same ? candidate : token, token) && same;
+      if (equal && found < 0) found = i;
     }
-    return ok;
+    return found;
   }
 }

@@ -2,14 +2,15 @@
 // it (G-SEC-1…5). Later stages read the principal, never the raw credential check.
 
 import type { IncomingHttpHeaders } from 'node:http';
+import { crypto } from '../builtins.ts';
 import type { AuthConfig } from '../config/types.ts';
 import { extractCredential, TokenSet } from './credentials.ts';
 
 export type Principal =
   /** `auth.mode: none`: anyone who can reach the listener. */
   | { readonly kind: 'anonymous' }
-  /** A listed client token (`auth.mode: token`). */
-  | { readonly kind: 'client_token' }
+  /** A listed client token (`auth.mode: token`); `scope` tells one token from another (principalScope). */
+  | { readonly kind: 'client_token'; readonly scope: string }
   /** `auth.mode: passthrough`: the caller's own credential goes upstream instead of the configured key. */
   | { readonly kind: 'passthrough'; readonly credential: string | undefined }
   /** A governance virtual key: its id and the names it may request (empty = all). */
@@ -27,7 +28,6 @@ export interface VirtualKeyRef {
 }
 
 const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous' });
-const CLIENT_TOKEN: Principal = Object.freeze({ kind: 'client_token' });
 
 export interface Authenticator {
   /**
@@ -55,9 +55,13 @@ export function authenticatorFor(auth: AuthConfig): Authenticator {
       };
     case 'token': {
       const tokens = new TokenSet(auth.clientTokens);
+      // One frozen principal per token, its scope a digest: the same token has the same scope in
+      // every worker and after a reload that reorders the list, and the token itself is not kept.
+      const principals: readonly Principal[] = auth.clientTokens.map((token) =>
+        Object.freeze({ kind: 'client_token', scope: `token:${digest(token)}` }),
+      );
       return {
-        authenticate: (headers, query) =>
-          tokens.check(extractCredential(headers, query)) ? CLIENT_TOKEN : undefined,
+        authenticate: (headers, query) => principals[tokens.match(extractCredential(headers, query))],
       };
     }
     default: {
@@ -70,4 +74,36 @@ export function authenticatorFor(auth: AuthConfig): Authenticator {
 /** The credential to send upstream instead of the configured key; `false` to use the key. */
 export function upstreamCredential(principal: Principal): string | undefined | false {
   return principal.kind === 'passthrough' ? principal.credential : false;
+}
+
+function digest(secret: string): string {
+  return crypto.createHash('sha256').update(secret).digest('hex');
+}
+
+/**
+ * Who owns what the gateway remembers for a caller (signed reasoning, lifecycle/reasoning-memory.ts):
+ * one scope per client token, virtual key or passthrough credential; every caller of an
+ * unauthenticated listener shares one. Undefined for a signed request not yet confirmed. Scopes
+ * are digests or key ids, never a credential, and are never logged.
+ */
+export function principalScope(principal: Principal | undefined): string | undefined {
+  switch (principal?.kind) {
+    case undefined:
+    case 'signed':
+      return undefined;
+    case 'anonymous':
+      return 'anonymous';
+    case 'client_token':
+      return principal.scope;
+    case 'virtual_key':
+      return `key:${principal.key.id}`;
+    case 'passthrough':
+      return principal.credential === undefined
+        ? 'passthrough'
+        : `passthrough:${digest(principal.credential)}`;
+    default: {
+      const never: never = principal;
+      throw new Error(`unknown principal ${String(never)}`);
+    }
+  }
 }

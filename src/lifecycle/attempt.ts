@@ -21,7 +21,7 @@ import { callUpstream } from '../upstream/call.ts';
 import type { UpstreamExchange } from '../upstream/exchange.ts';
 import type { RequestContext } from './context.ts';
 import { insertString, spanString, spliceString } from './json-scan.ts';
-import { translate } from './translate-request.ts';
+import { translateRestoring } from './reasoning-replay.ts';
 
 const UNREADABLE = 'The request body is not a valid request for this API.';
 
@@ -98,7 +98,7 @@ function noteLosses(ctx: RequestContext, lane: Lane, lost: readonly string[]): v
 /** The upstream body on a cross-protocol hop, or why the client's body cannot be read. */
 async function translatedBody(ctx: RequestContext, lane: Lane): Promise<Buffer | { refused: string }> {
   try {
-    const translation = await translate({
+    const translation = await translateRestoring(ctx, {
       ingress: ctx.ingress,
       upstream: lane.upstream.protocol,
       body: ctx.body,

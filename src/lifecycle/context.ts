@@ -18,6 +18,7 @@ import type { UpstreamExchange } from '../upstream/exchange.ts';
 import type { OriginPools } from '../upstream/origins.ts';
 import type { OutcomeCode } from './finish.ts';
 import type { ScanResult } from './json-scan.ts';
+import type { ReasoningMemory } from './reasoning-memory.ts';
 
 /**
  * What one upstream attempt came to, for the lane's counters: a 2xx (`ok`), a recorded failure
@@ -134,6 +135,8 @@ export class RequestContext {
   routeDecision: 'prefer' | 'abstain' | 'timeout' | 'error' | 'reject' | undefined;
   /** The caller's virtual-key rate headroom, set at admission when its key has a limit (G-GOV-17). */
   rateHeadroom: number | undefined;
+  /** Where signed reasoning is remembered for clients that cannot hand it back (reasoning-replay.ts). */
+  reasoningMemory: ReasoningMemory | undefined;
   #requestId: string | undefined;
   /** Set once, by Finish.emit. */
   outcome: OutcomeCode | undefined;

@@ -17,6 +17,7 @@ import { relayHeaders } from '../upstream/relay-headers.ts';
 import type { UpstreamError } from './attempt.ts';
 import type { Hop, RequestContext } from './context.ts';
 import type { OutcomeCode } from './finish.ts';
+import { rememberAnswer, rememberStream, type StreamRemembrance } from './reasoning-replay.ts';
 import { errorInfo, sendError } from './respond.ts';
 
 /** Buffered cross-protocol successes are capped (G-SEC-20). */
@@ -303,6 +304,7 @@ async function translateBuffered(
     const read = CODECS[d.lane.upstream.protocol].readResponse(parsed);
     const response = ctx.emulatedStop === undefined ? read : cutAnswerAtStop(read, ctx.emulatedStop);
     usage = response.usage;
+    rememberAnswer(ctx, d.lane, response.content);
     ctx.answer = {
       model: response.model === '' ? d.lane.model.upstreamModel : response.model,
       stopReason: response.stopReason,
@@ -335,6 +337,8 @@ class TranslateSink implements BodySink {
   readonly #usage = new UsageAccumulator();
   /** Enforces stop sequences the upstream could not carry (issue 20); undefined when none. */
   readonly #stops: StopCutter | undefined;
+  /** Remembers signed reasoning the client cannot hand back (issue 20); undefined when none. */
+  readonly #reasoning: StreamRemembrance | undefined;
   /** The stream has been ended (a stop sequence matched, or the upstream ended or failed). */
   #done = false;
   readonly ended: Promise<OutcomeCode>;
@@ -352,6 +356,7 @@ class TranslateSink implements BodySink {
     this.#reader = CODECS[d.lane.upstream.protocol].newStreamReader();
     this.#writer = writer;
     this.#stops = ctx.emulatedStop === undefined ? undefined : new StopCutter(ctx.emulatedStop);
+    this.#reasoning = rememberStream(ctx, d.lane);
     this.ended = new Promise((resolve) => {
       this.#settle = resolve;
     });
@@ -374,6 +379,7 @@ class TranslateSink implements BodySink {
     const res = this.#ctx.res;
     for (const event of events) {
       this.#usage.add(event);
+      this.#reasoning?.add(event);
       // G-FO-17: an in-band terminal error (or a translator abort) is one transient failure.
       if (event.type === 'error') failInTransit(this.#d);
       const named =
@@ -427,6 +433,8 @@ class TranslateSink implements BodySink {
     this.#done = true;
     const ctx = this.#ctx;
     ctx.res.off('drain', this.#onDrain);
+    // Before the last byte: the client's next turn may follow at once.
+    if (!ctx.signal.aborted && this.#d.hop.result !== 'interrupted') this.#reasoning?.commit();
     ctx.res.end(this.#writer.end());
     if (ctx.signal.aborted) this.#settle('client_gone');
     else if (this.#d.hop.result === 'interrupted') this.#settle('upstream_interrupted');

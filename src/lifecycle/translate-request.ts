@@ -12,6 +12,11 @@ import { lostInTranslation } from '../protocols/losses.ts';
 import type { Protocol } from '../protocols/names.ts';
 import { EMBED_CODECS } from '../protocols/operation-codecs.ts';
 import type { Operation } from '../protocols/routes.ts';
+import {
+  type RestoredReasoning,
+  turnsToRestore,
+  withRestoredReasoning,
+} from '../protocols/signed-reasoning.ts';
 
 /** Bodies above this translate off the event loop (a 1 MiB body translates in a few ms inline). */
 export const OFF_THREAD_BYTES = 1024 * 1024;
@@ -26,6 +31,8 @@ export interface TranslationJob {
   readonly model: string;
   readonly defaultMaxTokens: number;
   readonly operation: Operation;
+  /** Signed reasoning the gateway remembered for this caller, put back into its tool turns. */
+  readonly restoredReasoning?: RestoredReasoning;
 }
 
 export interface Translation {
@@ -38,16 +45,22 @@ export interface Translation {
   readonly emulatedStop?: readonly string[];
   /** Fields of the client's request the upstream's protocol has no place for (issue 20). */
   readonly lost?: readonly string[];
+  /**
+   * Keys of tool turns the upstream will refuse without signed reasoning the client did not send
+   * back (signed-reasoning.ts); set only when nothing was restored yet.
+   */
+  readonly unsignedTurns?: readonly string[];
 }
 
 /** The whole translation, synchronously (throws InvalidRequest on a body its protocol would refuse). */
 export function translateNow(job: TranslationJob): Translation {
   const parsed = JSON.parse(Buffer.from(job.body).toString()) as JsonObject;
   if (job.operation === 'embedding') return translateEmbedding(job, parsed);
-  const ir = CODECS[job.ingress].readRequest(parsed, {
+  const read = CODECS[job.ingress].readRequest(parsed, {
     model: job.name,
     stream: job.stream,
   });
+  const ir = job.restoredReasoning === undefined ? read : withRestoredReasoning(read, job.restoredReasoning);
   const upstream = CODECS[job.upstream];
   const written = upstream.writeRequest(ir, {
     model: job.model,
@@ -55,11 +68,14 @@ export function translateNow(job: TranslationJob): Translation {
   });
   const body = Buffer.from(JSON.stringify(written));
   const lost = lostInTranslation(ir, job.upstream);
+  const unsignedTurns =
+    job.restoredReasoning === undefined ? turnsToRestore(job.ingress, job.upstream, ir, written) : [];
   return {
     body,
     includeUsage: ir.includeUsage,
     ...(upstream.carriesStop || ir.stop.length === 0 ? {} : { emulatedStop: ir.stop }),
     ...(lost.length === 0 ? {} : { lost }),
+    ...(unsignedTurns.length === 0 ? {} : { unsignedTurns }),
   };
 }
 
@@ -89,6 +105,7 @@ type Reply =
       embedReply?: EmbedReply;
       emulatedStop?: readonly string[];
       lost?: readonly string[];
+      unsignedTurns?: readonly string[];
     }
   | { id: number; facts: unknown }
   | { id: number; error: string; invalid: boolean };
@@ -114,6 +131,7 @@ function translationWorker(): Worker {
         ...(reply.embedReply === undefined ? {} : { embedReply: reply.embedReply }),
         ...(reply.emulatedStop === undefined ? {} : { emulatedStop: reply.emulatedStop }),
         ...(reply.lost === undefined ? {} : { lost: reply.lost }),
+        ...(reply.unsignedTurns === undefined ? {} : { unsignedTurns: reply.unsignedTurns }),
       });
   });
   const fail = (err: Error): void => {

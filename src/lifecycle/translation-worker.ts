@@ -12,13 +12,14 @@ parentPort?.on('message', ({ id, job }: { id: number; job: WorkerJob }) => {
       parentPort?.postMessage({ id, facts: readBodyFacts(job.body, job.withPrompt) });
       return;
     }
-    const { body, includeUsage, embedReply, emulatedStop, lost } = translateNow(job);
+    const { body, includeUsage, embedReply, emulatedStop, lost, unsignedTurns } = translateNow(job);
     // A large Buffer owns its memory, which can move to the main thread; a pooled one is copied.
     const owns = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
     const bytes = owns ? new Uint8Array(body.buffer, 0, body.byteLength) : new Uint8Array(body);
-    parentPort?.postMessage({ id, body: bytes, includeUsage, embedReply, emulatedStop, lost }, [
-      bytes.buffer as ArrayBuffer,
-    ]);
+    parentPort?.postMessage(
+      { id, body: bytes, includeUsage, embedReply, emulatedStop, lost, unsignedTurns },
+      [bytes.buffer as ArrayBuffer],
+    );
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     parentPort?.postMessage({ id, error, invalid: err instanceof InvalidRequest });

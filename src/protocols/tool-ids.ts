@@ -16,3 +16,15 @@ export function nativeToolId(id: string | undefined, prefix: string): string {
   }
   return prefix + clean;
 }
+
+/**
+ * The part of a tool-call id that every protocol's form of it shares (`toolu_X`, `call_X` and
+ * `tooluse_X` are all `X`): what the gateway keys per-call memory by.
+ */
+export function toolIdStem(id: string): string {
+  const clean = id.replace(/[^A-Za-z0-9_-]/g, '_');
+  for (const known of KNOWN_PREFIXES) {
+    if (clean.startsWith(known)) return clean.slice(known.length);
+  }
+  return clean;
+}

@@ -9,6 +9,7 @@ import { embeddedDefaultBanner } from '../config/default.ts';
 import type { GatewayConfig, GovernanceConfig } from '../config/types.ts';
 import type { GovernanceParts } from '../governance/setup.ts';
 import { BodyBudget } from '../lifecycle/body.ts';
+import { type ReasoningMemory, ReasoningStore } from '../lifecycle/reasoning-memory.ts';
 import { line } from '../log.ts';
 import type { Catalogue } from '../observability/metrics.ts';
 import { startObservability } from '../observability/setup.ts';
@@ -40,6 +41,16 @@ async function startGoverned(config: GatewayConfig, gov: GovernanceConfig): Prom
   const remote = new RemoteAuthority(gov.failOpen);
   await remote.start();
   return setup.assemble(config, gov, remote, remote.directory, () => {});
+}
+
+/**
+ * Where signed reasoning is remembered for clients that cannot hand it back: here in a lone
+ * process, the primary's in a worker (lifecycle/reasoning-memory-ipc.ts).
+ */
+async function reasoningMemory(): Promise<ReasoningMemory> {
+  if (!cluster.isWorker) return new ReasoningStore();
+  const { RemoteReasoningMemory } = await import('../lifecycle/reasoning-memory-ipc.ts');
+  return new RemoteReasoningMemory();
 }
 
 async function workerScrape(metrics: Catalogue): Promise<() => Promise<string | undefined>> {
@@ -82,11 +93,17 @@ export async function startGateway(
   const authenticator = governed?.authenticator ?? authenticatorFor(config.auth);
   const observed = await startObservability(config, table, origins, governed?.keyFigures);
   const metrics = observed.metrics;
+  const memory = await reasoningMemory();
   const extras: PipelineExtras = {
     guards: governed ? [governed.governance] : [],
     // Governance settles first: the request log records what the request cost.
     listeners: [...(governed ? [governed.governance.settle] : []), ...observed.listeners],
-    begin: observed.begin,
+    begin: [
+      ...observed.begin,
+      (ctx) => {
+        ctx.reasoningMemory = memory;
+      },
+    ],
   };
   // Under `workers: N` a scrape shows the whole node, gathered by the primary.
   const scrape = cluster.isWorker ? await workerScrape(metrics) : async () => metrics.registry.render();

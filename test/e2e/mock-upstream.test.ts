@@ -14,6 +14,7 @@ import { GoogleGenAI } from '@google/genai';
 import { CohereClientV2 } from 'cohere-ai';
 import OpenAI from 'openai';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
+import { mockSignatureHolds } from '../support/mock-wire/shared.ts';
 
 const TOOL = { name: 'get_weather', arguments: { city: 'Paris', unit: 'celsius' } };
 const SCHEMA = {
@@ -236,6 +237,42 @@ describe('anthropic messages', () => {
     assert.ok(sblock.type === 'tool_use');
     assert.deepEqual(sblock.input, TOOL.arguments);
     assert.equal(final.stop_reason, 'tool_use');
+  });
+
+  it('with thinking on, a tool call opens with signed thinking, and only a turn that keeps it continues', async () => {
+    mock.reset();
+    const tools = [{ name: TOOL.name, input_schema: SCHEMA as Anthropic.Tool.InputSchema }];
+    const thinking = { type: 'enabled' as const, budget_tokens: 1024 };
+    const params = { ...base, max_tokens: 2048, tools, thinking };
+    mock.enqueue({ toolCall: TOOL }, { toolCall: TOOL });
+    const whole = await client().messages.create(params);
+    const streamed = await client().messages.stream(params).finalMessage();
+    for (const r of [whole, streamed]) {
+      assert.deepEqual(
+        r.content.map((b) => b.type),
+        ['thinking', 'tool_use'],
+      );
+      const first = r.content[0]!;
+      assert.ok(first.type === 'thinking' && first.signature.length > 20);
+    }
+    const tool = streamed.content[1] as Anthropic.ToolUseBlock;
+    const next = (content: Anthropic.ContentBlockParam[]) =>
+      client().messages.create({
+        ...params,
+        messages: [
+          ...base.messages,
+          { role: 'assistant', content },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: tool.id, content: 'sunny' }] },
+        ],
+      });
+    mock.enqueue({ text: 'Sunny.' });
+    const after = await next(streamed.content as Anthropic.ContentBlockParam[]);
+    assert.equal(after.content[0]!.type === 'text' && after.content[0].text, 'Sunny.');
+    const refused = (message: RegExp) => (e: unknown) =>
+      e instanceof Anthropic.BadRequestError && message.test(e.message);
+    await assert.rejects(next([tool]), refused(/messages\.1\.content\.0\.type: Expected `thinking`/));
+    const altered = { ...(streamed.content[0] as Anthropic.ThinkingBlock), thinking: 'something else' };
+    await assert.rejects(next([altered, tool]), refused(/Invalid `signature` in `thinking` block/));
   });
 
   it('native error envelope raises the typed error', async () => {
@@ -495,6 +532,58 @@ describe('bedrock converse (SDK default transport: HTTP/2 cleartext)', () => {
     c.destroy();
     assert.equal(name, TOOL.name);
     assert.deepEqual(JSON.parse(input), TOOL.arguments);
+  });
+
+  it('with thinking on, a tool call opens with signed reasoning, and only a turn that keeps it continues', async () => {
+    mock.reset();
+    const toolConfig = {
+      tools: [{ toolSpec: { name: TOOL.name, inputSchema: { json: SCHEMA } } }] as Tool[],
+    };
+    const params = {
+      ...base,
+      toolConfig,
+      additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1024 } },
+    };
+    mock.enqueue({ toolCall: TOOL }, { toolCall: TOOL });
+    const c = client();
+    const r = await c.send(new ConverseCommand(params));
+    const content = r.output!.message!.content!;
+    assert.ok((content[0]?.reasoningContent?.reasoningText?.signature ?? '').length > 20);
+    const s = await c.send(new ConverseStreamCommand(params));
+    let text = '';
+    let signature = '';
+    for await (const e of s.stream!) {
+      text += e.contentBlockDelta?.delta?.reasoningContent?.text ?? '';
+      signature += e.contentBlockDelta?.delta?.reasoningContent?.signature ?? '';
+    }
+    assert.ok(mockSignatureHolds(text, signature), 'streamed, the reasoning is signed too');
+    const use = content[1]!.toolUse!;
+    const next = (turn: typeof content) =>
+      c.send(
+        new ConverseCommand({
+          ...params,
+          messages: [
+            ...base.messages,
+            { role: 'assistant', content: turn },
+            {
+              role: 'user',
+              content: [{ toolResult: { toolUseId: use.toolUseId, content: [{ text: 'sunny' }] } }],
+            },
+          ],
+        }),
+      );
+    mock.enqueue({ text: 'Sunny.' });
+    assert.equal((await next(content)).output?.message?.content?.[0]?.text, 'Sunny.');
+    await assert.rejects(next([{ toolUse: use }]), (e: unknown) => {
+      assert.ok(e instanceof Error);
+      assert.equal(e.name, 'ValidationException');
+      assert.match(
+        e.message,
+        /content\.0\.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`/,
+      );
+      return true;
+    });
+    c.destroy();
   });
 
   it('native error envelope raises the typed error', async () => {

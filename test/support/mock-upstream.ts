@@ -16,14 +16,15 @@ import { cohereRerank, type EmbeddingWire, embeddingReply } from './mock-wire/em
 import { geminiWire } from './mock-wire/gemini.ts';
 import { openaiError, openaiWire } from './mock-wire/openai.ts';
 import { responsesWire } from './mock-wire/responses.ts';
-import type {
-  MockAnswer,
-  MockToolCall,
-  MockUsage,
-  Protocol,
-  ProtocolWire,
-  StreamContext,
-  WireReply,
+import {
+  type MockAnswer,
+  type MockToolCall,
+  type MockUsage,
+  mockThinking,
+  type Protocol,
+  type ProtocolWire,
+  type StreamContext,
+  type WireReply,
 } from './mock-wire/shared.ts';
 
 export { bedrockEventFrame, bedrockExceptionFrame, decodeBedrockStream } from './mock-wire/bedrock.ts';
@@ -334,9 +335,13 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
         headers: { ...reply.headers, ...fault?.headers },
       };
     }
+    // A provider that verifies signed thinking refuses a tool loop continued without it.
+    const refusal = wire.refusal?.(parsed);
+    if (refusal !== undefined) return wire.error(400, refusal);
     const protocol = route.protocol;
     const textOption = fault?.text ?? defaults.text;
     const toolCall = fault && 'toolCall' in fault ? fault.toolCall : defaults.toolCall;
+    const calls = toolCall && wire.declaresTools(parsed) ? toolCall : undefined;
     const answer: MockAnswer = {
       text:
         typeof textOption === 'function'
@@ -346,10 +351,11 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
         input: fault?.usage?.input ?? defaults.usage?.input ?? 11,
         output: fault?.usage?.output ?? defaults.usage?.output ?? 7,
       },
-      toolCall: toolCall && wire.declaresTools(parsed) ? toolCall : undefined,
+      toolCall: calls,
       truncated: fault?.truncated ?? false,
       model: defaults.model ?? model ?? 'mock-model',
       seq,
+      thinking: calls !== undefined && wire.thinkingOn?.(parsed) ? mockThinking(seq, calls.name) : undefined,
     };
     const ctx: StreamContext = { body: parsed, sse: url.searchParams.get('alt') === 'sse' };
     const reply = stream ? wire.stream(answer, ctx) : wire.nonStream(answer, ctx);

@@ -19,6 +19,7 @@ import type {
 import { arr, field, isObject, str } from '../json-access.ts';
 import { nativeToolId } from '../tool-ids.ts';
 import { checkOpenAIRequest } from './check.ts';
+import { readReasoningDetails } from './reasoning-details.ts';
 
 // ---- shared conversions ------------------------------------------------------------------
 
@@ -285,10 +286,11 @@ export function readOpenAIRequest(body: JsonObject, ctx: { model: string; stream
 }
 
 function assistantBlocks(msg: JsonValue | undefined): ContentBlock[] {
-  const out: ContentBlock[] = [];
-  // `reasoning_content` (DeepSeek, vLLM, …) and `reasoning` (OpenRouter) are de-facto extensions.
+  // `reasoning_details` (signed, OpenRouter-style) says what `reasoning_content` (DeepSeek, vLLM, …)
+  // and `reasoning` (OpenRouter) say, with the signatures; the plain forms are read only without it.
+  const out: ContentBlock[] = readReasoningDetails(field(msg, 'reasoning_details')) ?? [];
   const reasoning = str(field(msg, 'reasoning_content')) ?? str(field(msg, 'reasoning'));
-  if (reasoning) out.push({ type: 'thinking', thinking: reasoning });
+  if (reasoning && out.length === 0) out.push({ type: 'thinking', thinking: reasoning });
   out.push(...textBlocks(field(msg, 'content')));
   const refusal = str(field(msg, 'refusal'));
   if (refusal) out.push({ type: 'text', text: refusal });

@@ -3,9 +3,19 @@
 
 import type { ResponseFacts } from '../codec.ts';
 import { mintId } from '../ids.ts';
-import type { ContentBlock, JsonObject, JsonValue, Response, StopReason, Usage } from '../ir.ts';
+import type {
+  ContentBlock,
+  JsonObject,
+  JsonValue,
+  RedactedThinkingBlock,
+  Response,
+  StopReason,
+  ThinkingBlock,
+  Usage,
+} from '../ir.ts';
 import { arr, count, field, isObject, str } from '../json-access.ts';
 import { nativeToolId } from '../tool-ids.ts';
+import { writeReasoningDetails } from './reasoning-details.ts';
 import { parseToolArguments } from './request.ts';
 
 export function stopFromFinish(reason: string | undefined, sawToolCall: boolean): StopReason {
@@ -127,9 +137,13 @@ export function writeOpenAIResponse(res: Response): JsonObject {
   let text: string | null = null;
   let reasoning: string | undefined;
   const calls: JsonObject[] = [];
+  const thoughts: (ThinkingBlock | RedactedThinkingBlock)[] = [];
   for (const b of res.content) {
     if (b.type === 'text') text = (text ?? '') + b.text;
-    else if (b.type === 'thinking') reasoning = (reasoning ?? '') + b.thinking;
+    else if (b.type === 'thinking') {
+      reasoning = (reasoning ?? '') + b.thinking;
+      thoughts.push(b);
+    } else if (b.type === 'redacted_thinking') thoughts.push(b);
     else if (b.type === 'tool_use') {
       calls.push({
         id: nativeToolId(b.id, 'call_'),
@@ -140,6 +154,8 @@ export function writeOpenAIResponse(res: Response): JsonObject {
   }
   const message: JsonObject = { role: 'assistant', content: text, refusal: null };
   if (reasoning) message.reasoning_content = reasoning;
+  const details = writeReasoningDetails(thoughts);
+  if (details !== undefined) message.reasoning_details = details;
   if (calls.length > 0) message.tool_calls = calls;
   return {
     id: mintId('chatcmpl-'),

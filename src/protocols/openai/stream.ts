@@ -13,9 +13,11 @@ import type {
   Usage,
 } from '../ir.ts';
 import { arr, codeStr, count, field, isObject, str } from '../json-access.ts';
+import { ReasoningGatherer } from '../signed-reasoning.ts';
 import { encodeSse, SseParser } from '../sse.ts';
 import { nativeToolId } from '../tool-ids.ts';
 import { writeOpenAIError } from './errors.ts';
+import { writeReasoningDetails } from './reasoning-details.ts';
 import { finishFromStop, openAIUsage, stopFromFinish, usageFromOpenAIUsage } from './response.ts';
 
 const KIND_BY_TYPE: Readonly<Record<string, readonly [ErrorKind, number]>> = {
@@ -244,6 +246,8 @@ export class OpenAIStreamWriter implements StreamWriter {
   #startUsage: Usage | undefined;
   #usage: Usage | undefined;
   #includeUsage: boolean;
+  /** The reasoning so far, for the one `reasoning_details` delta sent before the finish. */
+  readonly #reasoning = new ReasoningGatherer();
 
   constructor(opts: OpenAIStreamWriterOptions = {}) {
     this.#includeUsage = opts.includeUsage ?? true;
@@ -251,6 +255,7 @@ export class OpenAIStreamWriter implements StreamWriter {
 
   write(event: StreamEvent): string {
     if (this.#closed) return '';
+    this.#reasoning.add(event);
     switch (event.type) {
       case 'message_start':
         if (this.#started) return '';
@@ -280,12 +285,12 @@ export class OpenAIStreamWriter implements StreamWriter {
         if (this.#finished) return '';
         this.#finished = true;
         this.#usage = mergeUsage(this.#startUsage, event.usage);
-        return this.#start() + this.#chunk({}, finishFromStop(event.stopReason));
+        return this.#start() + this.#details() + this.#chunk({}, finishFromStop(event.stopReason));
       case 'message_stop': {
         let out = this.#start();
         if (!this.#finished) {
           this.#finished = true;
-          out += this.#chunk({}, 'stop');
+          out += this.#details() + this.#chunk({}, 'stop');
         }
         this.#closed = true;
         const usage = this.#usage ?? this.#startUsage;
@@ -314,6 +319,16 @@ export class OpenAIStreamWriter implements StreamWriter {
   #chunk(delta: JsonObject, finish: string | null = null): string {
     const choice = { index: 0, delta, logprobs: null, finish_reason: finish };
     return encodeSse(JSON.stringify({ ...this.#envelope(), choices: [choice] }));
+  }
+
+  /**
+   * The whole signed reasoning in one delta, once it is complete: the official SDK's stream helper
+   * keeps an unknown delta field by replacing it, so pieces would leave only the last one in the
+   * message it assembles, and a client that merges items by `index` sees each item once.
+   */
+  #details(): string {
+    const details = writeReasoningDetails(this.#reasoning.blocks());
+    return details === undefined ? '' : this.#chunk({ reasoning_details: details });
   }
 
   #start(): string {

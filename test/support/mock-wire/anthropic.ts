@@ -1,8 +1,13 @@
 // Anthropic Messages wire shapes (message object, named-event SSE with ping, error envelope).
 
 import {
+  continuedToolTurn,
+  invalidSignature,
   type MockAnswer,
+  missingThinking,
   mockId,
+  mockSignature,
+  mockSignatureHolds,
   nonEmptyArray,
   type ProtocolWire,
   SSE_HEADERS,
@@ -40,6 +45,24 @@ function contentBlock(answer: MockAnswer): Record<string, unknown> {
     : { type: 'text', text: answer.text };
 }
 
+/** The signed thinking block a tool-call answer opens with when thinking is on. */
+function thinkingBlocks(answer: MockAnswer): Record<string, unknown>[] {
+  const thinking = answer.thinking;
+  return thinking === undefined ? [] : [{ type: 'thinking', thinking, signature: mockSignature(thinking) }];
+}
+
+type Block = { type?: unknown; thinking?: unknown; signature?: unknown };
+
+function blocksOf(content: unknown): Block[] {
+  return Array.isArray(content) ? (content as Block[]) : [];
+}
+
+/** Content holds a block of `kind`: a tool call (`tool_use`) or a tool result. */
+function holds(content: unknown, kind: 'tool_call' | 'tool_result'): boolean {
+  const type = kind === 'tool_call' ? 'tool_use' : 'tool_result';
+  return blocksOf(content).some((b) => b.type === type);
+}
+
 function usage(answer: MockAnswer, output: number): Record<string, unknown> {
   return {
     input_tokens: answer.usage.input,
@@ -70,7 +93,7 @@ export const anthropicWire: ProtocolWire = {
       type: 'message',
       role: 'assistant',
       model: answer.model,
-      content: [contentBlock(answer)],
+      content: [...thinkingBlocks(answer), contentBlock(answer)],
       stop_reason: stopReason(answer),
       stop_sequence: null,
       usage: usage(answer, answer.usage.output),
@@ -100,29 +123,65 @@ export const anthropicWire: ProtocolWire = {
       },
     });
     const tc = answer.toolCall;
+    let index = 0;
+    if (answer.thinking !== undefined) {
+      emit('content_block_start', {
+        index,
+        content_block: { type: 'thinking', thinking: '', signature: '' },
+      });
+      for (const thinking of splitText(answer.thinking)) {
+        emit('content_block_delta', { index, delta: { type: 'thinking_delta', thinking } });
+      }
+      emit('content_block_delta', {
+        index,
+        delta: { type: 'signature_delta', signature: mockSignature(answer.thinking) },
+      });
+      emit('content_block_stop', { index });
+      index += 1;
+    }
     if (tc) {
       emit('content_block_start', {
-        index: 0,
+        index,
         content_block: { type: 'tool_use', id: mockId('toolu_', answer.seq), name: tc.name, input: {} },
       });
       emit('ping', {});
       for (const partial of splitText(JSON.stringify(tc.arguments))) {
-        emit('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: partial } });
+        emit('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: partial } });
       }
     } else {
-      emit('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+      emit('content_block_start', { index, content_block: { type: 'text', text: '' } });
       emit('ping', {});
       for (const text of splitText(answer.text)) {
-        emit('content_block_delta', { index: 0, delta: { type: 'text_delta', text } });
+        emit('content_block_delta', { index, delta: { type: 'text_delta', text } });
       }
     }
-    emit('content_block_stop', { index: 0 });
+    emit('content_block_stop', { index });
     emit('message_delta', {
       delta: { stop_reason: stopReason(answer), stop_sequence: null },
       usage: { output_tokens: answer.usage.output },
     });
     emit('message_stop', {});
     return { status: 200, headers: { ...SSE_HEADERS, ...HEADERS }, chunks };
+  },
+
+  thinkingOn(body) {
+    const type = (body.thinking as { type?: unknown } | undefined)?.type;
+    return type === 'enabled' || type === 'adaptive';
+  },
+
+  refusal(body) {
+    if (!this.thinkingOn?.(body)) return undefined;
+    const messages = Array.isArray(body.messages) ? body.messages : [];
+    const at = continuedToolTurn(messages, holds);
+    if (at < 0) return undefined;
+    const first = blocksOf((messages[at] as { content?: unknown }).content)[0];
+    const where = `messages.${at}.content.0`;
+    if (first?.type === 'thinking')
+      return mockSignatureHolds(first.thinking, first.signature) ? undefined : invalidSignature(where);
+    // The mock never issues redacted thinking, so none can be its own.
+    if (first?.type === 'redacted_thinking')
+      return `${where}: Invalid \`data\` in \`redacted_thinking\` block`;
+    return missingThinking(where, String(first?.type ?? 'nothing'));
   },
 
   error(status: number, message: string): WireReply {

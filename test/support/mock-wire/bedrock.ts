@@ -1,7 +1,18 @@
 // Bedrock Converse wire shapes (ConverseResponse; ConverseStream as application/vnd.amazon.eventstream frames).
 
 import { EventStreamCodec } from '@smithy/eventstream-codec';
-import { type MockAnswer, mockId, type ProtocolWire, splitText, type WireReply } from './shared.ts';
+import {
+  continuedToolTurn,
+  invalidSignature,
+  type MockAnswer,
+  missingThinking,
+  mockId,
+  mockSignature,
+  mockSignatureHolds,
+  type ProtocolWire,
+  splitText,
+  type WireReply,
+} from './shared.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -102,6 +113,34 @@ function stopReason(answer: MockAnswer): string {
 
 const REQUEST_ID = '0f0e0d0c-0000-4000-8000-00000000beef';
 
+/** The signed reasoning block a tool-call answer opens with when thinking is on (Claude on Bedrock). */
+function reasoningBlocks(answer: MockAnswer): Record<string, unknown>[] {
+  const text = answer.thinking;
+  return text === undefined
+    ? []
+    : [{ reasoningContent: { reasoningText: { text, signature: mockSignature(text) } } }];
+}
+
+type Item = Record<string, unknown>;
+
+function itemsOf(content: unknown): Item[] {
+  return Array.isArray(content) ? (content as Item[]) : [];
+}
+
+/** Content holds a tool call (`toolUse`) or a tool result (`toolResult`). */
+function holds(content: unknown, kind: 'tool_call' | 'tool_result'): boolean {
+  const key = kind === 'tool_call' ? 'toolUse' : 'toolResult';
+  return itemsOf(content).some((item) => item[key] !== undefined);
+}
+
+/** A Converse content item's kind, as Claude names the block it becomes. */
+function blockType(item: Item | undefined): string {
+  if (item === undefined) return 'nothing';
+  if (item.toolUse !== undefined) return 'tool_use';
+  if (item.text !== undefined) return 'text';
+  return Object.keys(item)[0] ?? 'nothing';
+}
+
 export const bedrockWire: ProtocolWire = {
   protocol: 'bedrock',
 
@@ -112,9 +151,12 @@ export const bedrockWire: ProtocolWire = {
 
   nonStream(answer: MockAnswer): WireReply {
     const tc = answer.toolCall;
-    const content = tc
-      ? [{ toolUse: { toolUseId: mockId('tooluse_', answer.seq, 22), name: tc.name, input: tc.arguments } }]
-      : [{ text: answer.text }];
+    const content: Record<string, unknown>[] = [
+      ...reasoningBlocks(answer),
+      tc
+        ? { toolUse: { toolUseId: mockId('tooluse_', answer.seq, 22), name: tc.name, input: tc.arguments } }
+        : { text: answer.text },
+    ];
     const body = {
       output: { message: { role: 'assistant', content } },
       stopReason: stopReason(answer),
@@ -136,20 +178,30 @@ export const bedrockWire: ProtocolWire = {
     };
     emit('messageStart', { role: 'assistant' });
     const tc = answer.toolCall;
+    let index = 0;
+    if (answer.thinking !== undefined) {
+      for (const text of splitText(answer.thinking)) {
+        emit('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { text } } });
+      }
+      const signature = mockSignature(answer.thinking);
+      emit('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { signature } } });
+      emit('contentBlockStop', { contentBlockIndex: index });
+      index += 1;
+    }
     if (tc) {
       emit('contentBlockStart', {
-        contentBlockIndex: 0,
+        contentBlockIndex: index,
         start: { toolUse: { toolUseId: mockId('tooluse_', answer.seq, 22), name: tc.name } },
       });
       for (const input of splitText(JSON.stringify(tc.arguments))) {
-        emit('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input } } });
+        emit('contentBlockDelta', { contentBlockIndex: index, delta: { toolUse: { input } } });
       }
     } else {
       for (const text of splitText(answer.text)) {
-        emit('contentBlockDelta', { contentBlockIndex: 0, delta: { text } });
+        emit('contentBlockDelta', { contentBlockIndex: index, delta: { text } });
       }
     }
-    emit('contentBlockStop', { contentBlockIndex: 0 });
+    emit('contentBlockStop', { contentBlockIndex: index });
     emit('messageStop', { stopReason: stopReason(answer) });
     emit('metadata', { usage: usage(answer), metrics: { latencyMs: 42 } });
     return {
@@ -157,6 +209,35 @@ export const bedrockWire: ProtocolWire = {
       headers: { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': REQUEST_ID },
       chunks,
     };
+  },
+
+  thinkingOn(body) {
+    const fields = body.additionalModelRequestFields as { thinking?: { type?: unknown } } | undefined;
+    const type = fields?.thinking?.type;
+    return type === 'enabled' || type === 'adaptive';
+  },
+
+  refusal(body) {
+    if (!this.thinkingOn?.(body)) return undefined;
+    const messages = Array.isArray(body.messages) ? body.messages : [];
+    const at = continuedToolTurn(messages, holds);
+    if (at < 0) return undefined;
+    const first = itemsOf((messages[at] as { content?: unknown }).content)[0];
+    const where = `messages.${at}.content.0`;
+    const reasoning = first?.reasoningContent as
+      | { reasoningText?: { text?: unknown; signature?: unknown }; redactedContent?: unknown }
+      | undefined;
+    // Bedrock passes Claude's own refusal on, prefixed.
+    const refused = (message: string): string => `The model returned the following errors: ${message}`;
+    if (reasoning?.reasoningText !== undefined) {
+      const { text, signature } = reasoning.reasoningText;
+      // Claude takes no reasoning without its signature.
+      if (signature === undefined) return refused(`${where}.thinking.signature: Field required`);
+      return mockSignatureHolds(text, signature) ? undefined : refused(invalidSignature(where));
+    }
+    if (reasoning?.redactedContent !== undefined)
+      return refused(`${where}: Invalid \`data\` in \`redacted_thinking\` block`);
+    return refused(missingThinking(where, blockType(first)));
   },
 
   error(status: number, message: string): WireReply {
