@@ -250,78 +250,73 @@ async function bufferedAnswer(
   return end === 'failed' ? 'upstream_interrupted' : bytes;
 }
 
-/** A whole embeddings answer, read in the upstream's protocol and written in the client's. */
-async function translateEmbeddings(
+/** A whole upstream answer turned into the client's: its bytes and the usage it reported. */
+type Conversion = (body: JsonValue) => { readonly out: string; readonly usage: Usage | undefined };
+
+/**
+ * Buffers a whole upstream answer (under the translation cap), converts it and writes it. An
+ * answer that cannot be read or converted is one transit failure and a native 502.
+ */
+async function translateWhole(
   ctx: RequestContext,
   d: Delivery,
   upstream: UpstreamExchange,
+  convert: Conversion,
 ): Promise<OutcomeCode> {
   const bytes = await bufferedAnswer(ctx, upstream);
   if (bytes === 'upstream_interrupted')
     return unreadableAnswer(ctx, d, new Error('the upstream body was interrupted'));
   if (typeof bytes === 'string') return bytes;
-  let out: string;
-  let usage: Usage | undefined;
+  let converted: ReturnType<Conversion>;
   try {
-    const from = EMBED_CODECS[d.lane.upstream.protocol]!;
-    const to = EMBED_CODECS[ctx.ingress]!;
-    const answer = from.readResponse(JSON.parse(bytes.toString()) as JsonValue, d.lane.model.upstreamModel);
-    const tokens = answer.inputTokens ?? from.usageFromHeaders?.(upstream.headers)?.inputTokens;
-    usage = embedUsage(tokens);
-    // Gemini, Cohere and Bedrock do not echo the model: the lane's model is what answered.
-    const named = {
-      ...answer,
-      model: answer.model === '' ? d.lane.model.upstreamModel : answer.model,
-      inputTokens: tokens,
-    };
-    out = JSON.stringify(to.writeResponse(named, ctx.embedReply!));
+    converted = convert(JSON.parse(bytes.toString()) as JsonValue);
   } catch (err) {
     return unreadableAnswer(ctx, d, err);
   }
+  const { out } = converted;
   writeHead(ctx, d, 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
   ctx.res.end(out);
-  ctx.usage = usage;
+  ctx.usage = converted.usage;
   return 'delivered';
+}
+
+/** A whole embeddings answer, read in the upstream's protocol and written in the client's. */
+function translateEmbeddings(
+  ctx: RequestContext,
+  d: Delivery,
+  upstream: UpstreamExchange,
+): Promise<OutcomeCode> {
+  return translateWhole(ctx, d, upstream, (body) => {
+    const from = EMBED_CODECS[d.lane.upstream.protocol]!;
+    const to = EMBED_CODECS[ctx.ingress]!;
+    const answer = from.readResponse(body, d.lane.model.upstreamModel);
+    const tokens = answer.inputTokens ?? from.usageFromHeaders?.(upstream.headers)?.inputTokens;
+    // Gemini, Cohere and Bedrock do not echo the model: the lane's model is what answered.
+    const model = answer.model === '' ? d.lane.model.upstreamModel : answer.model;
+    const out = JSON.stringify(to.writeResponse({ ...answer, model, inputTokens: tokens }, ctx.embedReply!));
+    return { out, usage: embedUsage(tokens) };
+  });
+}
+
+/** A whole chat answer, read in the upstream's protocol and written in the client's. */
+function translateBuffered(
+  ctx: RequestContext,
+  d: Delivery,
+  upstream: UpstreamExchange,
+): Promise<OutcomeCode> {
+  return translateWhole(ctx, d, upstream, (body) => {
+    const read = CODECS[d.lane.upstream.protocol].readResponse(body);
+    const response = ctx.emulatedStop === undefined ? read : cutAnswerAtStop(read, ctx.emulatedStop);
+    rememberAnswer(ctx, d.lane, response.content);
+    // Some protocols (Cohere, Bedrock) do not echo the model: the lane's upstream model answered.
+    const model = response.model === '' ? d.lane.model.upstreamModel : response.model;
+    ctx.answer = { model, stopReason: response.stopReason };
+    return { out: JSON.stringify(ctx.codec.writeResponse({ ...response, model })), usage: response.usage };
+  });
 }
 
 function concat(a: string | Uint8Array, b: string | Uint8Array): Buffer {
   return Buffer.concat([Buffer.from(a), Buffer.from(b)]);
-}
-
-async function translateBuffered(
-  ctx: RequestContext,
-  d: Delivery,
-  upstream: UpstreamExchange,
-): Promise<OutcomeCode> {
-  const bytes = await bufferedAnswer(ctx, upstream);
-  if (bytes === 'upstream_interrupted')
-    return unreadableAnswer(ctx, d, new Error('the upstream body was interrupted'));
-  if (typeof bytes === 'string') return bytes;
-  let out: string;
-  let usage: Usage | undefined;
-  try {
-    const parsed = JSON.parse(bytes.toString()) as JsonValue;
-    const read = CODECS[d.lane.upstream.protocol].readResponse(parsed);
-    const response = ctx.emulatedStop === undefined ? read : cutAnswerAtStop(read, ctx.emulatedStop);
-    usage = response.usage;
-    rememberAnswer(ctx, d.lane, response.content);
-    ctx.answer = {
-      model: response.model === '' ? d.lane.model.upstreamModel : response.model,
-      stopReason: response.stopReason,
-    };
-    // Some protocols (Cohere, Bedrock) do not echo the model: the lane's upstream model answered.
-    out = JSON.stringify(
-      ctx.codec.writeResponse(
-        response.model === '' ? { ...response, model: d.lane.model.upstreamModel } : response,
-      ),
-    );
-  } catch (err) {
-    return unreadableAnswer(ctx, d, err);
-  }
-  writeHead(ctx, d, 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
-  ctx.res.end(out);
-  ctx.usage = usage;
-  return 'delivered';
 }
 
 /**

@@ -4,7 +4,7 @@
 // vectors and usage intact; `cohere-ai` `v2.rerank`; pools, failover and mode checks.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,6 +22,7 @@ import OpenAI from 'openai';
 import { type Gateway, startGateway } from '../support/gateway-process.ts';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
 import { mockTokens, mockVector } from '../support/mock-wire/embeddings.ts';
+import { logRecords } from '../support/request-log-file.ts';
 
 const TOKEN = 'embed-test-token';
 type Wire = 'openai' | 'gemini' | 'cohere' | 'bedrock';
@@ -154,18 +155,8 @@ const CLIENTS: Record<Wire, (model: string, texts: string[]) => Promise<Embedded
   bedrock: viaBedrock,
 };
 
-async function records(count: number): Promise<Record<string, unknown>[]> {
-  for (let i = 0; i < 100; i++) {
-    let text = '';
-    try {
-      text = readFileSync(logFile, 'utf8');
-    } catch {}
-    const lines = text.split('\n').filter((l) => l !== '');
-    if (lines.length >= count) return lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`the request log never reached ${count} records`);
-}
+/** The log's records once it holds `count` of them. */
+const records = (count: number) => logRecords(logFile, count);
 
 describe('embeddings: every SDK against every upstream protocol', () => {
   it('the 4×4 matrix returns the upstream vectors and usage', async () => {

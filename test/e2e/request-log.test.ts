@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Gateway, startGateway } from '../support/gateway-process.ts';
 import { governanceYaml, mintKey, tempDbPath } from '../support/governance.ts';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
+import { logRecords } from '../support/request-log-file.ts';
 import { LANES, sixProvidersCatalog, sixProvidersConfig, sixProvidersEnv } from '../support/six-providers.ts';
 
 const PRICES = `price_per_request_cents: 2
@@ -51,19 +52,8 @@ async function chat(model: string, headers: Record<string, string> = {}, stream 
   return r;
 }
 
-/** The log's records once it holds `count` of them (written on a later turn, so poll briefly). */
-async function records(count: number): Promise<Record<string, unknown>[]> {
-  for (let i = 0; i < 100; i++) {
-    let text = '';
-    try {
-      text = readFileSync(logFile, 'utf8');
-    } catch {}
-    const lines = text.split('\n').filter((l) => l !== '');
-    if (lines.length >= count) return lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`the request log did not reach ${count} records`);
-}
+/** The log's records once it holds `count` of them. */
+const records = (count: number) => logRecords(logFile, count);
 
 const SERVER_TIMING = /^upstream;dur=(\d+\.\d{3}), gateway;dur=(\d+\.\d{3})$/;
 
