@@ -18,6 +18,7 @@ import {
 } from '../embed.ts';
 import { InvalidRequest, needString, optStrings } from '../expect.ts';
 import type { JsonObject, JsonValue, Usage } from '../ir.ts';
+import { count, field } from '../json-access.ts';
 
 const TITAN = 'titan';
 const COHERE = 'cohere';
@@ -88,8 +89,7 @@ function writeResponse(res: EmbedResponse, reply: EmbedReply): JsonObject {
 }
 
 function usage(body: JsonValue): Usage | undefined {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
-  return typeof body.inputTextTokenCount === 'number' ? embedUsage(body.inputTextTokenCount) : undefined;
+  return embedUsage(count(field(body, 'inputTextTokenCount')));
 }
 
 export const bedrockEmbed: EmbedCodec = {

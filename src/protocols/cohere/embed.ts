@@ -18,6 +18,7 @@ import {
 } from '../embed.ts';
 import { InvalidRequest, needArray, objectIn, optString, optStrings, refuse } from '../expect.ts';
 import type { JsonObject, JsonValue, Usage } from '../ir.ts';
+import { count, field } from '../json-access.ts';
 
 const INPUT_TYPES: Readonly<Record<string, EmbedPurpose>> = {
   search_query: 'query',
@@ -121,20 +122,11 @@ export function cohereByType(res: EmbedResponse, reply: EmbedReply): JsonObject 
 }
 
 function usage(body: JsonValue): Usage | undefined {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
-  const meta = body.meta;
-  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return undefined;
-  for (const key of ['billed_units', 'tokens']) {
-    const units = meta[key];
-    if (
-      units !== null &&
-      typeof units === 'object' &&
-      !Array.isArray(units) &&
-      typeof units.input_tokens === 'number'
-    )
-      return embedUsage(units.input_tokens);
-  }
-  return undefined;
+  const meta = field(body, 'meta');
+  return embedUsage(
+    count(field(field(meta, 'billed_units'), 'input_tokens')) ??
+      count(field(field(meta, 'tokens'), 'input_tokens')),
+  );
 }
 
 export const cohereEmbed: EmbedCodec = {

@@ -14,6 +14,7 @@ import {
 } from '../embed.ts';
 import { InvalidRequest, needArray, needObject, objectIn, optString, refuse } from '../expect.ts';
 import type { JsonObject, JsonValue } from '../ir.ts';
+import { count, field } from '../json-access.ts';
 
 /** The route variant of `:embedContent` (the default is `:batchEmbedContents`). */
 export const SINGLE = 'single';
@@ -118,10 +119,7 @@ function writeResponse(res: EmbedResponse, reply: EmbedReply): JsonObject {
 }
 
 function usage(body: JsonValue) {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
-  const u = body.usageMetadata;
-  if (u === null || typeof u !== 'object' || Array.isArray(u)) return undefined;
-  return typeof u.promptTokenCount === 'number' ? embedUsage(u.promptTokenCount) : undefined;
+  return embedUsage(count(field(field(body, 'usageMetadata'), 'promptTokenCount')));
 }
 
 /** Batch items name the model too: on a forwarded hop they must name the upstream's. */

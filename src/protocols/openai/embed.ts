@@ -16,6 +16,7 @@ import {
 } from '../embed.ts';
 import { optString, refuse } from '../expect.ts';
 import type { JsonObject, JsonValue } from '../ir.ts';
+import { count, field } from '../json-access.ts';
 
 function readInputs(input: JsonValue | undefined): EmbedInput[] {
   if (typeof input === 'string') return [{ kind: 'text', text: input }];
@@ -88,10 +89,7 @@ function writeResponse(res: EmbedResponse, reply: EmbedReply): JsonObject {
 }
 
 function usage(body: JsonValue) {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
-  const u = body.usage;
-  if (u === null || typeof u !== 'object' || Array.isArray(u)) return undefined;
-  return typeof u.prompt_tokens === 'number' ? embedUsage(u.prompt_tokens) : undefined;
+  return embedUsage(count(field(field(body, 'usage'), 'prompt_tokens')));
 }
 
 export const openaiEmbed: EmbedCodec = {
