@@ -19,10 +19,12 @@ let primary: MockUpstream;
 let backup: MockUpstream;
 let converse: MockUpstream;
 let probed: MockUpstream;
+let embeds: MockUpstream;
 let gw: Gateway;
 
 before(async () => {
-  [primary, backup, converse, probed] = await Promise.all([
+  [primary, backup, converse, probed, embeds] = await Promise.all([
+    startMockUpstream(),
     startMockUpstream(),
     startMockUpstream(),
     startMockUpstream(),
@@ -35,6 +37,7 @@ before(async () => {
       `gemini-up:\n  protocol: gemini\n  base_url: ${backup.url}\n`,
       `bedrock-up:\n  protocol: bedrock\n  base_url: ${converse.url}\n`,
       `probed-up:\n  protocol: anthropic\n  base_url: ${probed.url}\n`,
+      `gemini-embed:\n  protocol: gemini\n  base_url: ${embeds.url}\n`,
     ].join(''),
     configYaml: [
       'listen: 127.0.0.1:0',
@@ -47,12 +50,14 @@ before(async () => {
       '  probed-up:',
       '    api_key_env: UM_KEY',
       '    health: {mode: active, interval_secs: 1, timeout_secs: 1}',
+      '  gemini-embed: {api_key_env: UM_KEY}',
       'models:',
       "  'sonnet@primary': {provider: openai-primary, max_concurrent: 4, upstream_model: claude-sonnet-4-5}",
       "  'sonnet@backup': {provider: anthropic-backup, max_concurrent: 4, upstream_model: claude-sonnet-4-5}",
       "  'team/gemini:fast': {provider: gemini-up, max_concurrent: 4, upstream_model: gemini-2.5-flash}",
       `  'sonnet@bedrock': {provider: bedrock-up, max_concurrent: 4, upstream_model: '${PROFILE_ARN}'}`,
       "  'probed/haiku': {provider: probed-up, max_concurrent: 4, upstream_model: claude-haiku-4-5}",
+      "  'embedder@gemini': {provider: gemini-embed, max_concurrent: 4, mode: embedding, upstream_model: text-embedding-004}",
       'pools:',
       '  sonnet:',
       '    members:',
@@ -69,13 +74,20 @@ before(async () => {
 });
 after(async () => {
   await gw?.stop();
-  await Promise.all([primary, backup, converse, probed].map((m) => m?.close()));
+  await Promise.all([primary, backup, converse, probed, embeds].map((m) => m?.close()));
 });
 
 const client = () => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: TOKEN, maxRetries: 0 });
 const hi = [{ role: 'user' as const, content: 'hi' }];
 const POOLS = ['sonnet', 'sonnet-cheapest'];
-const MODELS = ['sonnet@primary', 'sonnet@backup', 'team/gemini:fast', 'sonnet@bedrock', 'probed/haiku'];
+const MODELS = [
+  'sonnet@primary',
+  'sonnet@backup',
+  'team/gemini:fast',
+  'sonnet@bedrock',
+  'probed/haiku',
+  'embedder@gemini',
+];
 /** What a caller may request, as the listings give it: pools, then models, in config order. */
 const CONFIG_NAMES = [...POOLS, ...MODELS];
 
@@ -130,6 +142,28 @@ describe('upstream_model', () => {
     assert.equal(got.model, PROFILE_ARN);
     // Bedrock answers name no model: the id the lane asked for is what answered.
     assert.equal(r.model, PROFILE_ARN);
+  });
+
+  it('an embeddings request asks for the upstream id, in the URL and in each batch item', async () => {
+    const check = () => {
+      const got = embeds.last()!;
+      assert.equal(got.path, '/v1beta/models/text-embedding-004:batchEmbedContents');
+      const items = (got.json() as { requests: { model: string }[] }).requests;
+      assert.deepEqual(
+        items.map((i) => i.model),
+        ['models/text-embedding-004', 'models/text-embedding-004'],
+      );
+    };
+    // Translated: an OpenAI body becomes a Gemini batch.
+    const r = await client().embeddings.create({ model: 'embedder@gemini', input: ['a', 'b'] });
+    assert.equal(r.data.length, 2);
+    check();
+    // Forwarded: the Gemini SDK's batch items name the config name; the gateway renames them.
+    const ai = new GoogleGenAI({ apiKey: TOKEN, httpOptions: { baseUrl: gw.url } });
+    const g = await ai.models.embedContent({ model: 'embedder@gemini', contents: ['a', 'b'] });
+    assert.equal(g.embeddings?.length, 2);
+    check();
+    assert.equal(embeds.requests.length, 2);
   });
 
   it('health probes ask for the upstream id', async () => {
