@@ -46,7 +46,13 @@ export interface Ledger {
   account(key: string, limit: number): LaneAccount;
 }
 
-/** A lane's identity across configurations: its provider and model names. */
+/**
+ * A lane's identity across configurations: its provider and model names. The config name, not the
+ * `upstream_model` id: names are unique under `models:` while ids are not (two names may send one id
+ * to one provider as two lanes, each with its own permits, budget and breakers), and the budget and
+ * the counters /stats shows belong to the name. Like a changed base_url, a changed id under the same
+ * name keeps the account.
+ */
 export function laneKey(model: ModelConfig): string {
   return `${model.provider.name}/${model.name}`;
 }

@@ -119,6 +119,20 @@ describe('upstream_model', CONCURRENT, () => {
     ]);
   });
 
+  test('an id that is not a string is refused on one line naming the key', async () => {
+    const r = await validate('  a: {provider: openai, max_concurrent: 1, upstream_model: [gpt-4o]}\n');
+    assert.equal(r.status, 1);
+    assert.equal(r.errors.length, 1, r.errors.join('\n'));
+    assert.match(r.errors[0]!, /models\.a\.upstream_model: expected a string/);
+  });
+
+  test('an id with the characters of an ARN or a namespace is accepted as written', async () => {
+    const r = await validate(
+      "  'sonnet@bedrock': {provider: bedrock, max_concurrent: 1, upstream_model: 'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0'}\n  'gpt/4o': {provider: openai, max_concurrent: 1, upstream_model: 'openai/gpt-4o'}\n",
+    );
+    assert.equal(r.status, 0, r.errors.join('\n'));
+  });
+
   test("a Bedrock embedding model's family is read from its upstream id", async () => {
     const r = await validate(
       "  titan: {provider: bedrock, max_concurrent: 1, mode: embedding, upstream_model: 'amazon.titan-embed-text-v2:0'}\n",

@@ -132,7 +132,8 @@ function deployment(otlp: string, more = ''): string {
     '  mock-anthropic: {api_key_env: TRACE_KEY}',
     'models:',
     '  gpt-a: {provider: mock-openai, max_concurrent: 64}',
-    '  claude-b: {provider: mock-anthropic, max_concurrent: 64}',
+    // An upstream id apart from the name: attempt spans name the model asked for upstream.
+    '  claude-b: {provider: mock-anthropic, max_concurrent: 64, upstream_model: claude-b-2025}',
     'pools:',
     '  mix:',
     '    members: [{target: gpt-a}, {target: claude-b}]',
@@ -240,8 +241,8 @@ describe('spans of a failover request reach an OTLP collector', () => {
     assert.deepEqual(attrs(second!.attributes), {
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'anthropic',
-      'gen_ai.request.model': 'claude-b',
-      'gen_ai.response.model': 'claude-b',
+      'gen_ai.request.model': 'claude-b-2025',
+      'gen_ai.response.model': 'claude-b-2025',
       'gen_ai.usage.input_tokens': 11,
       'gen_ai.usage.output_tokens': 7,
       'gen_ai.response.finish_reasons': ['end_turn'],
