@@ -515,7 +515,7 @@ describe('shipped catalog and embedded default', () => {
       },
       emit: (level, m) => lines.push(`[${level}] ${m}`),
     });
-    assert.deepEqual([config.models.size, config.pools.size], [4, 2]);
+    assert.deepEqual([config.models.size, config.pools.size], [5, 2]);
     assert.ok(!lines.some((l) => l.startsWith('[error]') || l.includes('unknown key')), lines.join('\n'));
   });
 
