@@ -205,6 +205,13 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
       'warn',
       `workers is ${workers}: each worker process keeps its own max_concurrent permits, so a model admits up to ${workers} × max_concurrent requests in flight`,
     );
+    // Shedding protects each process, so each counts only what it serves (docs: limits).
+    const inbound = d.limits?.maxInboundConcurrent ?? 0;
+    if (inbound > 0)
+      emit(
+        'warn',
+        `workers is ${workers}: each worker process sheds past its own limits.max_inbound_concurrent (${inbound}), so the node admits up to ${workers} × ${inbound} = ${workers * inbound} inference requests in progress`,
+      );
   }
 
   // Step 9: metadata guard status.

@@ -10,11 +10,6 @@ export const NOT_AVAILABLE = 'not available yet in this version of busbar';
 /** One line per key, in the order models, pools. */
 export function unavailableErrors(d: RawDeployment, workers: number): string[] {
   const errors: string[] = [];
-  if (workers > 1 && (d.limits?.maxInboundConcurrent ?? 0) > 0) {
-    errors.push(
-      `limits.max_inbound_concurrent: max_inbound_concurrent with workers > 1 is ${NOT_AVAILABLE}: each of the ${workers} worker processes would count its own requests, admitting up to ${workers}× the limit; remove it or set workers: 1`,
-    );
-  }
   if (workers > 1) {
     // Lane budgets live in each worker process: N workers would admit up to N × max_requests.
     for (const [name, m] of d.models) {
