@@ -20,6 +20,8 @@ const DEFAULTS = {
   upstreamConnectionsPerHost: 0,
   upstreamIdleSecs: 60,
   maxErrorBodyBytes: 256 * 1024,
+  // Also the most it may be: G-SEC-23 caps every upstream Retry-After at a day before use
+  // (reliability/breaker.ts applies the same ceiling), so a larger value could not be honoured.
   maxRetryAfterSecs: 86_400,
   defaultMaxTokens: 4096,
 } as const;
@@ -63,6 +65,8 @@ export function limitErrors(raw: RawLimits | undefined): string[] {
   positive('upstream_idle_secs', raw?.upstreamIdleSecs);
   positive('max_error_body_bytes', raw?.maxErrorBodyBytes);
   positive('max_retry_after_secs', raw?.maxRetryAfterSecs);
+  if ((raw?.maxRetryAfterSecs ?? 0) > DEFAULTS.maxRetryAfterSecs)
+    errors.push(`limits.max_retry_after_secs must be <= ${DEFAULTS.maxRetryAfterSecs}`);
   positive('default_max_tokens', raw?.defaultMaxTokens);
   return errors;
 }

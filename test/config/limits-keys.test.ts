@@ -42,6 +42,14 @@ describe('limits and attempt timeouts', CONCURRENT, () => {
     );
   });
 
+  test('max_retry_after_secs above a day is refused: no Retry-After is honoured beyond it', async () => {
+    const over = await run({ config: `${BASE}limits:\n  max_retry_after_secs: 86401\n` });
+    assert.equal(over.status, 1);
+    assert.deepEqual(over.errors, ['limits.max_retry_after_secs must be <= 86400']);
+    const day = await run({ config: `${BASE}limits:\n  max_retry_after_secs: 86400\n` });
+    assert.equal(day.status, 0, day.stderr);
+  });
+
   test('attempt_timeout_ms 0 on a model or a pool is refused', async () => {
     const r = await run({
       config: `${AUTH}${PROVIDERS}models:

@@ -273,6 +273,10 @@ describe('limits: bodies, errors, tokens, Retry-After and upstream sockets', () 
     mock.enqueue({ status: 429, headers: { 'retry-after': '3600' } });
     const r = await chat(gw, 'm');
     await r.arrayBuffer();
+    // The lane cools down, so the client gets the exhausted 503 and its Retry-After from that cooldown.
+    assert.equal(r.status, 503);
+    const retryAfter = Number(r.headers.get('retry-after'));
+    assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}, not the upstream's 3600`);
     const stats = (await (await fetch(`${gw.url}/stats`, { headers: auth })).json()) as {
       lanes: { model: string; cooldown_remaining_s: number }[];
     };
