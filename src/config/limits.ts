@@ -26,6 +26,20 @@ const DEFAULTS = {
   defaultMaxTokens: 4096,
 } as const;
 
+/**
+ * The longest delay a Node timer holds (2^31 - 1 ms, about 24.8 days). A longer one fires after
+ * 1 ms instead, so a duration past it would cut every stream or attempt at once: it is refused.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** `<path> must be <= …` when `value` (in units of `unitMs` milliseconds) does not fit a timer. */
+export function timerRangeError(path: string, value: number | undefined, unitMs: number): string | undefined {
+  const most = Math.floor(MAX_TIMER_MS / unitMs);
+  return value !== undefined && value > most
+    ? `${path} must be <= ${most} (the longest timer, about 24.8 days)`
+    : undefined;
+}
+
 /** Eight bodies at the body cap. */
 const BUFFERED_BODIES = 8;
 
@@ -52,17 +66,24 @@ export function limitErrors(raw: RawLimits | undefined): string[] {
   const positive = (key: string, value: number | undefined): void => {
     if (value === 0) errors.push(`limits.${key} must be >= 1`);
   };
-  positive('header_timeout_secs', raw?.headerTimeoutSecs);
-  positive('keepalive_idle_secs', raw?.keepaliveIdleSecs);
+  /** Seconds that become a timer: within a timer's range (and >= 1 unless `zeroOk`). */
+  const seconds = (key: string, value: number | undefined, zeroOk = false): void => {
+    if (!zeroOk) positive(key, value);
+    const tooLong = timerRangeError(`limits.${key}`, value, 1000);
+    if (tooLong !== undefined) errors.push(tooLong);
+  };
+  seconds('header_timeout_secs', raw?.headerTimeoutSecs);
+  seconds('keepalive_idle_secs', raw?.keepaliveIdleSecs);
+  seconds('body_grace_secs', raw?.bodyGraceSecs, true);
   positive('body_min_bytes_per_sec', raw?.bodyMinBytesPerSec);
   positive('max_connections', raw?.maxConnections);
   positive('http2_max_concurrent_streams', raw?.http2MaxConcurrentStreams);
-  positive('http2_session_idle_secs', raw?.http2SessionIdleSecs);
+  seconds('http2_session_idle_secs', raw?.http2SessionIdleSecs);
   positive('max_buffered_body_bytes', raw?.maxBufferedBodyBytes);
   positive('max_request_body_bytes', raw?.maxRequestBodyBytes);
-  positive('tls_handshake_timeout_secs', raw?.tlsHandshakeTimeoutSecs);
-  positive('upstream_timeout_secs', raw?.upstreamTimeoutSecs);
-  positive('upstream_idle_secs', raw?.upstreamIdleSecs);
+  seconds('tls_handshake_timeout_secs', raw?.tlsHandshakeTimeoutSecs);
+  seconds('upstream_timeout_secs', raw?.upstreamTimeoutSecs);
+  seconds('upstream_idle_secs', raw?.upstreamIdleSecs);
   positive('max_error_body_bytes', raw?.maxErrorBodyBytes);
   positive('max_retry_after_secs', raw?.maxRetryAfterSecs);
   if ((raw?.maxRetryAfterSecs ?? 0) > DEFAULTS.maxRetryAfterSecs)

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { Script } from 'node:vm';
 import { fs } from '../builtins.ts';
 import { checkSinkUrl, maskUrlUserinfo } from '../net/ssrf.ts';
+import { timerRangeError } from './limits.ts';
 import type { RawModel, RawPool } from './raw.ts';
 import {
   type BreakerConfig,
@@ -172,6 +173,11 @@ export function poolErrors(name: string, pool: RawPool, ctx: PoolContext): strin
     errors.push(`${who} breaker.trip.n must be >= 1 for mode consecutive`);
   if (pool.deadlineSecs === 0) errors.push(`${who} failover.deadline_secs must be >= 1`);
   if (pool.attemptTimeoutMs === 0) errors.push(`${who} failover.attempt_timeout_ms must be >= 1`);
+  for (const tooLong of [
+    timerRangeError(`${who} failover.deadline_secs`, pool.deadlineSecs, 1000),
+    timerRangeError(`${who} failover.attempt_timeout_ms`, pool.attemptTimeoutMs, 1),
+  ])
+    if (tooLong !== undefined) errors.push(tooLong);
   const memberNames = new Set(pool.members.map((m) => m.target));
   for (const ex of pool.exclusions ?? []) {
     if (!memberNames.has(ex))

@@ -6,7 +6,7 @@ import { BUILTIN_METADATA_HOSTS, canonicalHostKey, type MetadataPolicy } from '.
 import type { Operation } from '../protocols/routes.ts';
 import { ConfigError } from './errors.ts';
 import { governanceErrors, resolveGovernance } from './governance.ts';
-import { limitErrors, resolveLimits } from './limits.ts';
+import { limitErrors, resolveLimits, timerRangeError } from './limits.ts';
 import { DEFAULT_LISTEN, parseListen } from './listen.ts';
 import { modeErrors, modeOf } from './modes.ts';
 import { resolveObservability } from './observability.ts';
@@ -136,6 +136,8 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
     if (!merged.has(m.provider)) errors.push(`model '${name}' references unknown provider '${m.provider}'`);
     if (m.defaultMaxTokens === 0) errors.push(`model '${name}' default_max_tokens must be > 0`);
     if (m.attemptTimeoutMs === 0) errors.push(`model '${name}' attempt_timeout_ms must be >= 1`);
+    const attemptTooLong = timerRangeError(`model '${name}' attempt_timeout_ms`, m.attemptTimeoutMs, 1);
+    if (attemptTooLong !== undefined) errors.push(attemptTooLong);
     const upstreamError = upstreamModelError(m.upstreamModel);
     if (upstreamError !== undefined) errors.push(`model '${name}' upstream_model ${upstreamError}`);
     if (m.maxConcurrent === 0) errors.push(`model '${name}' max_concurrent must be >= 1`);

@@ -3,7 +3,39 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AUTH, BASE, CONCURRENT, PROVIDERS, run } from './helpers.ts';
+import { ConfigError } from '../../src/config/errors.ts';
+import { loadConfigText } from '../support/load-config.ts';
+import { AUTH, BASE, CATALOG, CONCURRENT, PROVIDERS, run } from './helpers.ts';
+
+/** The keys issue 14 added to `limits:`. */
+const NEW_LIMITS = [
+  'max_request_body_bytes',
+  'max_inbound_concurrent',
+  'tls_handshake_timeout_secs',
+  'upstream_timeout_secs',
+  'upstream_connections_per_host',
+  'upstream_idle_secs',
+  'max_error_body_bytes',
+  'max_retry_after_secs',
+  'default_max_tokens',
+];
+
+/** Every config line the in-process loader refuses `text` with (none when it loads). */
+function refusal(text: string): string[] {
+  try {
+    loadConfigText(text, CATALOG, { T_OPENAI_KEY: 'sk-test' });
+    return [];
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.lines;
+  }
+}
+
+/** `attempt_timeout_ms: <value>` on a model, or on a pool's failover. */
+const onModel = (value: string): string =>
+  `${AUTH}${PROVIDERS}models:\n  gpt: {provider: openai, max_concurrent: 1, attempt_timeout_ms: ${value}}\n`;
+const onPool = (value: string): string =>
+  `${BASE}pools:\n  p:\n    members: [{target: gpt}]\n    failover: {attempt_timeout_ms: ${value}}\n`;
 
 describe('limits and attempt timeouts', CONCURRENT, () => {
   test('every new key loads with a value', async () => {
@@ -39,6 +71,56 @@ describe('limits and attempt timeouts', CONCURRENT, () => {
     assert.deepEqual(
       r.errors,
       keys.map((k) => `limits.${k} must be >= 1`),
+    );
+  });
+
+  test('each key takes only an unsigned integer', () => {
+    const found = { abc: 'a string', '-1': 'an integer (-1)', '1.5': 'a float (1.5)' };
+    for (const [value, what] of Object.entries(found)) {
+      for (const key of NEW_LIMITS) {
+        assert.deepEqual(refusal(`${BASE}limits:\n  ${key}: ${value}\n`), [
+          `config.yaml: invalid YAML: limits.${key}: expected an unsigned integer, found ${what}`,
+        ]);
+      }
+      assert.deepEqual(refusal(onModel(value)), [
+        `config.yaml: invalid YAML: models.gpt.attempt_timeout_ms: expected an unsigned integer, found ${what}`,
+      ]);
+      assert.deepEqual(refusal(onPool(value)), [
+        `config.yaml: invalid YAML: pools.p.failover.attempt_timeout_ms: expected an unsigned integer, found ${what}`,
+      ]);
+    }
+  });
+
+  test('a duration past the longest timer is refused (it would fire at once)', () => {
+    const lines = (text: string): string[] => refusal(text).filter((l) => l.includes('longest timer'));
+    const timers = [
+      'header_timeout_secs',
+      'keepalive_idle_secs',
+      'body_grace_secs',
+      'http2_session_idle_secs',
+      'tls_handshake_timeout_secs',
+      'upstream_timeout_secs',
+      'upstream_idle_secs',
+    ];
+    const over = lines(`${BASE}limits:\n${timers.map((k) => `  ${k}: 2147484`).join('\n')}\n`);
+    assert.deepEqual(
+      over,
+      timers.map((k) => `limits.${k} must be <= 2147483 (the longest timer, about 24.8 days)`),
+    );
+    assert.deepEqual(lines(`${BASE}limits:\n${timers.map((k) => `  ${k}: 2147483`).join('\n')}\n`), []);
+    assert.deepEqual(lines(onModel('2147483648')), [
+      "model 'gpt' attempt_timeout_ms must be <= 2147483647 (the longest timer, about 24.8 days)",
+    ]);
+    assert.match(
+      lines(onPool('2147483648')).join('\n'),
+      /pool 'p'.*failover\.attempt_timeout_ms must be <= 2147483647/,
+    );
+    assert.deepEqual(refusal(onModel('2147483647')), []);
+    assert.match(
+      lines(
+        `${BASE}pools:\n  p:\n    members: [{target: gpt}]\n    failover: {deadline_secs: 2147484}\n`,
+      ).join(),
+      /pool 'p'.*failover\.deadline_secs must be <= 2147483/,
     );
   });
 
