@@ -15,6 +15,7 @@ const DEFAULTS = {
   http2MaxConcurrentStreams: 100,
   http2SessionIdleSecs: 300,
   maxRequestBodyBytes: 32 * 1024 * 1024,
+  requestDeadlineSecs: 120,
   maxInboundConcurrent: 0,
   upstreamTimeoutSecs: 300,
   upstreamConnectionsPerHost: 0,
@@ -81,6 +82,7 @@ export function limitErrors(raw: RawLimits | undefined): string[] {
   seconds('http2_session_idle_secs', raw?.http2SessionIdleSecs);
   positive('max_buffered_body_bytes', raw?.maxBufferedBodyBytes);
   positive('max_request_body_bytes', raw?.maxRequestBodyBytes);
+  seconds('request_deadline_secs', raw?.requestDeadlineSecs);
   seconds('tls_handshake_timeout_secs', raw?.tlsHandshakeTimeoutSecs);
   seconds('upstream_timeout_secs', raw?.upstreamTimeoutSecs);
   seconds('upstream_idle_secs', raw?.upstreamIdleSecs);
@@ -106,6 +108,7 @@ export function resolveLimits(raw: RawLimits | undefined): LimitsConfig {
     http2SessionIdleMs: (raw?.http2SessionIdleSecs ?? DEFAULTS.http2SessionIdleSecs) * 1000,
     maxBufferedBodyBytes: raw?.maxBufferedBodyBytes ?? BUFFERED_BODIES * maxRequestBodyBytes,
     maxRequestBodyBytes,
+    requestDeadlineSecs: raw?.requestDeadlineSecs ?? DEFAULTS.requestDeadlineSecs,
     maxInboundConcurrent: raw?.maxInboundConcurrent ?? DEFAULTS.maxInboundConcurrent,
     tlsHandshakeTimeoutMs: (raw?.tlsHandshakeTimeoutSecs ?? headerTimeoutSecs) * 1000,
     upstream: {

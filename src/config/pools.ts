@@ -269,7 +269,14 @@ function buildBreaker(pool: RawPool): BreakerConfig {
 }
 
 /** Builds the frozen pool; call only after validation passed and on_exhausted parsed. */
-export function buildPool(name: string, pool: RawPool, onExhausted: OnExhausted, cwd: string): PoolConfig {
+/** `defaultDeadlineSecs`: the deadline when the pool sets no `failover.deadline_secs` (limits:). */
+export function buildPool(
+  name: string,
+  pool: RawPool,
+  onExhausted: OnExhausted,
+  cwd: string,
+  defaultDeadlineSecs: number,
+): PoolConfig {
   const members: PoolMemberConfig[] = pool.members.map((m) =>
     Object.freeze({
       target: m.target,
@@ -285,7 +292,7 @@ export function buildPool(name: string, pool: RawPool, onExhausted: OnExhausted,
     members: Object.freeze(members),
     breaker: buildBreaker(pool),
     failover: Object.freeze({
-      deadlineSecs: pool.deadlineSecs ?? 120,
+      deadlineSecs: pool.deadlineSecs ?? defaultDeadlineSecs,
       attemptTimeoutMs: pool.attemptTimeoutMs,
       cap: pool.cap ?? 3,
       exclusions: Object.freeze([...new Set(pool.exclusions ?? [])]),

@@ -173,6 +173,7 @@ export interface RawLimits {
   readonly http2SessionIdleSecs: number | undefined;
   readonly maxBufferedBodyBytes: number | undefined;
   readonly maxRequestBodyBytes: number | undefined;
+  readonly requestDeadlineSecs: number | undefined;
   readonly maxInboundConcurrent: number | undefined;
   readonly tlsHandshakeTimeoutSecs: number | undefined;
   readonly upstreamTimeoutSecs: number | undefined;
@@ -376,6 +377,7 @@ export function readDeployment(scope: ParseScope, root: Fields): RawDeployment {
       http2SessionIdleSecs: limits.uint('http2_session_idle_secs'),
       maxBufferedBodyBytes: limits.uint('max_buffered_body_bytes'),
       maxRequestBodyBytes: limits.uint('max_request_body_bytes'),
+      requestDeadlineSecs: limits.uint('request_deadline_secs'),
       maxInboundConcurrent: limits.uint('max_inbound_concurrent'),
       tlsHandshakeTimeoutSecs: limits.uint('tls_handshake_timeout_secs'),
       upstreamTimeoutSecs: limits.uint('upstream_timeout_secs'),

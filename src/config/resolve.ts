@@ -362,11 +362,12 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
   }
 
   // Step 16: on_exhausted, reported individually after the collected set.
+  const limits = resolveLimits(d.limits);
   for (const [name, pool] of d.pools) {
     const parsed = onExhaustedByPool.get(name)!;
     if (!parsed.ok)
       throw new ConfigError(onExhaustedError(name, pool.onExhaustedAction ?? '', parsed.reason));
-    pools.set(name, buildPool(name, pool, parsed.value, input.cwd));
+    pools.set(name, buildPool(name, pool, parsed.value, input.cwd, limits.requestDeadlineSecs));
   }
 
   const tls = d.tls && { certFile: d.tls.certFile, keyFile: d.tls.keyFile, clientCaFile: d.tls.clientCaFile };
@@ -397,7 +398,7 @@ export function resolveConfig(input: ResolveInput): GatewayConfig {
       allowMetadataHosts: [...security.allow],
       allowAllMetadata: security.allowAll,
     },
-    limits: resolveLimits(d.limits),
+    limits,
     governance: resolveGovernance(d.governance, input.cwd),
     observability: resolveObservability(d.observability, input.cwd, emit),
     workers,

@@ -201,6 +201,8 @@ export interface LimitsConfig {
   readonly maxBufferedBodyBytes: number;
   /** A request body over this is refused with 413. */
   readonly maxRequestBodyBytes: number;
+  /** A request's deadline where its route sets none (model and ad-hoc routes, pools without one). */
+  readonly requestDeadlineSecs: number;
   /** Inference requests in progress at once; past it, new ones are shed with a 503. 0 = no cap. */
   readonly maxInboundConcurrent: number;
   /** A TLS handshake must complete within this. */

@@ -14,13 +14,15 @@ import { Lane } from './lane.ts';
 import { LaneStates } from './lane-state.ts';
 import { type RoutePolicy, routePolicy } from './policy.ts';
 
-/** Failover defaults of direct and ad-hoc routes (G-RTE-8). */
-const DIRECT_FAILOVER: FailoverConfig = Object.freeze({
-  deadlineSecs: 120,
-  cap: 3,
-  exclusions: [],
-  attemptTimeoutMs: undefined,
-});
+/** Failover defaults of direct and ad-hoc routes (G-RTE-8); the deadline is `limits:`'s. */
+function directFailover(config: GatewayConfig): FailoverConfig {
+  return Object.freeze({
+    deadlineSecs: config.limits.requestDeadlineSecs,
+    cap: 3,
+    exclusions: [],
+    attemptTimeoutMs: undefined,
+  });
+}
 const REJECT: OnExhausted = Object.freeze({ action: 'reject' });
 
 export class Member {
@@ -143,6 +145,7 @@ export class RoutingTable {
     this.clock = clock;
     const lanes = new Map<string, Lane>();
     const direct = new Map<string, RouteTarget>();
+    const directDefaults = directFailover(config);
     for (const model of config.models.values()) {
       const key = laneKey(model);
       const lane = new Lane(
@@ -155,7 +158,7 @@ export class RoutingTable {
       );
       lanes.set(model.name, lane);
       const only = new Member(lane, 1, model.contextMax, undefined, DEFAULT_BREAKER);
-      direct.set(model.name, new RouteTarget(model.name, [only], DIRECT_FAILOVER, REJECT, undefined));
+      direct.set(model.name, new RouteTarget(model.name, [only], directDefaults, REJECT, undefined));
     }
     const pools = new Map<string, RouteTarget>();
     for (const pool of config.pools.values()) {

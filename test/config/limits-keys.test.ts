@@ -10,6 +10,7 @@ import { AUTH, BASE, CATALOG, CONCURRENT, PROVIDERS, run } from './helpers.ts';
 /** The keys issue 14 added to `limits:`. */
 const NEW_LIMITS = [
   'max_request_body_bytes',
+  'request_deadline_secs',
   'max_inbound_concurrent',
   'tls_handshake_timeout_secs',
   'upstream_timeout_secs',
@@ -42,6 +43,7 @@ describe('limits and attempt timeouts', CONCURRENT, () => {
     const r = await run({
       config: `${BASE}limits:
   max_request_body_bytes: 1048576
+  request_deadline_secs: 300
   max_inbound_concurrent: 100
   tls_handshake_timeout_secs: 5
   upstream_timeout_secs: 120
@@ -59,6 +61,7 @@ describe('limits and attempt timeouts', CONCURRENT, () => {
   test('0 is refused where it means nothing', async () => {
     const keys = [
       'max_request_body_bytes',
+      'request_deadline_secs',
       'tls_handshake_timeout_secs',
       'upstream_timeout_secs',
       'upstream_idle_secs',
@@ -98,6 +101,7 @@ describe('limits and attempt timeouts', CONCURRENT, () => {
       'keepalive_idle_secs',
       'body_grace_secs',
       'http2_session_idle_secs',
+      'request_deadline_secs',
       'tls_handshake_timeout_secs',
       'upstream_timeout_secs',
       'upstream_idle_secs',

@@ -127,6 +127,46 @@ describe('attempt_timeout_ms', () => {
   });
 });
 
+describe('limits: request_deadline_secs', () => {
+  let silent: Awaited<ReturnType<typeof silentServer>>;
+  let gw: Gateway;
+  before(async () => {
+    silent = await silentServer();
+    gw = await gateway({ hung: { protocol: 'openai', url: `http://127.0.0.1:${silent.port}` } }, [
+      'models:',
+      '  stuck: {provider: hung, max_concurrent: 8}',
+      'pools:',
+      '  plain: {members: [{target: stuck}]}',
+      '  own: {members: [{target: stuck}], failover: {deadline_secs: 3}}',
+      'limits:',
+      '  request_deadline_secs: 1',
+    ]);
+  });
+  after(async () => {
+    await gw?.stop();
+    await silent?.close();
+  });
+
+  it("bounds model routes and pools without their own deadline_secs; a pool's own wins", async () => {
+    const timed = async (name: string): Promise<{ status: number; ms: number; message: string }> => {
+      const t0 = Date.now();
+      const r = await chat(gw, name);
+      const { error } = (await r.json()) as { error: { message: string } };
+      return { status: r.status, ms: Date.now() - t0, message: error.message };
+    };
+    const [model, plain, own] = await Promise.all([timed('stuck'), timed('plain'), timed('own')]);
+    for (const [what, x, lo, hi] of [
+      ['model route', model, 900, 2500],
+      ['pool without deadline_secs', plain, 900, 2500],
+      ['pool with deadline_secs: 3', own, 2900, 4500],
+    ] as const) {
+      assert.equal(x.status, 503, what);
+      assert.match(x.message, /timed out/, what);
+      assert.ok(x.ms >= lo && x.ms < hi, `${what}: answered after ${x.ms} ms`);
+    }
+  });
+});
+
 describe('limits: max_inbound_concurrent', () => {
   let mock: MockUpstream;
   let gw: Gateway;
