@@ -9,6 +9,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { type Gateway, startGateway } from '../support/gateway-process.ts';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
+import { parseExposition } from '../support/prometheus.ts';
 import { makePki } from '../support/test-pki.ts';
 
 const TOKEN = 'limits-token';
@@ -97,6 +98,17 @@ describe('attempt_timeout_ms', () => {
       'Hello from openai mock',
     );
     assert.ok(elapsed >= 450 && elapsed < 2000, `answered after ${elapsed} ms`);
+    // Counted as the transport timeout it is: a failover by reason timeout, a failure on the lane.
+    const metrics = parseExposition(await (await fetch(`${gw.url}/metrics`, { headers: auth })).text());
+    assert.equal(metrics.get('busbar_failovers_total', { pool: 'p', reason: 'timeout' }), 1);
+    assert.equal(
+      metrics.get('busbar_upstream_failures_total', {
+        pool: 'p',
+        lane: 'stuck',
+        disposition: 'transient_upstream',
+      }),
+      1,
+    );
   });
 
   it("a pool's value overrides its members' models", async () => {
