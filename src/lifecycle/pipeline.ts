@@ -1,5 +1,5 @@
 // The inference request lifecycle as explicit, ordered stages over one RequestContext:
-//   authenticate → read → guard → resolve → admit → order members + attempt hops + deliver → finish.
+//   authenticate → shed → read → guard → resolve → admit → order members + attempt hops + deliver → finish.
 // Each stage either passes the context on or ends the request with an outcome code; whatever the
 // path, Finish.emit runs exactly once. A later feature adds an admission stage or a finish
 // listener; it does not edit this file's flow. With no admission stages configured, the loop over
@@ -78,7 +78,10 @@ export class InferencePipeline {
   readonly #bodies: BodyBudget;
   readonly #begin: readonly ((ctx: RequestContext) => void)[];
   readonly #maxInbound: number;
-  /** Requests between their start and their finish. */
+  /**
+   * Requests between their authentication and their finish (limits: max_inbound_concurrent). A
+   * caller without a credential never holds one, so it cannot shed the others by holding sockets.
+   */
   #inFlight = 0;
 
   constructor(parts: PipelineParts) {
@@ -109,10 +112,9 @@ export class InferencePipeline {
     res.once('close', ctx.onClose);
     for (const begin of this.#begin) begin(ctx);
     let outcome: OutcomeCode;
-    const shed = this.#maxInbound > 0 && this.#inFlight >= this.#maxInbound;
-    this.#inFlight++;
+    const slot = { held: false };
     try {
-      outcome = shed ? shedLoad(ctx) : await this.#run(ctx);
+      outcome = await this.#run(ctx, slot);
     } catch (err) {
       // Caught at the request boundary: the client gets a native 500 (or, mid-answer, a closed
       // connection), the permit goes back, and finish still runs.
@@ -128,12 +130,13 @@ export class InferencePipeline {
       ctx.releasePermit();
       outcome = 'internal_error';
     }
-    this.#inFlight--;
+    if (slot.held) this.#inFlight--;
     this.#finish.emit(ctx, outcome);
     this.#bodies.give(ctx.body.length);
   }
 
-  async #run(ctx: RequestContext): Promise<OutcomeCode> {
+  /** `slot.held` is set once the request counts against `max_inbound_concurrent`. */
+  async #run(ctx: RequestContext, slot: { held: boolean }): Promise<OutcomeCode> {
     const { req, res, edge, route } = ctx;
     if (declaredTooLarge(req, this.#pace.maxBytes)) return refuseTooLarge(ctx, this.#pace.maxBytes);
 
@@ -147,6 +150,11 @@ export class InferencePipeline {
       return 'unauthorized';
     }
     ctx.principal = principal;
+
+    // shed: past max_inbound_concurrent at once, before the body is read (never a queue).
+    if (this.#maxInbound > 0 && this.#inFlight >= this.#maxInbound) return shedLoad(ctx);
+    slot.held = true;
+    this.#inFlight++;
 
     // read: the body under its cap, one validating scan for the fields routing needs.
     const body = await readBody(req, this.#pace, this.#bodies);

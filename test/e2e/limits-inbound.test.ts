@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -30,18 +31,23 @@ function inboundGateway(mock: MockUpstream, extra: string[]): Promise<Gateway> {
   });
 }
 
-/** A chat request for `m`; `fresh` opens its own connection (so the cluster can place it). */
-async function chat(
+/**
+ * The suite's own client, closed before its gateway stops: a connection the client opened and
+ * never used would hold the gateway's drain until the header timeout.
+ */
+let agent = new Agent();
+
+/** A chat request for `m`, on `dispatcher` (its own, so the cluster can place it) or the suite's client. */
+function chat(
   gw: Gateway,
-  opts: { stream?: boolean; signal?: AbortSignal; fresh?: boolean; token?: string } = {},
+  opts: { stream?: boolean; signal?: AbortSignal; dispatcher?: Agent; token?: string } = {},
 ): Promise<Response> {
-  const dispatcher = opts.fresh === true ? new Agent({ pipelining: 0 }) : undefined;
   return fetch(`${gw.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { ...HEADERS, authorization: `Bearer ${opts.token ?? TOKEN}` },
     body: rawRequest('openai', 'm', opts.stream === true).body,
     signal: opts.signal,
-    ...(dispatcher === undefined ? {} : { dispatcher }),
+    dispatcher: opts.dispatcher ?? agent,
   } as RequestInit);
 }
 
@@ -57,12 +63,13 @@ async function until(what: string, ok: () => boolean): Promise<void> {
 async function burst(gw: Gateway, mock: MockUpstream, n: number, holdMs: number): Promise<number[]> {
   mock.enqueue(...Array.from({ length: n }, () => ({ delayMs: holdMs })));
   return Promise.all(
-    Array.from({ length: n }, () =>
-      chat(gw, { fresh: true }).then(async (r) => {
-        await r.arrayBuffer();
-        return r.status;
-      }),
-    ),
+    Array.from({ length: n }, async () => {
+      const own = new Agent({ pipelining: 0 });
+      const r = await chat(gw, { dispatcher: own });
+      await r.arrayBuffer();
+      await own.close();
+      return r.status;
+    }),
   );
 }
 
@@ -76,6 +83,7 @@ describe('max_inbound_concurrent: every way a request ends gives its slot back o
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'busbar-inbound-'));
     logFile = path.join(dir, 'requests.jsonl');
+    agent = new Agent();
     mock = await startMockUpstream();
     gw = await inboundGateway(mock, [
       'limits:\n  max_inbound_concurrent: 2',
@@ -83,19 +91,25 @@ describe('max_inbound_concurrent: every way a request ends gives its slot back o
     ]);
   });
   after(async () => {
+    let t = Date.now();
     await gw?.stop();
+    console.log('stop', Date.now() - t, gw.stderr().slice(-1500));
+    t = Date.now();
     await mock?.close();
+    console.log('mock', Date.now() - t);
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('after aborts, an upstream error and a refused credential, 2 of 3 held requests are served', async () => {
     // Two requests fill both slots: one waits for a head that is 3 s away, one is mid-stream.
-    mock.enqueue({ delayMs: 3000 }, { text: 'a b c d e f g h i j k l m n o p', chunkDelayMs: 300 });
+    mock.enqueue({ delayMs: 3000 }, { text: 'a b c d e f g h', chunkDelayMs: 250 });
+    // Each on a client of its own, so the suite's client never reconnects after an abort.
+    const leaving = [new Agent(), new Agent()] as const;
     const waiting = new AbortController();
-    const waited = chat(gw, { signal: waiting.signal }).catch(() => 'aborted');
+    const waited = chat(gw, { signal: waiting.signal, dispatcher: leaving[0] }).catch(() => 'aborted');
     await until('the upstream has the first request', () => mock.requests.length === 1);
     const streaming = new AbortController();
-    const stream = await chat(gw, { stream: true, signal: streaming.signal });
+    const stream = await chat(gw, { stream: true, signal: streaming.signal, dispatcher: leaving[1] });
     assert.equal(stream.status, 200);
     await stream.body!.getReader().read();
     // Full: the next one is shed.
@@ -105,6 +119,7 @@ describe('max_inbound_concurrent: every way a request ends gives its slot back o
     waiting.abort();
     streaming.abort();
     assert.equal(await waited, 'aborted');
+    await Promise.all(leaving.map((a) => a.destroy()));
     // An upstream error relayed to the client, and a refused credential.
     mock.enqueue({ status: 400, message: 'bad' });
     const failed = await chat(gw);
@@ -128,14 +143,60 @@ describe('max_inbound_concurrent: every way a request ends gives its slot back o
   });
 });
 
+describe('max_inbound_concurrent: only authenticated requests hold a slot', () => {
+  let mock: MockUpstream;
+  let gw: Gateway;
+  before(async () => {
+    agent = new Agent();
+    mock = await startMockUpstream();
+    gw = await inboundGateway(mock, ['limits:\n  max_inbound_concurrent: 1']);
+  });
+  after(async () => {
+    await agent.destroy();
+    await gw?.stop();
+    await mock?.close();
+  });
+
+  it('bodies declared over the cap, left unsent by a caller without a credential, shed nobody', async () => {
+    // Each is refused with 413 only once its body has been sent (up to 10 s): it stays in progress.
+    const { port } = new URL(gw.url);
+    const answered: boolean[] = [];
+    const sockets = [0, 1, 2].map((i) => {
+      answered[i] = false;
+      const s = net.connect(Number(port), '127.0.0.1', () =>
+        s.write(
+          'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100000000\r\n\r\n{',
+        ),
+      );
+      s.on('data', () => {
+        answered[i] = true;
+      });
+      s.on('error', () => {});
+      return s;
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      mock.enqueue({ delayMs: 300 });
+      const r = await chat(gw);
+      assert.equal(r.status, 200);
+      await r.arrayBuffer();
+      assert.deepEqual(answered, [false, false, false], 'the oversized requests were still in progress');
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+  });
+});
+
 describe('max_inbound_concurrent under workers: 2', () => {
   let mock: MockUpstream;
   let gw: Gateway;
   before(async () => {
+    agent = new Agent();
     mock = await startMockUpstream();
     gw = await inboundGateway(mock, ['workers: 2', 'limits:\n  max_inbound_concurrent: 2']);
   });
   after(async () => {
+    await agent.destroy();
     await gw?.stop();
     await mock?.close();
   });
