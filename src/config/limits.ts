@@ -1,5 +1,6 @@
 // `limits:` (issue 10): what one client may hold — connections, time and bytes — with defaults
-// that keep an honest client unaffected and a hostile one from holding a socket without paying.
+// that keep an honest client unaffected and a hostile one from holding a socket without paying;
+// and (issue 14) the numbers that were fixed in code, with those fixed values as defaults.
 
 import { fs } from '../builtins.ts';
 import type { RawLimits } from './raw.ts';
