@@ -276,6 +276,7 @@ describe('limits: bodies, errors, tokens, Retry-After and upstream sockets', () 
         'models:',
         '  m: {provider: up, max_concurrent: 8}',
         '  c: {provider: claude, max_concurrent: 8}',
+        '  c-own: {provider: claude, max_concurrent: 8, default_max_tokens: 55}',
         '  k: {provider: counted, max_concurrent: 8}',
         'limits:',
         '  max_request_body_bytes: 2000',
@@ -315,10 +316,12 @@ describe('limits: bodies, errors, tokens, Retry-After and upstream sockets', () 
     assert.notEqual(await large.text(), mock.last()!.response!.body.toString());
   });
 
-  it('default_max_tokens: injected where the upstream requires max_tokens', async () => {
+  it("default_max_tokens: injected where the upstream requires max_tokens; a model's own wins", async () => {
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: TOKEN, maxRetries: 0 });
     await client.chat.completions.create({ model: 'c', messages: [{ role: 'user', content: 'hi' }] });
     assert.equal((mock.last()!.json() as { max_tokens: number }).max_tokens, 77);
+    await client.chat.completions.create({ model: 'c-own', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal((mock.last()!.json() as { max_tokens: number }).max_tokens, 55);
   });
 
   it("max_retry_after_secs: an upstream's Retry-After is honoured up to the ceiling", async () => {
