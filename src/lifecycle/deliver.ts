@@ -87,7 +87,8 @@ export function relayUpstreamError(ctx: RequestContext, lane: Lane, e: UpstreamE
       const value = e.headers[name];
       if (value !== undefined) headers[name] = value;
     }
-    const retry = e.headers['retry-after'];
+    // Seconds come back lowered to the ceiling (limits: max_retry_after_secs); an HTTP date as it is.
+    const retry = e.retryAfter ?? e.headers['retry-after'];
     if (retry !== undefined) headers['retry-after'] = retry;
     ctx.res.writeHead(e.status, headers);
     ctx.res.end(e.bytes);

@@ -278,6 +278,7 @@ describe('limits: bodies, errors, tokens, Retry-After and upstream sockets', () 
         '  c: {provider: claude, max_concurrent: 8}',
         '  c-own: {provider: claude, max_concurrent: 8, default_max_tokens: 55}',
         '  k: {provider: counted, max_concurrent: 8}',
+        '  k2: {provider: up, max_concurrent: 8}',
         'limits:',
         '  max_request_body_bytes: 2000',
         '  max_error_body_bytes: 100',
@@ -338,6 +339,12 @@ describe('limits: bodies, errors, tokens, Retry-After and upstream sockets', () 
     // The breaker's own backoff still applies; an hour-long Retry-After does not.
     const cooldown = stats.lanes.find((l) => l.model === 'm')!.cooldown_remaining_s;
     assert.ok(cooldown > 0 && cooldown <= 60, `cooldown ${cooldown} s, not the upstream's 3600`);
+    // An upstream error relayed as it is (the caller's fault) carries the Retry-After lowered too.
+    mock.enqueue({ status: 400, headers: { 'retry-after': '3600' }, message: 'wait' });
+    const relayed = await chat(gw, 'k2');
+    assert.equal(relayed.status, 400);
+    assert.equal(relayed.headers.get('retry-after'), '5');
+    assert.equal(await relayed.text(), mock.last()!.response!.body.toString(), 'the body byte for byte');
   });
 
   it('upstream_connections_per_host and upstream_idle_secs: one socket per host, closed when idle', async () => {
