@@ -268,8 +268,10 @@ function buildBreaker(pool: RawPool): BreakerConfig {
   });
 }
 
-/** Builds the frozen pool; call only after validation passed and on_exhausted parsed. */
-/** `defaultDeadlineSecs`: the deadline when the pool sets no `failover.deadline_secs` (limits:). */
+/**
+ * Builds the frozen pool; call only after validation passed and on_exhausted parsed.
+ * `defaultDeadlineSecs`: the deadline when the pool sets no `failover.deadline_secs` (limits:).
+ */
 export function buildPool(
   name: string,
   pool: RawPool,
