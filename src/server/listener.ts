@@ -107,7 +107,23 @@ class ConnectionGate {
 class ConnectionTracker {
   readonly #busy = new Map<Duplex, number>();
   readonly #sessions = new Set<Http2Session>();
+  /** Accepted connections not yet handed to HTTP/1.1 or HTTP/2 (no first bytes, or a TLS handshake). */
+  readonly #undecided = new Set<Duplex>();
   #draining = false;
+
+  /** A connection the TCP front accepted; `decided` once a server has taken it. */
+  accept(socket: Duplex): void {
+    if (this.#draining) {
+      socket.destroy();
+      return;
+    }
+    this.#undecided.add(socket);
+    socket.once('close', () => this.#undecided.delete(socket));
+  }
+
+  decided(socket: Duplex): void {
+    this.#undecided.delete(socket);
+  }
 
   /** An HTTP/1.1 connection, idle until its first request. */
   add(socket: Duplex): void {
@@ -138,6 +154,8 @@ class ConnectionTracker {
 
   drain(): void {
     this.#draining = true;
+    // Nothing was asked on these yet: waiting for their first bytes would only delay shutdown.
+    for (const socket of this.#undecided) socket.destroy();
     for (const [socket, busy] of this.#busy) if (busy === 0) socket.destroy();
     for (const session of this.#sessions) session.close();
   }
@@ -216,6 +234,7 @@ function plainListener(handle: RequestListener, limits: LimitsConfig): Listener 
   };
   const tcp = net.createServer({ noDelay: true, keepAlive: true }, (socket) => {
     if (!gate.admit(socket)) return;
+    tracker.accept(socket);
     // Until the first bytes decide the protocol, nothing but this timer bounds the connection.
     const firstBytes = setTimeout(() => socket.destroy(), limits.headerTimeoutMs);
     let head: Buffer = Buffer.alloc(0);
@@ -224,6 +243,7 @@ function plainListener(handle: RequestListener, limits: LimitsConfig): Listener 
       const n = Math.min(head.length, H2_PREFACE.length);
       if (head.length < H2_PREFACE.length && head.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) return;
       clearTimeout(firstBytes);
+      tracker.decided(socket);
       socket.off('data', onData);
       socket.pause();
       if (head.subarray(0, H2_PREFACE.length).equals(H2_PREFACE)) {
@@ -274,6 +294,17 @@ function tlsListener(handle: RequestListener, limits: LimitsConfig, tls: TlsOpti
   server.on('secureConnection', (socket: Duplex & { alpnProtocol?: string | false }) => {
     if (socket.alpnProtocol !== 'h2') tracker.add(socket);
   });
+  // Until its handshake completes, a TCP connection is undecided (shutdown closes it at once); the
+  // TLS socket is matched to its TCP socket by the peer's address and port.
+  const handshaking = new Map<string, Socket>();
+  const peer = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }) =>
+    `${s.remoteAddress}|${s.remotePort}`;
+  server.on('secureConnection', (socket: Socket) => {
+    const raw = handshaking.get(peer(socket));
+    if (raw === undefined) return;
+    handshaking.delete(peer(socket));
+    tracker.decided(raw);
+  });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => tracker.request(req, res));
   server.on('clientError', answerClientError);
   server.on('tlsClientError', (err: Error) => log.debug({ err: err.message }, 'TLS handshake failed'));
@@ -281,6 +312,12 @@ function tlsListener(handle: RequestListener, limits: LimitsConfig, tls: TlsOpti
   const tcp = net.createServer({ noDelay: true, keepAlive: true }, (socket) => {
     if (!gate.admit(socket)) return;
     socket.on('error', () => socket.destroy());
+    tracker.accept(socket);
+    const key = peer(socket);
+    handshaking.set(key, socket);
+    socket.once('close', () => {
+      if (handshaking.get(key) === socket) handshaking.delete(key);
+    });
     server.emit('connection', socket);
   });
   tcp.once('listening', () => server.emit('listening'));
