@@ -17,6 +17,7 @@ import {
   turnsToRestore,
   withRestoredReasoning,
 } from '../protocols/signed-reasoning.ts';
+import { emulatedStops } from '../protocols/stop-emulation.ts';
 
 /** Bodies above this translate off the event loop (a 1 MiB body translates in a few ms inline). */
 export const OFF_THREAD_BYTES = 1024 * 1024;
@@ -73,7 +74,7 @@ export function translateNow(job: TranslationJob): Translation {
   return {
     body,
     includeUsage: ir.includeUsage,
-    ...(upstream.carriesStop || ir.stop.length === 0 ? {} : { emulatedStop: ir.stop }),
+    ...(upstream.carriesStop || ir.stop.length === 0 ? {} : { emulatedStop: emulatedStops(ir.stop) }),
     ...(lost.length === 0 ? {} : { lost }),
     ...(unsignedTurns.length === 0 ? {} : { unsignedTurns }),
   };

@@ -38,20 +38,19 @@ const NAMED_EXTRAS = new Set([
   'priority',
 ]);
 
-function blocks(req: Request): ContentBlock[] {
-  return req.messages.flatMap((m) => m.content);
-}
-
 const thinkingOn = (req: Request): boolean => req.reasoning !== undefined && !req.reasoning.disabled;
 
 interface Loss {
   readonly field: string;
-  /** Whether the request holds the field for an upstream of `to`. */
-  readonly lost: (req: Request, to: Protocol) => boolean;
+  /** Whether the request (`all`: its messages' blocks, flattened once) holds the field for `to`. */
+  readonly lost: (req: Request, to: Protocol, all: readonly ContentBlock[]) => boolean;
 }
 
-function lostTo(protocols: readonly Protocol[], holds: (req: Request) => boolean): Loss['lost'] {
-  return (req, to) => protocols.includes(to) && holds(req);
+function lostTo(
+  protocols: readonly Protocol[],
+  holds: (req: Request, all: readonly ContentBlock[]) => boolean,
+): Loss['lost'] {
+  return (req, to, all) => protocols.includes(to) && holds(req, all);
 }
 
 const BEDROCK_IMAGES = /^image\/(png|jpeg|gif|webp)$/;
@@ -73,10 +72,10 @@ const LOSSES: readonly Loss[] = [
     field: 'cache_control',
     lost: lostTo(
       ['openai', 'responses', 'gemini', 'cohere'],
-      (req) =>
+      (req, all) =>
         req.system.some((b) => b.cacheControl !== undefined) ||
         req.tools.some((t) => t.cacheControl !== undefined) ||
-        blocks(req).some((b) => 'cacheControl' in b && b.cacheControl !== undefined),
+        all.some((b) => 'cacheControl' in b && b.cacheControl !== undefined),
     ),
   },
   {
@@ -106,8 +105,8 @@ const LOSSES: readonly Loss[] = [
   },
   {
     field: 'reasoning_history',
-    lost: (req, to) =>
-      blocks(req).some(
+    lost: (_req, to, all) =>
+      all.some(
         (b) =>
           b.type === 'thinking' &&
           (to === 'openai' || to === 'responses' || (to === 'anthropic' && (b.signature ?? '') === '')),
@@ -115,26 +114,26 @@ const LOSSES: readonly Loss[] = [
   },
   {
     field: 'reasoning_signature',
-    lost: lostTo(['cohere'], (req) =>
-      blocks(req).some((b) => b.type === 'thinking' && (b.signature ?? '') !== ''),
+    lost: lostTo(['cohere'], (_req, all) =>
+      all.some((b) => b.type === 'thinking' && (b.signature ?? '') !== ''),
     ),
   },
   {
     field: 'redacted_reasoning',
-    lost: lostTo(['openai', 'responses', 'gemini', 'cohere'], (req) =>
-      blocks(req).some((b) => b.type === 'redacted_thinking'),
+    lost: lostTo(['openai', 'responses', 'gemini', 'cohere'], (_req, all) =>
+      all.some((b) => b.type === 'redacted_thinking'),
     ),
   },
   {
     field: 'citations',
-    lost: lostTo(except('anthropic'), (req) =>
-      [...req.system, ...blocks(req)].some((b) => b.type === 'text' && (b.citations?.length ?? 0) > 0),
+    lost: lostTo(except('anthropic'), (req, all) =>
+      [req.system, all].some((list) => list.some((b) => b.type === 'text' && (b.citations?.length ?? 0) > 0)),
     ),
   },
   {
     field: 'image',
-    lost: lostTo(['bedrock'], (req) =>
-      blocks(req).some(
+    lost: lostTo(['bedrock'], (_req, all) =>
+      all.some(
         (b) =>
           b.type === 'image' &&
           (b.source.kind === 'url'
@@ -145,8 +144,8 @@ const LOSSES: readonly Loss[] = [
   },
   {
     field: 'document',
-    lost: (req, to) =>
-      blocks(req).some(
+    lost: (_req, to, all) =>
+      all.some(
         (b) =>
           b.type === 'document' &&
           ((to === 'cohere' && b.source.kind !== 'text') || (to === 'bedrock' && b.source.kind === 'url')),
@@ -164,7 +163,8 @@ export function lostInTranslation(req: Request, to: Protocol): string[] {
     const field = NAMED_EXTRAS.has(key) ? key : 'other_field';
     if (!out.includes(field)) out.push(field);
   }
-  for (const loss of LOSSES) if (loss.lost(req, to)) out.push(loss.field);
+  const all = req.messages.flatMap((m) => m.content);
+  for (const loss of LOSSES) if (loss.lost(req, to, all)) out.push(loss.field);
   return out;
 }
 

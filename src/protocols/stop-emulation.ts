@@ -2,7 +2,21 @@
 // answer before the first occurrence of any of them and reports a `stop_sequence` stop, as the
 // client's own provider would. Streams hold back only the longest sequence minus one character.
 
+import { InvalidRequest } from './expect.ts';
 import type { ContentBlock, Response, StreamEvent } from './ir.ts';
+
+/** What the gateway will search every delta for: a bound on the work one request can ask for. */
+export const MAX_EMULATED_STOPS = 16;
+export const MAX_EMULATED_STOP_CHARS = 1000;
+
+/** The stop sequences, when the gateway can enforce them; a request asking for more is refused. */
+export function emulatedStops(stops: readonly string[]): readonly string[] {
+  if (stops.length > MAX_EMULATED_STOPS || stops.some((s) => s.length > MAX_EMULATED_STOP_CHARS))
+    throw new InvalidRequest(
+      `stop: this upstream has no stop sequences, and the gateway enforces at most ${MAX_EMULATED_STOPS} of at most ${MAX_EMULATED_STOP_CHARS} characters each`,
+    );
+  return stops;
+}
 
 /** The earliest match of any sequence in `text` (the longest one when two start together). */
 function firstMatch(text: string, stops: readonly string[]): { at: number; stop: string } | undefined {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Response, StreamEvent } from '../../src/protocols/ir.ts';
-import { cutAnswerAtStop, StopCutter } from '../../src/protocols/stop-emulation.ts';
+import { cutAnswerAtStop, emulatedStops, StopCutter } from '../../src/protocols/stop-emulation.ts';
 
 function run(stops: string[], deltas: string[]): { text: string; events: StreamEvent[]; cutter: StopCutter } {
   const cutter = new StopCutter(stops);
@@ -60,5 +60,11 @@ describe('stop-sequence emulation', () => {
     assert.equal(cut.stopReason, 'stop_sequence');
     assert.equal(cut.stopSequence, 'END');
     assert.equal(cutAnswerAtStop(res, ['nope']), res);
+  });
+
+  it('bounds the work a request can ask for: at most 16 sequences of at most 1000 characters', () => {
+    assert.deepEqual(emulatedStops(['a', 'b']), ['a', 'b']);
+    assert.throws(() => emulatedStops(Array.from({ length: 17 }, (_, i) => `s${i}`)), /at most 16/);
+    assert.throws(() => emulatedStops(['x'.repeat(1001)]), /at most 1000 characters/);
   });
 });
