@@ -2,6 +2,7 @@
 // `--print-metadata-blocklist` helper. Fatal problems are thrown as ConfigError (G-CFG-29).
 
 import pkg from '../../package.json' with { type: 'json' };
+import { crypto } from '../builtins.ts';
 import { line } from '../log.ts';
 import { BUILTIN_METADATA_HOSTS } from '../net/ssrf.ts';
 import { embeddedDefault } from './default.ts';
@@ -40,7 +41,8 @@ export function loadGatewayConfig(opts: LoadOptions): GatewayConfig {
   const catalogFile = locateCatalog(where);
   const catalogLabel = fileLabel(catalogFile);
   const catalogScope = new ParseScope(catalogLabel);
-  const catalogText = interpolate(readConfigText('providers', catalogFile), catalogLabel, env);
+  const catalogRaw = readConfigText('providers', catalogFile);
+  const catalogText = interpolate(catalogRaw, catalogLabel, env);
   const catalog = readCatalog(catalogScope.root(parseYaml(catalogText, catalogLabel)));
   for (const w of catalogScope.unknownKeys()) emit('warn', w);
 
@@ -48,7 +50,7 @@ export function loadGatewayConfig(opts: LoadOptions): GatewayConfig {
   if (configFile === undefined) {
     if (!opts.validateOnly) emit('info', `busbar starting (version ${pkg.version})`);
     const fallback = embeddedDefault(catalog, env);
-    return resolveConfig({
+    const config = resolveConfig({
       catalog,
       deployment: fallback.deployment,
       configLabel: 'embedded default config',
@@ -61,15 +63,17 @@ export function loadGatewayConfig(opts: LoadOptions): GatewayConfig {
       builtinModels: fallback.builtinModels,
       embeddedDefault: true,
     });
+    return withSource(config, [catalogRaw, JSON.stringify(fallback.deployment, mapsAsObjects)], opts, emit);
   }
   const configLabel = fileLabel(configFile);
   const configScope = new ParseScope(configLabel);
-  const configText = interpolate(readConfigText('config', configFile), configLabel, env);
+  const configRaw = readConfigText('config', configFile);
+  const configText = interpolate(configRaw, configLabel, env);
   const deployment = readDeployment(configScope, configScope.root(parseYaml(configText, configLabel)));
   for (const w of configScope.unknownKeys()) emit('warn', w);
   if (!opts.validateOnly) emit('info', `busbar starting (version ${pkg.version})`);
 
-  return resolveConfig({
+  const config = resolveConfig({
     catalog,
     deployment,
     configLabel,
@@ -79,6 +83,29 @@ export function loadGatewayConfig(opts: LoadOptions): GatewayConfig {
     validateOnly: opts.validateOnly,
     emit,
   });
+  return withSource(config, [catalogRaw, configRaw], opts, emit);
+}
+
+/**
+ * The config with the identity of its files: a hash over their text as read (before `${VAR}`
+ * substitution, so no secret value enters it), logged once at load and shown in /stats.
+ */
+function withSource(
+  config: Omit<GatewayConfig, 'source'>,
+  texts: readonly string[],
+  opts: LoadOptions,
+  emit: Emit,
+): GatewayConfig {
+  const digest = crypto.createHash('sha256');
+  for (const text of texts) digest.update(text).update('\0');
+  const source = { hash: digest.digest('hex'), loadedAt: new Date().toISOString() };
+  if (!opts.validateOnly) emit('info', `config ${source.hash.slice(0, 12)} loaded at ${source.loadedAt}`);
+  return Object.freeze({ ...config, source });
+}
+
+/** JSON.stringify replacer: Maps (the embedded default's models) as plain objects. */
+function mapsAsObjects(_key: string, value: unknown): unknown {
+  return value instanceof Map ? Object.fromEntries(value) : value;
 }
 
 export interface BlocklistOptions {

@@ -84,7 +84,7 @@ function freezeDeep<T>(value: T): T {
   return value;
 }
 
-export function resolveConfig(input: ResolveInput): GatewayConfig {
+export function resolveConfig(input: ResolveInput): Omit<GatewayConfig, 'source'> {
   const { deployment: d, catalog, emit } = input;
   const authMode = d.auth?.mode?.trim().toLowerCase() ?? 'none';
   const workers = d.workers === 'auto' ? availableParallelism() : (d.workers ?? 1);

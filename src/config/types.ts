@@ -294,4 +294,13 @@ export interface GatewayConfig {
   readonly workers: number;
   /** True when no deployment file was found and the embedded default is serving. */
   readonly embeddedDefault: boolean;
+  /** Which files' content this is, and when it was loaded (issue 16, item 6). */
+  readonly source: ConfigSource;
+}
+
+/** The loaded files' identity: a SHA-256 over both files' text as read, and the load time. */
+export interface ConfigSource {
+  readonly hash: string;
+  /** ISO 8601, UTC. */
+  readonly loadedAt: string;
 }

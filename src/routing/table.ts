@@ -3,7 +3,13 @@
 // settings. Built from one configuration; what the lanes learn (states, ledger accounts) is passed
 // in, so a table built from a changed configuration carries it over.
 
-import type { BreakerConfig, FailoverConfig, GatewayConfig, OnExhausted } from '../config/types.ts';
+import type {
+  BreakerConfig,
+  ConfigSource,
+  FailoverConfig,
+  GatewayConfig,
+  OnExhausted,
+} from '../config/types.ts';
 import { type Ledger, laneKey } from '../ledger/ledger.ts';
 import { MemoryLedger } from '../ledger/memory.ts';
 import type { Operation } from '../protocols/routes.ts';
@@ -139,10 +145,13 @@ export class RoutingTable {
   /** Every name a client may request: pools, then models, in config order. */
   readonly names: readonly string[];
   readonly clock: Clock;
+  /** The loaded files this table was built from (/stats shows it). */
+  readonly source: ConfigSource;
 
   constructor(config: GatewayConfig, memory: LaneMemory = newLaneMemory()) {
     const clock = memory.states.clock;
     this.clock = clock;
+    this.source = config.source;
     const lanes = new Map<string, Lane>();
     const direct = new Map<string, RouteTarget>();
     const directDefaults = directFailover(config);

@@ -49,5 +49,7 @@ export function statsBody(table: RoutingTable): string {
       ),
     };
   });
-  return JSON.stringify({ pools, lanes });
+  // Beyond the reference: which configuration is serving (the files' hash and when they were loaded).
+  const config = { hash: table.source.hash, loaded_at: table.source.loadedAt };
+  return JSON.stringify({ pools, lanes, config });
 }
