@@ -63,7 +63,13 @@ async function main(): Promise<number | undefined> {
           { start: (_workers, listen) => hostReasoningMemory(new ReasoningStore(), listen), stop: () => {} },
         ];
         const gov = config.governance;
-        if (gov !== undefined) {
+        if (gov?.fleet !== undefined) {
+          // Shared stores: each worker is its own client; the primary reads the per-key gauges.
+          const { FleetAuthority } = await import('./governance/fleet.ts');
+          const fleet = await FleetAuthority.start(gov.fleet, gov.failOpen);
+          catalogue.watchKeys(fleet);
+          services.push({ start: () => {}, stop: () => fleet.close() });
+        } else if (gov !== undefined) {
           // The node's one governance arbiter lives here; the workers call it (governance/arbiter-ipc.ts).
           const [{ openArbiter }, { hostArbiter }] = await Promise.all([
             import('./governance/setup.ts'),

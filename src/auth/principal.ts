@@ -25,6 +25,8 @@ export type Principal =
 export interface VirtualKeyRef {
   readonly id: string;
   readonly allowed_pools: readonly string[];
+  /** Null = uncapped (then admission reserves nothing). */
+  readonly max_budget_cents: number | null;
 }
 
 const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous' });

@@ -37,6 +37,7 @@ export function governanceErrors(
     );
   }
   if ((raw.dbPath ?? DEFAULT_DB_PATH).trim() === '') errors.push('governance.db_path must not be empty');
+  errors.push(...fleetErrors(raw));
   for (const [name, price] of raw.modelPrices ?? []) {
     const at = `governance.model_prices.${name}`;
     if (!models.has(name)) errors.push(`${at}: no model '${name}' is configured under models`);
@@ -47,6 +48,62 @@ export function governanceErrors(
         errors.push(`${at}.${key}: at most six decimal places`);
       }
     }
+  }
+  return errors;
+}
+
+export const DEFAULT_RATE_PREFIX = 'busbar:';
+export const DEFAULT_RESERVATION_TTL_SECS = 30;
+const MIN_RESERVATION_TTL_SECS = 3;
+
+/** A store URL's problem, or undefined; the URL itself is never echoed (it may hold a password). */
+function storeUrlProblem(url: string, schemes: readonly string[]): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.trim());
+  } catch {
+    return 'is not a valid URL';
+  }
+  if (!schemes.includes(parsed.protocol))
+    return `must start with ${schemes.map((s) => `${s}//`).join(' or ')}`;
+  if (parsed.hostname === '') return 'has no host';
+  return undefined;
+}
+
+/** `store` / `rate_store`: both or neither, and never beside `db_path` (one source of truth). */
+function fleetErrors(raw: RawGovernance): string[] {
+  const errors: string[] = [];
+  const { store, rateStore } = raw;
+  if (store === undefined && rateStore === undefined) {
+    if (raw.rateStorePrefix !== undefined || raw.reservationTtlSecs !== undefined) {
+      errors.push(
+        'governance.rate_store_prefix and governance.reservation_ttl_secs apply only with governance.store and governance.rate_store',
+      );
+    }
+    return errors;
+  }
+  if (store === undefined) {
+    errors.push(
+      'governance.rate_store needs governance.store (postgres://…): a single node keeps exact rate windows in memory',
+    );
+  } else {
+    const problem = storeUrlProblem(store, ['postgres:', 'postgresql:']);
+    if (problem !== undefined) errors.push(`governance.store ${problem}`);
+  }
+  if (rateStore === undefined) {
+    errors.push(
+      'governance.store needs governance.rate_store (redis://…): replicas share their rate windows there, or each would admit its own RPM',
+    );
+  } else {
+    const problem = storeUrlProblem(rateStore, ['redis:', 'rediss:']);
+    if (problem !== undefined) errors.push(`governance.rate_store ${problem}`);
+  }
+  if (raw.dbPath !== undefined) {
+    errors.push('governance.db_path and governance.store are exclusive: keys and spend live in one store');
+  }
+  const ttl = raw.reservationTtlSecs;
+  if (ttl !== undefined && (ttl < MIN_RESERVATION_TTL_SECS || ttl > 3600)) {
+    errors.push(`governance.reservation_ttl_secs must be between ${MIN_RESERVATION_TTL_SECS} and 3600`);
   }
   return errors;
 }
@@ -74,6 +131,18 @@ export function resolveGovernance(raw: RawGovernance | undefined, cwd: string): 
   return redactSecrets(
     {
       dbPath: path.resolve(cwd, raw.dbPath ?? DEFAULT_DB_PATH),
+      fleet:
+        raw.store === undefined || raw.rateStore === undefined
+          ? undefined
+          : redactSecrets(
+              {
+                store: raw.store.trim(),
+                rateStore: raw.rateStore.trim(),
+                ratePrefix: raw.rateStorePrefix ?? DEFAULT_RATE_PREFIX,
+                reservationTtlMs: (raw.reservationTtlSecs ?? DEFAULT_RESERVATION_TTL_SECS) * 1000,
+              },
+              ['store', 'rateStore'],
+            ),
       adminToken: raw.adminToken!.trim(),
       defaultPrice,
       prices,

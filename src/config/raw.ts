@@ -124,6 +124,12 @@ export interface RawGovernance {
   readonly pricePer1kTokensCents: number | undefined;
   readonly budgetOnStoreError: string | undefined;
   readonly modelPrices: ReadonlyMap<string, RawModelPrice> | undefined;
+  /** `postgres://…`: keys and spend shared by every replica (instead of `db_path`). */
+  readonly store: string | undefined;
+  /** `redis://…`: the fleet's rate windows. */
+  readonly rateStore: string | undefined;
+  readonly rateStorePrefix: string | undefined;
+  readonly reservationTtlSecs: number | undefined;
 }
 
 export interface RawSecurity {
@@ -297,6 +303,10 @@ function readGovernance(g: Fields): RawGovernance {
     pricePerRequestCents: g.int('price_per_request_cents'),
     pricePer1kTokensCents: g.int('price_per_1k_tokens_cents'),
     budgetOnStoreError: g.str('budget_on_store_error')?.trim().toLowerCase(),
+    store: g.str('store'),
+    rateStore: g.str('rate_store'),
+    rateStorePrefix: g.str('rate_store_prefix'),
+    reservationTtlSecs: g.int('reservation_ttl_secs'),
     modelPrices:
       prices &&
       new Map(

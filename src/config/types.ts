@@ -246,9 +246,23 @@ export interface ModelPrice {
 }
 
 /** `governance:` when enabled (§1.11). */
+/** `governance.store` + `rate_store`: governance shared by every replica (docs/deployment.md). */
+export interface FleetStores {
+  /** `postgres://…`; holds a password: never logged (redacted views). */
+  readonly store: string;
+  /** `redis://…`; may hold a password: never logged. */
+  readonly rateStore: string;
+  /** Prepended to every Redis key, so fleets (and test runs) can share one Redis. */
+  readonly ratePrefix: string;
+  /** How long a reservation outlives the replica that holds it (renewed while it lives). */
+  readonly reservationTtlMs: number;
+}
+
 export interface GovernanceConfig {
-  /** Absolute path of the SQLite file. */
+  /** Absolute path of the SQLite file (unused when `fleet` is set). */
   readonly dbPath: string;
+  /** Shared PostgreSQL + Redis stores instead of the embedded SQLite file. */
+  readonly fleet: FleetStores | undefined;
   /** Never logged (redacted views). */
   readonly adminToken: string;
   /** Prices for models without an entry of their own. */

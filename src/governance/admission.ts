@@ -2,9 +2,10 @@
 // budget — G-GOV-8, in that order) and the finish listener that settles what the request owes
 // (refund of a failed request's flat fee, the delivered answer's token fee — G-GOV-15…19).
 
-import type { GovernanceConfig, ModelPrice, PoolConfig } from '../config/types.ts';
+import type { GatewayConfig, GovernanceConfig, ModelPrice, PoolConfig } from '../config/types.ts';
 import type { RequestContext } from '../lifecycle/context.ts';
 import type { OutcomeCode } from '../lifecycle/finish.ts';
+import { requestedOutputCap } from '../lifecycle/output-cap.ts';
 import type { AdmissionStage } from '../lifecycle/pipeline.ts';
 import { errorInfo, sendError } from '../lifecycle/respond.ts';
 import { log } from '../log.ts';
@@ -21,6 +22,15 @@ interface Admitted {
   readonly fee: number;
   readonly charged: boolean;
   readonly atMs: number;
+  readonly reservation: string | undefined;
+  readonly rateWindow: number | undefined;
+}
+
+/** The dearest prices and the longest answer among the models a name may be served by. */
+interface WorstCase {
+  readonly price: ModelPrice;
+  /** Output tokens when the request sets no cap: the models' `default_max_tokens` (0 for embeddings). */
+  readonly outputCeiling: number;
 }
 
 /** The pools reachable from each name through `on_exhausted: fallback_pool:` (visited-set guarded). */
@@ -41,21 +51,73 @@ function fallbackChains(pools: ReadonlyMap<string, PoolConfig>): Map<string, rea
   return chains;
 }
 
+/**
+ * Each configured name's worst case, at config load (a reservation reads it per request): over the
+ * pool's members and every member of the pools its fallback chain reaches.
+ */
+function worstCases(
+  config: GatewayConfig,
+  gov: GovernanceConfig,
+  fallbacks: ReadonlyMap<string, readonly string[]>,
+): Map<string, WorstCase> {
+  const priceOf = (model: string): ModelPrice => gov.prices.get(model) ?? gov.defaultPrice;
+  const ceilingOf = (model: string): number => {
+    const m = config.models.get(model);
+    if (m === undefined) return config.limits.upstream.defaultMaxTokens;
+    return m.mode === 'chat' ? (m.defaultMaxTokens ?? config.limits.upstream.defaultMaxTokens) : 0;
+  };
+  const worst = (models: readonly string[]): WorstCase => ({
+    price: {
+      perRequestCents: gov.defaultPrice.perRequestCents,
+      inputPer1kMicrocents: Math.max(0, ...models.map((m) => priceOf(m).inputPer1kMicrocents)),
+      outputPer1kMicrocents: Math.max(0, ...models.map((m) => priceOf(m).outputPer1kMicrocents)),
+    },
+    outputCeiling: Math.max(0, ...models.map(ceilingOf)),
+  });
+  const membersOf = (pool: string): string[] => config.pools.get(pool)?.members.map((m) => m.target) ?? [];
+  const cases = new Map<string, WorstCase>();
+  for (const name of config.models.keys()) cases.set(name, worst([name]));
+  for (const name of config.pools.keys()) {
+    const models = [name, ...(fallbacks.get(name) ?? [])].flatMap(membersOf);
+    cases.set(name, worst(models));
+  }
+  return cases;
+}
+
 export class Governance implements AdmissionStage {
   readonly #authority: Authority;
   readonly #fee: number;
   readonly #defaultPrice: ModelPrice;
   readonly #prices: ReadonlyMap<string, ModelPrice>;
   readonly #fallbacks: ReadonlyMap<string, readonly string[]>;
+  readonly #worst: ReadonlyMap<string, WorstCase>;
+  /** An ad-hoc name's worst case: the default price and output ceiling. */
+  readonly #worstAdhoc: WorstCase;
   /** Per request, what admission charged; weak so an abandoned context leaves nothing behind. */
   readonly #admitted = new WeakMap<RequestContext, Admitted>();
 
-  constructor(authority: Authority, config: GovernanceConfig, pools: ReadonlyMap<string, PoolConfig>) {
+  constructor(authority: Authority, gateway: GatewayConfig, config: GovernanceConfig) {
     this.#authority = authority;
     this.#fee = config.defaultPrice.perRequestCents;
     this.#defaultPrice = config.defaultPrice;
     this.#prices = config.prices;
-    this.#fallbacks = fallbackChains(pools);
+    this.#fallbacks = fallbackChains(gateway.pools);
+    this.#worst = worstCases(gateway, config, this.#fallbacks);
+    this.#worstAdhoc = {
+      price: config.defaultPrice,
+      outputCeiling: gateway.limits.upstream.defaultMaxTokens,
+    };
+  }
+
+  /**
+   * The most this request can cost: the flat fee, every body byte as an input token (a text
+   * token spans at least one byte), and its output cap (or the models' ceiling) as output tokens,
+   * at the dearest prices among the models that may serve it.
+   */
+  #worstCost(ctx: RequestContext): number {
+    const worst = this.#worst.get(ctx.name) ?? this.#worstAdhoc;
+    const output = requestedOutputCap(ctx.body, ctx.scan) ?? worst.outputCeiling;
+    return this.#fee + tokenCost(worst.price, ctx.body.length, output);
   }
 
   admit(ctx: RequestContext): OutcomeCode | undefined | Promise<OutcomeCode | undefined> {
@@ -78,7 +140,8 @@ export class Governance implements AdmissionStage {
       }
     }
     const atMs = Date.now();
-    const verdict = this.#authority.admit({ keyId: key.id, fee: this.#fee, nowMs: atMs });
+    const reserveCents = this.#authority.reserves && key.max_budget_cents !== null ? this.#worstCost(ctx) : 0;
+    const verdict = this.#authority.admit({ keyId: key.id, fee: this.#fee, reserveCents, nowMs: atMs });
     // The lone process answers at once; a worker waits for the primary's arbiter.
     return verdict instanceof Promise
       ? verdict.then((v) => this.#decide(ctx, key.id, v, atMs))
@@ -95,6 +158,8 @@ export class Governance implements AdmissionStage {
           fee: this.#fee,
           charged: verdict.charged,
           atMs,
+          reservation: verdict.reservation,
+          rateWindow: verdict.rateWindow,
         });
         if (verdict.headroom !== null) ctx.rateHeadroom = verdict.headroom;
         return undefined;
@@ -137,14 +202,19 @@ export class Governance implements AdmissionStage {
       tokens = Math.min(Number.MAX_SAFE_INTEGER, input + output);
       tokenCostCents = tokenCost(this.#prices.get(served) ?? this.#defaultPrice, input, output);
     }
-    ctx.costCents = (admitted.charged && succeeded ? admitted.fee : 0) + tokenCostCents;
-    if (refundFee === undefined && tokens === 0) return;
+    const billed = admitted.charged && succeeded;
+    const costCents = (billed ? admitted.fee : 0) + tokenCostCents;
+    ctx.costCents = costCents;
     this.#authority.settle({
       keyId: admitted.keyId,
       window: admitted.window,
       refundFee,
       tokens,
       tokenCostCents,
+      costCents,
+      requests: billed ? 1 : 0,
+      reservation: admitted.reservation,
+      rateWindow: admitted.rateWindow,
       admittedAtMs: admitted.atMs,
       nowMs: Date.now(),
     });

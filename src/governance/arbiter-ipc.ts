@@ -44,6 +44,7 @@ function isTagged(m: unknown): m is { tag: string } {
 
 /** Worker side: the Authority, and the directory it keeps in step with the primary. */
 export class RemoteAuthority implements Authority {
+  readonly reserves = false;
   readonly directory = new KeyDirectory();
   readonly #failOpen: boolean;
   readonly #pending = new Map<number, (value: unknown) => void>();
@@ -96,6 +97,8 @@ export class RemoteAuthority implements Authority {
   }
 
   settle(settlement: Settlement): void {
+    // Nothing the primary's arbiter would do (arbiter.ts): no message.
+    if (settlement.refundFee === undefined && settlement.tokens === 0) return;
     process.send?.({ tag: TAG, id: 0, op: 'settle', args: settlement } satisfies ToPrimary);
   }
 

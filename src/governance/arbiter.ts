@@ -26,6 +26,11 @@ export interface AdmitAsk {
   readonly keyId: string;
   /** The flat fee of the model the request names (or the default price). */
   readonly fee: number;
+  /**
+   * The request's worst-case cost in cents, for an authority that reserves budgets (`reserves`);
+   * computed only for a capped key, else 0.
+   */
+  readonly reserveCents: number;
   readonly nowMs: number;
 }
 
@@ -37,6 +42,10 @@ export type Verdict =
       readonly charged: boolean;
       /** The key's rate headroom after this request (G-GOV-17); null without limits. */
       readonly headroom: number | null;
+      /** The budget reservation settlement releases (a reserving authority, a capped key). */
+      readonly reservation?: string | undefined;
+      /** The shared rate window the request was counted in, for its TPM credit. */
+      readonly rateWindow?: number | undefined;
     }
   | { readonly kind: 'rate_limited'; readonly retryAfterSecs: number }
   | { readonly kind: 'over_budget' }
@@ -51,6 +60,12 @@ export interface Settlement {
   readonly refundFee: number | undefined;
   readonly tokens: number;
   readonly tokenCostCents: number;
+  /** Everything the request owes: the flat fee if it succeeded (and was charged) plus its tokens. */
+  readonly costCents: number;
+  /** 1 for a request billed as a success, else 0. */
+  readonly requests: number;
+  readonly reservation: string | undefined;
+  readonly rateWindow: number | undefined;
   readonly admittedAtMs: number;
   readonly nowMs: number;
 }
@@ -77,6 +92,11 @@ export type AdminAnswer<T> =
 
 /** The arbiter as the request path and the admin API see it, wherever it runs. */
 export interface Authority {
+  /**
+   * True when admission reserves each request's worst case against the budget (the shared
+   * store), so the guard computes `reserveCents`; false where the flat fee is charged at once.
+   */
+  readonly reserves: boolean;
   admit(ask: AdmitAsk): Verdict | Promise<Verdict>;
   /** Fire and forget: errors are logged by the arbiter. */
   settle(settlement: Settlement): void;
@@ -91,6 +111,7 @@ const NOT_FOUND = { ok: false, status: 404 } as const;
 const FAILED = { ok: false, status: 500 } as const;
 
 export class Arbiter implements Authority {
+  readonly reserves = false;
   readonly #store: GovernanceStore;
   readonly #keys: KeyDirectory;
   readonly #rates = new RateWindows();
@@ -136,6 +157,7 @@ export class Arbiter implements Authority {
   }
 
   settle(s: Settlement): void {
+    if (s.refundFee === undefined && s.tokens === 0) return;
     try {
       if (s.refundFee !== undefined) this.#spend.refund(s.keyId, s.window, s.refundFee);
       if (s.tokens > 0) {

@@ -3,13 +3,14 @@
 // bound, so a bad db_path is a startup error, not a failing first request.
 
 import type { Authenticator } from '../auth/principal.ts';
-import type { GatewayConfig, GovernanceConfig } from '../config/types.ts';
+import type { FleetStores, GatewayConfig, GovernanceConfig } from '../config/types.ts';
 import type { KeyFiguresSource } from '../observability/metrics.ts';
 import { Governance } from './admission.ts';
 import { Arbiter, type Authority } from './arbiter.ts';
 import { governedAuthenticator } from './authenticate.ts';
 import type { KeyDirectory } from './directory.ts';
 import { GovernanceStore } from './store.ts';
+import type { StoreHealth } from './store-health.ts';
 
 export interface GovernanceParts {
   readonly authenticator: Authenticator;
@@ -18,7 +19,9 @@ export interface GovernanceParts {
   readonly config: GovernanceConfig;
   /** The per-key metric figures, where the arbiter runs in this process. */
   readonly keyFigures: KeyFiguresSource | undefined;
-  close(): void;
+  /** The shared stores' health, where governance runs on them (for /metrics). */
+  readonly stores: readonly StoreHealth[];
+  close(): void | Promise<void>;
 }
 
 /** Opens the store and builds the arbiter; throws a one-line message when the database cannot open. */
@@ -32,6 +35,21 @@ export function openArbiter(config: GovernanceConfig): { arbiter: Arbiter; store
     );
   }
   return { arbiter: new Arbiter(store, config.failOpen), store };
+}
+
+/**
+ * Governance on the shared stores: every process (each replica, each worker) is its own client of
+ * PostgreSQL and Redis, so no process arbitrates for another.
+ */
+export async function startFleetGovernance(
+  config: GatewayConfig,
+  gov: GovernanceConfig,
+  stores: FleetStores,
+): Promise<GovernanceParts> {
+  const { FleetAuthority } = await import('./fleet.ts');
+  const fleet = await FleetAuthority.start(stores, gov.failOpen);
+  const parts = assemble(config, gov, fleet, fleet.directory, () => fleet.shutdown());
+  return { ...parts, keyFigures: fleet, stores: [fleet.postgres, fleet.redis] };
 }
 
 /** The lone process's governance: the arbiter in-process, authenticating against its directory. */
@@ -50,14 +68,15 @@ export function assemble(
   gov: GovernanceConfig,
   authority: Authority,
   directory: KeyDirectory,
-  close: () => void,
+  close: () => void | Promise<void>,
 ): GovernanceParts {
   return {
     authenticator: governedAuthenticator(directory),
-    governance: new Governance(authority, gov, config.pools),
+    governance: new Governance(authority, config, gov),
     authority,
     config: gov,
     keyFigures: undefined,
+    stores: [],
     close,
   };
 }

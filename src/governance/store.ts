@@ -7,6 +7,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AwsCredential, BudgetPeriod, VirtualKey } from './keys.ts';
 import { BUDGET_PERIODS } from './keys.ts';
+import { SQLITE_MIGRATIONS } from './schema.ts';
 
 /** Spend in one budget window. */
 export interface WindowUsage {
@@ -32,37 +33,8 @@ export interface KeyChanges {
   readonly max_budget_cents?: number | null;
 }
 
-/**
- * Versioned migrations, each idempotent (`IF NOT EXISTS`) so a database the reference created
- * (version 0, same tables) opens cleanly. `PRAGMA user_version` records what has run.
- */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE IF NOT EXISTS virtual_keys (
-     id TEXT PRIMARY KEY,
-     key_hash TEXT UNIQUE NOT NULL,
-     name TEXT NOT NULL,
-     allowed_pools TEXT NOT NULL DEFAULT '',
-     max_budget_cents INTEGER NULL,
-     budget_period TEXT NOT NULL DEFAULT 'total',
-     rpm_limit INTEGER NULL,
-     tpm_limit INTEGER NULL,
-     enabled INTEGER NOT NULL DEFAULT 1,
-     created_at INTEGER NOT NULL);
-   CREATE TABLE IF NOT EXISTS aws_credentials (
-     access_key_id TEXT PRIMARY KEY,
-     key_id TEXT NOT NULL,
-     secret_access_key TEXT NOT NULL);
-   CREATE INDEX IF NOT EXISTS idx_aws_credentials_key_id ON aws_credentials(key_id);
-   CREATE TABLE IF NOT EXISTS usage_counters (
-     key_id TEXT NOT NULL,
-     window_start INTEGER NOT NULL,
-     spend_cents INTEGER NOT NULL DEFAULT 0,
-     tokens INTEGER NOT NULL DEFAULT 0,
-     requests INTEGER NOT NULL DEFAULT 0,
-     PRIMARY KEY (key_id, window_start));`,
-];
-
-interface KeyRow {
+/** A `virtual_keys` row as both stores read it. */
+export interface KeyRow {
   id: string;
   key_hash: string;
   name: string;
@@ -94,7 +66,7 @@ function readAllowedPools(text: string): string[] {
         .filter((p) => p !== '');
 }
 
-function keyFromRow(row: KeyRow, warn: (message: string) => void): VirtualKey {
+export function keyFromRow(row: KeyRow, warn: (message: string) => void): VirtualKey {
   let period = row.budget_period as BudgetPeriod;
   if (!BUDGET_PERIODS.includes(period)) {
     warn(`key ${row.id} has an unknown budget period '${row.budget_period}'; enforcing it as total`);
@@ -178,9 +150,9 @@ export class GovernanceStore {
 
   #migrate(): void {
     const row = this.#db.prepare('PRAGMA user_version').get() as { user_version: number };
-    for (let v = row.user_version; v < MIGRATIONS.length; v++) {
+    for (let v = row.user_version; v < SQLITE_MIGRATIONS.length; v++) {
       this.#transaction(() => {
-        this.#db.exec(MIGRATIONS[v]!);
+        this.#db.exec(SQLITE_MIGRATIONS[v]!);
         this.#db.exec(`PRAGMA user_version = ${v + 1}`);
       });
     }

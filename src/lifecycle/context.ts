@@ -82,6 +82,11 @@ const EMPTY_SCAN: ScanResult = Object.freeze({
   model: undefined,
   stream: undefined,
   system: undefined,
+  max_tokens: undefined,
+  max_completion_tokens: undefined,
+  max_output_tokens: undefined,
+  generationConfig: undefined,
+  inferenceConfig: undefined,
 });
 
 export class RequestContext {

@@ -15,11 +15,27 @@ export interface ScanResult {
   readonly model: Span | undefined;
   readonly stream: Span | undefined;
   readonly system: Span | undefined;
+  /** Where each protocol caps the answer's length (budget reservations read them, output-cap.ts). */
+  readonly max_tokens?: Span | undefined;
+  readonly max_completion_tokens?: Span | undefined;
+  readonly max_output_tokens?: Span | undefined;
+  readonly generationConfig?: Span | undefined;
+  readonly inferenceConfig?: Span | undefined;
 }
 
 export type ScanFailure = 'syntax' | 'depth' | 'duplicate';
 
-const TRACKED = ['model', 'stream', 'system'] as const;
+// Tracked keys may appear once: two `max_tokens` would let governance and the upstream read different values.
+const TRACKED = [
+  'model',
+  'stream',
+  'system',
+  'max_tokens',
+  'max_completion_tokens',
+  'max_output_tokens',
+  'generationConfig',
+  'inferenceConfig',
+] as const;
 type Tracked = (typeof TRACKED)[number];
 const TRACKED_BYTES = TRACKED.map((k) => Buffer.from(k));
 
@@ -195,7 +211,18 @@ export function scanJson(b: Uint8Array): ScanResult | ScanFailure {
     while (i < n && isWs(b[i])) i++;
     if (depth === 0) {
       if (i !== n) return 'syntax';
-      return { isObject: rootIsObject, model: spans.model, stream: spans.stream, system: spans.system };
+      // One object shape whatever the body held: the request path's reads stay monomorphic.
+      return {
+        isObject: rootIsObject,
+        model: spans.model,
+        stream: spans.stream,
+        system: spans.system,
+        max_tokens: spans.max_tokens,
+        max_completion_tokens: spans.max_completion_tokens,
+        max_output_tokens: spans.max_output_tokens,
+        generationConfig: spans.generationConfig,
+        inferenceConfig: spans.inferenceConfig,
+      };
     }
     const c = b[i];
     if (c === 0x2c) {

@@ -29,6 +29,13 @@ export interface KeyFiguresSource {
   keyFigures(nowMs: number, limit: number): { figures: KeyFigures[]; truncated: boolean };
 }
 
+/** A shared governance store as this process sees it (governance/store-health.ts). */
+export interface StoreHealthSource {
+  readonly store: string;
+  readonly up: boolean;
+  readonly errors: number;
+}
+
 const counter = (name: string, help: string, labelNames: string[]): Family =>
   new Family({ name, help, type: 'counter', labelNames });
 const gauge = (name: string, help: string, labelNames: string[], merge: 'sum' | 'max' | 'min'): Family =>
@@ -61,6 +68,8 @@ export function poolLabel(ctx: RequestContext, table: RoutingTable): string {
 /** Which optional features the node runs; workers and the primary must agree. */
 export interface CatalogueFeatures {
   readonly governance: boolean;
+  /** Governance on the shared PostgreSQL + Redis stores. */
+  readonly fleet: boolean;
   readonly tracing: boolean;
   readonly requestLog: boolean;
 }
@@ -70,6 +79,7 @@ export function catalogueFeatures(config: GatewayConfig): CatalogueFeatures {
   const o = config.observability;
   return {
     governance: config.governance !== undefined,
+    fleet: config.governance?.fleet !== undefined,
     tracing: o.otlp !== undefined,
     requestLog: o.requestLogWebhookUrl !== undefined || o.requestLogFile !== undefined,
   };
@@ -171,6 +181,17 @@ export class Catalogue {
     ['lane'],
     'min',
   );
+  readonly storeUp = gauge(
+    'busbar_governance_store_up',
+    'Whether a shared governance store answered its last call (1) or not (0); with workers, 0 if any worker failed.',
+    ['store'],
+    'min',
+  );
+  readonly storeErrors = counter(
+    'busbar_governance_store_errors_total',
+    'Calls to a shared governance store that failed or timed out.',
+    ['store'],
+  );
   readonly spansDropped = counter(
     'busbar_trace_spans_dropped_total',
     'Spans dropped because the trace export queue was full or an export failed.',
@@ -198,6 +219,7 @@ export class Catalogue {
       this.translations,
       this.losses,
       ...(features.governance ? [this.keySpend, this.keyRemaining, this.keyTokens] : []),
+      ...(features.fleet ? [this.storeUp, this.storeErrors] : []),
       this.laneState,
       this.laneAvailable,
       this.laneUnavailable,
@@ -258,6 +280,16 @@ export class Catalogue {
         this.keySpend.set([k.id], k.spendCents);
         this.keyTokens.set([k.id], k.tokens);
         if (k.capCents !== null) this.keyRemaining.set([k.id], Math.max(0, k.capCents - k.spendCents));
+      }
+    };
+  }
+
+  /** The shared stores' health, read at every scrape. */
+  watchStores(stores: readonly StoreHealthSource[]): void {
+    this.storeUp.collect = () => {
+      for (const s of stores) {
+        this.storeUp.set([s.store], s.up ? 1 : 0);
+        this.storeErrors.series(s.store).value = s.errors;
       }
     };
   }

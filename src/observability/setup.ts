@@ -9,7 +9,7 @@ import type { FinishListener, OutcomeCode } from '../lifecycle/finish.ts';
 import { log } from '../log.ts';
 import type { RoutingTable } from '../routing/table.ts';
 import type { OriginPools } from '../upstream/origins.ts';
-import { Catalogue, catalogueFeatures, type KeyFiguresSource } from './metrics.ts';
+import { Catalogue, catalogueFeatures, type KeyFiguresSource, type StoreHealthSource } from './metrics.ts';
 import { stampResponseHead } from './response-headers.ts';
 import { SinkClient } from './sink-client.ts';
 
@@ -48,11 +48,13 @@ export async function startObservability(
   table: RoutingTable,
   origins: OriginPools,
   keyFigures: KeyFiguresSource | undefined,
+  stores: readonly StoreHealthSource[] = [],
 ): Promise<Observability> {
   const config = gateway.observability;
   const metrics = new Catalogue(catalogueFeatures(gateway));
   metrics.watchLanes(table);
   if (keyFigures !== undefined) metrics.watchKeys(keyFigures);
+  if (stores.length > 0) metrics.watchStores(stores);
   const listeners: FinishListener[] = [metrics.record];
   if (log.enabled('trace')) listeners.push(logFinished);
   const closers: (() => Promise<void>)[] = [];

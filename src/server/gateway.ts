@@ -36,6 +36,7 @@ export interface GatewayOptions {
 /** In a worker of `workers: N`, the arbiter is the primary's; a lone process runs its own. */
 async function startGoverned(config: GatewayConfig, gov: GovernanceConfig): Promise<GovernanceParts> {
   const setup = await import('../governance/setup.ts');
+  if (gov.fleet !== undefined) return setup.startFleetGovernance(config, gov, gov.fleet);
   if (!cluster.isWorker) return setup.startGovernance(config, gov);
   const { RemoteAuthority } = await import('../governance/arbiter-ipc.ts');
   const remote = new RemoteAuthority(gov.failOpen);
@@ -91,7 +92,7 @@ export async function startGateway(
   const governed =
     config.governance === undefined ? undefined : await startGoverned(config, config.governance);
   const authenticator = governed?.authenticator ?? authenticatorFor(config.auth);
-  const observed = await startObservability(config, table, origins, governed?.keyFigures);
+  const observed = await startObservability(config, table, origins, governed?.keyFigures, governed?.stores);
   const metrics = observed.metrics;
   const memory = await reasoningMemory();
   const extras: PipelineExtras = {
@@ -193,7 +194,7 @@ export async function startGateway(
     });
     await observed.close();
     await origins.close();
-    governed?.close();
+    await governed?.close();
   };
   return { url, close };
 }

@@ -2,6 +2,7 @@
 // read without side effects.
 
 import { laneAvailability } from '../observability/lane-availability.ts';
+import { REPLICA } from '../replica.ts';
 import type { RoutingTable } from '../routing/table.ts';
 
 export function statsBody(table: RoutingTable): string {
@@ -51,5 +52,6 @@ export function statsBody(table: RoutingTable): string {
   });
   // Beyond the reference: which configuration is serving (the files' hash and when they were loaded).
   const config = { hash: table.source.hash, loaded_at: table.source.loadedAt };
-  return JSON.stringify({ pools, lanes, config });
+  // Which replica (process) answered: breakers, affinity and latency are its own (docs/deployment.md).
+  return JSON.stringify({ pools, lanes, config, replica: REPLICA });
 }

@@ -1,0 +1,206 @@
+// Governance across three replicas on one real PostgreSQL and one real Redis (issue 15): budgets
+// exact by reservation however the requests spread, RPM exact for the fleet, key changes in force
+// on every replica within a second, and a replica killed mid-stream leaves no charge and no
+// reservation behind once its reservations expire.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Agent } from 'undici';
+import {
+  createTestDatabase,
+  fleetGovernanceYaml,
+  REDIS_URL,
+  redisPrefix,
+  type TestDatabase,
+} from '../support/fleet.ts';
+import { type Gateway, startGateway } from '../support/gateway-process.ts';
+import { admin, mintKey } from '../support/governance.ts';
+import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
+import { LANES, sixProvidersCatalog, sixProvidersEnv } from '../support/six-providers.ts';
+
+const { model, provider, pool } = LANES.openai;
+/** 1 cent flat + 100 output tokens at 10 cents per 1k = 2 cents: the reservation and the real cost. */
+const MAX_TOKENS = 100;
+const COST = 2;
+
+function configYaml(db: TestDatabase, prefix: string): string {
+  return [
+    'listen: 127.0.0.1:0',
+    'providers:',
+    `  ${provider}:`,
+    `    api_key_env: ${LANES.openai.keyEnv}`,
+    'models:',
+    `  ${model}:`,
+    `    provider: ${provider}`,
+    '    max_concurrent: 500',
+    'pools:',
+    `  ${pool}:`,
+    '    members:',
+    `      - target: ${model}`,
+    fleetGovernanceYaml(
+      { postgres: db.url, redis: REDIS_URL, prefix },
+      `reservation_ttl_secs: 3
+model_prices:
+  ${model}:
+    input_per_1k_tokens_cents: 0
+    output_per_1k_tokens_cents: 10`,
+    ),
+  ].join('\n');
+}
+
+let mock: MockUpstream;
+let db: TestDatabase;
+let redis: ReturnType<typeof redisPrefix>;
+let replicas: Gateway[] = [];
+
+async function startReplica(): Promise<Gateway> {
+  return startGateway({
+    configYaml: configYaml(db, redis.prefix),
+    providersYaml: sixProvidersCatalog(mock.url),
+    env: sixProvidersEnv(),
+  });
+}
+
+before(async () => {
+  mock = await startMockUpstream({ usage: { input: 11, output: MAX_TOKENS } });
+  db = await createTestDatabase();
+  redis = redisPrefix();
+  // One at a time first: the first creates the schema, the others find it.
+  replicas = await Promise.all([startReplica(), startReplica(), startReplica()]);
+});
+after(async () => {
+  await Promise.all(replicas.map((r) => r.stop()));
+  await mock?.close();
+  await db?.drop();
+  await redis?.clear();
+});
+
+const agent = new Agent({ connections: 512 });
+
+async function chat(gw: Gateway, secret: string, stream = true): Promise<{ status: number; text: string }> {
+  const r = await fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model: pool,
+      stream,
+      // Without it an OpenAI upstream reports no usage on a stream, and only the flat fee is known.
+      ...(stream ? { stream_options: { include_usage: true } } : {}),
+      max_tokens: MAX_TOKENS,
+      messages: [{ role: 'user', content: 'hi' }],
+    }),
+    dispatcher: agent,
+  } as RequestInit);
+  return { status: r.status, text: await r.text() };
+}
+
+interface Counter {
+  spend: number;
+  reserved: number;
+  tokens: number;
+  requests: number;
+}
+
+async function counter(keyId: string): Promise<Counter> {
+  const rows = await db.sql<Counter[]>`
+    SELECT spend_cents::float8 AS spend, reserved_cents::float8 AS reserved, tokens::float8 AS tokens,
+      requests::float8 AS requests
+    FROM usage_counters WHERE key_id = ${keyId}`;
+  return rows[0] ?? { spend: 0, reserved: 0, tokens: 0, requests: 0 };
+}
+
+async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<number> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > ms) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Date.now() - start;
+}
+
+test('200 concurrent streams over three replicas on a budget of exactly 50: never past the cap, spend exact', async () => {
+  const cap = 50 * COST;
+  const { id, secret } = await mintKey(replicas[0]!.url, { max_budget_cents: cap });
+  // The key must be known everywhere before the burst (NOTIFY reaches the others at once).
+  await until(async () => (await chat(replicas[2]!, 'sk-bb-none')).status === 401, 1000, 'warm-up');
+  let watching = true;
+  let highest = 0;
+  const watcher = (async () => {
+    while (watching) {
+      const c = await counter(id);
+      highest = Math.max(highest, c.spend + c.reserved);
+      assert.ok(c.spend + c.reserved <= cap, `spend ${c.spend} + reserved ${c.reserved} > ${cap}`);
+    }
+  })();
+  const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => chat(replicas[i % 3]!, secret)));
+  watching = false;
+  await watcher;
+  const ok = answers.filter((a) => a.status === 200);
+  assert.equal(ok.length, 50, answers.map((a) => a.status).join(','));
+  assert.equal(answers.filter((a) => a.status === 429).length, 150);
+  for (const a of ok) assert.match(a.text, /data: \[DONE\]/);
+  assert.ok(highest <= cap);
+  await until(async () => (await counter(id)).requests === 50, 2000, 'settlements');
+  const end = await counter(id);
+  assert.deepEqual(end, { spend: 50 * COST, reserved: 0, tokens: 50 * (11 + MAX_TOKENS), requests: 50 });
+  // The admin API of any replica reads the same truth.
+  const usage = await admin(replicas[1]!.url, 'GET', `/admin/keys/${id}/usage`);
+  assert.deepEqual(usage.body, { id, spend_cents: 50 * COST, tokens: 50 * 111, requests: 50 });
+});
+
+test('RPM 60 across three replicas: exactly 60 admitted in one window', async () => {
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 45_000) await new Promise((r) => setTimeout(r, 60_000 - intoMinute + 1500));
+  const { secret } = await mintKey(replicas[1]!.url, { rpm_limit: 60 });
+  await new Promise((r) => setTimeout(r, 100));
+  const answers = await Promise.all(
+    Array.from({ length: 120 }, (_, i) => chat(replicas[i % 3]!, secret, false)),
+  );
+  assert.equal(answers.filter((a) => a.status === 200).length, 60);
+  assert.equal(answers.filter((a) => a.status === 429).length, 60);
+});
+
+test('a key revoked on replica 1 is refused by replicas 2 and 3 within one second', async () => {
+  const { id, secret } = await mintKey(replicas[0]!.url);
+  await until(
+    async () =>
+      (await chat(replicas[1]!, secret, false)).status === 200 &&
+      (await chat(replicas[2]!, secret, false)).status === 200,
+    1000,
+    'minted key known everywhere',
+  );
+  const patched = await admin(replicas[0]!.url, 'PATCH', `/admin/keys/${id}`, { enabled: false });
+  assert.equal(patched.status, 200);
+  const took = await until(
+    async () =>
+      (await chat(replicas[1]!, secret, false)).status === 401 &&
+      (await chat(replicas[2]!, secret, false)).status === 401,
+    1000,
+    'revocation on replicas 2 and 3',
+  );
+  assert.ok(took < 1000);
+});
+
+test('kill -9 of a replica mid-stream: its reservations expire, nothing is charged or lost', async () => {
+  const cap = 10 * COST;
+  const { id, secret } = await mintKey(replicas[0]!.url, { max_budget_cents: cap });
+  const doomed = await startReplica();
+  // Slow streams: each chunk waits, so the requests are mid-stream when the replica dies.
+  mock.enqueue(...Array.from({ length: 4 }, () => ({ chunkDelayMs: 2000 })));
+  const inFlight = Array.from({ length: 4 }, () =>
+    chat(doomed, secret).catch(() => ({ status: 0, text: '' })),
+  );
+  await until(async () => (await counter(id)).reserved === 4 * COST, 3000, 'reservations made');
+  doomed.child.kill('SIGKILL');
+  await Promise.all(inFlight);
+  // The reservations live on until they expire (3 s) and a live replica sweeps them.
+  const released = await until(async () => (await counter(id)).reserved === 0, 8000, 'reservations released');
+  assert.ok(released <= 3000 + 1500, `released after ${released} ms`);
+  assert.deepEqual(await counter(id), { spend: 0, reserved: 0, tokens: 0, requests: 0 });
+  // The whole budget is usable again: ten requests fit exactly, the eleventh does not.
+  const answers = [];
+  for (let i = 0; i < 11; i++) answers.push((await chat(replicas[i % 3]!, secret)).status);
+  assert.deepEqual(answers, [...Array(10).fill(200), 429]);
+  await until(async () => (await counter(id)).requests === 10, 2000, 'settlements');
+  assert.deepEqual(await counter(id), { spend: cap, reserved: 0, tokens: 10 * 111, requests: 10 });
+});
