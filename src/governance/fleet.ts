@@ -337,7 +337,10 @@ export class FleetAuthority implements Authority {
 
   async remove(id: string): Promise<AdminAnswer<string>> {
     let removed = false;
-    if (!(await this.#write(async () => void (removed = await this.#store.delete(id))))) return FAILED;
+    const written = await this.#write(async () => {
+      removed = await this.#store.delete(id);
+    });
+    if (!written) return FAILED;
     if (!removed) return NOT_FOUND;
     this.#forgetRates(id);
     log.info({ key: id }, 'virtual key deleted');
