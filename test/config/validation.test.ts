@@ -674,6 +674,29 @@ describe('governance (§1.11)', CONCURRENT, () => {
     assert.ok(!on.stderr.includes('adm-zq81'), 'the admin token is never printed');
   });
 
+  test('shared stores: store and rate_store together, valid URLs, never beside db_path; no URL echoed', async () => {
+    const GOV = `${BASE}governance:\n  enabled: true\n  admin_token: adm\n`;
+    expectErrors(await run({ config: `${GOV}  store: postgres://u:hunter2@db.internal/busbar\n` }), [
+      'governance.store needs governance.rate_store (redis://…): replicas share their rate windows there, or each would admit its own RPM',
+    ]);
+    expectErrors(await run({ config: `${GOV}  rate_store: redis://cache:6379\n` }), [
+      'governance.rate_store needs governance.store (postgres://…): a single node keeps exact rate windows in memory',
+    ]);
+    const bad = await run({
+      config: `${GOV}  store: mysql://u:hunter2@db/busbar\n  rate_store: "not a url"\n  db_path: gov.db\n  reservation_ttl_secs: 1\n`,
+    });
+    expectErrors(bad, [
+      'governance.store must start with postgres:// or postgresql://',
+      'governance.rate_store is not a valid URL',
+      'governance.db_path and governance.store are exclusive: keys and spend live in one store',
+      'governance.reservation_ttl_secs must be between 3 and 3600',
+    ]);
+    assert.ok(!bad.stderr.includes('hunter2'), 'a store password is never printed');
+    expectErrors(await run({ config: `${GOV}  rate_store_prefix: "x:"\n` }), [
+      'governance.rate_store_prefix and governance.reservation_ttl_secs apply only with governance.store and governance.rate_store',
+    ]);
+  });
+
   test('disabled: the block is accepted and does nothing', async () => {
     const off = await run({ config: `${BASE}governance: {enabled: false}\n` });
     expectOk(off, 1, 0);

@@ -117,6 +117,7 @@ export class PrivateRedis {
         maxRetriesPerRequest: 0,
         retryStrategy: () => null,
       });
+      probe.on('error', () => {});
       try {
         await probe.connect();
         await probe.ping();
