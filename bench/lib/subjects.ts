@@ -38,6 +38,8 @@ export function catalogYaml(mockPort: number): string {
 
 export interface VariantOptions {
   readonly governance?: boolean;
+  /** Governance on shared stores (issue 15) instead of SQLite: a PostgreSQL and a Redis URL. */
+  readonly fleet?: { readonly postgres: string; readonly redis: string };
   readonly workers?: number;
   /** An OTLP/HTTP collector URL: trace export on. */
   readonly otlp?: string;
@@ -90,7 +92,13 @@ export function deploymentYaml(v: VariantOptions = {}): string {
       'governance:',
       '  enabled: true',
       `  admin_token: ${ADMIN_TOKEN}`,
-      `  db_path: ${path.join(mkdtempSync(path.join(tmpdir(), 'busbar-bench-gov-')), 'gov.db')}`,
+      ...(v.fleet === undefined
+        ? [`  db_path: ${path.join(mkdtempSync(path.join(tmpdir(), 'busbar-bench-gov-')), 'gov.db')}`]
+        : [
+            `  store: ${v.fleet.postgres}`,
+            `  rate_store: ${v.fleet.redis}`,
+            `  rate_store_prefix: "${FLEET_PREFIX}"`,
+          ]),
     );
   }
   return `${lines.join('\n')}\n`;
@@ -123,6 +131,43 @@ export interface Variant {
 
 const tokenReady = async (): Promise<Readiness> => ({ token: CLIENT_TOKEN });
 
+/** A virtual key minted through the admin API, with `fields` (limits, a budget). */
+function keyReady(fields: Record<string, unknown>): (running: Running) => Promise<Readiness> {
+  return async (running) => {
+    const res = await request(
+      running.port,
+      'POST',
+      '/admin/keys',
+      { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      JSON.stringify({ name: 'bench', ...fields }),
+    );
+    const secret = res.status === 201 ? (JSON.parse(res.body) as { secret?: unknown }).secret : undefined;
+    if (typeof secret === 'string') return { token: secret };
+    return { skip: `POST /admin/keys answered ${res.status}: no virtual key to measure with` };
+  };
+}
+
+/** The shared stores of the fleet rows: the local PostgreSQL and Redis (the machine notes). */
+const FLEET_ADMIN_URL = process.env.BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+const FLEET_REDIS_URL = process.env.BENCH_REDIS ?? 'redis://127.0.0.1:6379';
+const FLEET_DATABASE = 'busbar_bench';
+const FLEET_PREFIX = 'busbar-bench:';
+
+/** A fresh `busbar_bench` database (dropped and created again; left behind for inspection). */
+async function freshFleetStores(): Promise<{ postgres: string; redis: string }> {
+  const { default: postgres } = await import('postgres');
+  const sql = postgres(FLEET_ADMIN_URL, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`DROP DATABASE IF EXISTS ${FLEET_DATABASE} WITH (FORCE)`);
+    await sql.unsafe(`CREATE DATABASE ${FLEET_DATABASE}`);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+  const url = new URL(FLEET_ADMIN_URL);
+  url.pathname = `/${FLEET_DATABASE}`;
+  return { postgres: url.toString(), redis: FLEET_REDIS_URL };
+}
+
 export const VARIANTS: readonly Variant[] = [
   { key: 'minimal-proxy', start: (mockPort) => startMinimalProxy(mockPort), ready: tokenReady },
   { key: 'busbar', start: (mockPort) => startBusbar('busbar', mockPort), ready: tokenReady },
@@ -138,20 +183,15 @@ export const VARIANTS: readonly Variant[] = [
     // (G-GOV-1, G-ADM-7); each request is charged the flat fee in SQLite.
     key: 'busbar-governance',
     start: (mockPort) => startBusbar('busbar-governance', mockPort, { governance: true }),
-    ready: async (running) => {
-      const res = await request(
-        running.port,
-        'POST',
-        '/admin/keys',
-        { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        JSON.stringify({ name: 'bench' }),
-      );
-      const secret = res.status === 201 ? (JSON.parse(res.body) as { secret?: unknown }).secret : undefined;
-      if (typeof secret === 'string') return { token: secret };
-      return {
-        skip: `POST /admin/keys answered ${res.status}: no virtual key to measure with`,
-      };
-    },
+    ready: keyReady({}),
+  },
+  {
+    // Governance on PostgreSQL + Redis (issue 15, G-PERF-1b ≤ 1.3×): a capped, rate-limited key,
+    // so every request takes the Redis window, a PostgreSQL reservation and a batched settlement.
+    key: 'busbar-governance-fleet',
+    start: async (mockPort) =>
+      startBusbar('busbar-governance-fleet', mockPort, { governance: true, fleet: await freshFleetStores() }),
+    ready: keyReady({ max_budget_cents: 1_000_000_000_000, rpm_limit: 1_000_000_000 }),
   },
   {
     // A native routing policy (issue 13, G-PERF-1b): pool p ordered by `cheapest`.
@@ -284,6 +324,15 @@ export const ROWS: readonly Row[] = [
     id: 'busbar-governance',
     label: 'Busbar, governance on',
     process: 'busbar-governance',
+    shape: 'openai',
+    model: 'p',
+    baseline: 'direct',
+    slow: false,
+  },
+  {
+    id: 'busbar-governance-fleet',
+    label: 'Busbar, governance on PostgreSQL + Redis',
+    process: 'busbar-governance-fleet',
     shape: 'openai',
     model: 'p',
     baseline: 'direct',

@@ -6,9 +6,15 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Agent } from 'undici';
+import {
+  createTestDatabase,
+  fleetGovernanceYaml,
+  PrivateRedis,
+  redisPrefix,
+  type TestDatabase,
+} from '../support/fleet.ts';
 import { type Gateway, startGateway } from '../support/gateway-process.ts';
 import { mintKey } from '../support/governance.ts';
-import { createTestDatabase, fleetGovernanceYaml, PrivateRedis, redisPrefix, type TestDatabase } from '../support/fleet.ts';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
 import { LANES, sixProvidersCatalog, sixProvidersEnv } from '../support/six-providers.ts';
 
@@ -34,7 +40,10 @@ function configYaml(onError: 'deny' | 'allow'): string {
     `  ${pool}:`,
     '    members:',
     `      - target: ${model}`,
-    fleetGovernanceYaml({ postgres: db.url, redis: redis.url, prefix: prefix.prefix }, `budget_on_store_error: ${onError}`),
+    fleetGovernanceYaml(
+      { postgres: db.url, redis: redis.url, prefix: prefix.prefix },
+      `budget_on_store_error: ${onError}`,
+    ),
   ].join('\n');
 }
 
@@ -44,7 +53,11 @@ before(async () => {
   redis = await PrivateRedis.start();
   const env = sixProvidersEnv();
   for (const mode of ['deny', 'allow'] as const) {
-    gateways[mode] = await startGateway({ configYaml: configYaml(mode), providersYaml: sixProvidersCatalog(mock.url), env });
+    gateways[mode] = await startGateway({
+      configYaml: configYaml(mode),
+      providersYaml: sixProvidersCatalog(mock.url),
+      env,
+    });
   }
 });
 after(async () => {
@@ -129,7 +142,10 @@ test('Redis stopped for 10 s under load: deny refuses natively, allow serves and
   // Nothing hangs: no request waited past the store's timeout (1 s) by much.
   for (const s of [...denied, ...allowed]) assert.ok(s.ms < 1500, `a request took ${s.ms} ms`);
   // Allow serves everything and counts it in the (healthy) spend store.
-  assert.ok(allowed.every((s) => s.status === 200), allowed.map((s) => s.status).join(','));
+  assert.ok(
+    allowed.every((s) => s.status === 200),
+    allowed.map((s) => s.status).join(','),
+  );
   assert.ok(allowed.filter(during).length > 20);
   await new Promise((r) => setTimeout(r, 300));
   const counted = await spend(allowKey.id);
@@ -137,15 +153,24 @@ test('Redis stopped for 10 s under load: deny refuses natively, allow serves and
   assert.equal(counted.spend, allowed.length);
   // Both recover by themselves: deny serves again within seconds of Redis returning.
   const lastSecond = denied.filter((s) => s.at > upAt + 3000);
-  assert.ok(lastSecond.length > 0 && lastSecond.every((s) => s.status === 200), lastSecond.map((s) => s.status).join(','));
+  assert.ok(
+    lastSecond.length > 0 && lastSecond.every((s) => s.status === 200),
+    lastSecond.map((s) => s.status).join(','),
+  );
   // Logged once per outage, not per request.
   for (const gw of [deny, allow]) {
     const lines = gw.stderr().split('\n');
-    assert.equal(lines.filter((l) => l.includes('rate store (Redis) is not answering')).length, 1, gw.stderr());
+    assert.equal(
+      lines.filter((l) => l.includes('rate store (Redis) is not answering')).length,
+      1,
+      gw.stderr(),
+    );
     assert.equal(lines.filter((l) => l.includes('rate store (Redis) answers again')).length, 1, gw.stderr());
   }
   // And counted for /metrics.
-  const metrics = await fetch(`${deny.url}/metrics`, { headers: { authorization: `Bearer ${denyKey.secret}` } });
+  const metrics = await fetch(`${deny.url}/metrics`, {
+    headers: { authorization: `Bearer ${denyKey.secret}` },
+  });
   const text = await metrics.text();
   assert.match(text, /busbar_governance_store_up\{store="redis"\} 1/);
   const errors = Number(/busbar_governance_store_errors_total\{store="redis"\} (\d+)/.exec(text)?.[1]);
