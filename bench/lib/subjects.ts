@@ -153,8 +153,18 @@ const FLEET_REDIS_URL = process.env.BENCH_REDIS ?? 'redis://127.0.0.1:6379';
 const FLEET_DATABASE = 'busbar_bench';
 const FLEET_PREFIX = 'busbar-bench:';
 
-/** A fresh `busbar_bench` database (dropped and created again; left behind for inspection). */
-async function freshFleetStores(): Promise<{ postgres: string; redis: string }> {
+let fleetStores: Promise<{ postgres: string; redis: string }> | undefined;
+
+/**
+ * A fresh `busbar_bench` database, made once per bench run and shared by every fleet process of
+ * it, as replicas share it (dropped and made again by the next run; left behind for inspection).
+ */
+function freshFleetStores(): Promise<{ postgres: string; redis: string }> {
+  fleetStores ??= makeFleetStores();
+  return fleetStores;
+}
+
+async function makeFleetStores(): Promise<{ postgres: string; redis: string }> {
   const { default: postgres } = await import('postgres');
   const sql = postgres(FLEET_ADMIN_URL, { max: 1, onnotice: () => {} });
   try {

@@ -4,43 +4,55 @@
 // one clock the fleet shares, so `Retry-After` is the same whichever replica answers.
 
 import { Redis } from 'ioredis';
+import { Batcher } from './batcher.ts';
 import type { RateLimits } from './rate.ts';
 
-/** Checks and counts one request; answers [admitted 0|1, seconds left in the window, window, requests, tokens]. */
+/**
+ * Checks and counts one request per key given (a key may repeat: each sees the ones before it);
+ * answers five numbers per key: admitted 0|1, seconds left in the window, window, requests, tokens.
+ */
 const ADMIT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1])
 local window = now - now % 60
-local requests, tokens = 0, 0
-if tonumber(redis.call('HGET', KEYS[1], 'w')) == window then
-  requests = tonumber(redis.call('HGET', KEYS[1], 'r')) or 0
-  tokens = tonumber(redis.call('HGET', KEYS[1], 't')) or 0
-else
-  redis.call('HSET', KEYS[1], 'w', window, 'r', 0, 't', 0)
-end
 local left = window + 60 - now
-local rpm, tpm = tonumber(ARGV[1]), tonumber(ARGV[2])
-if (tpm >= 0 and tokens >= tpm) or (rpm >= 0 and requests >= rpm) then
-  redis.call('EXPIRE', KEYS[1], 120)
-  return {0, left, window, requests, tokens}
+local out = {}
+for i, key in ipairs(KEYS) do
+  local requests, tokens = 0, 0
+  if tonumber(redis.call('HGET', key, 'w')) == window then
+    requests = tonumber(redis.call('HGET', key, 'r')) or 0
+    tokens = tonumber(redis.call('HGET', key, 't')) or 0
+  else
+    redis.call('HSET', key, 'w', window, 'r', 0, 't', 0)
+  end
+  local rpm, tpm = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+  local admitted = 0
+  if not ((tpm >= 0 and tokens >= tpm) or (rpm >= 0 and requests >= rpm)) then
+    requests = redis.call('HINCRBY', key, 'r', 1)
+    admitted = 1
+  end
+  redis.call('EXPIRE', key, 120)
+  local n = #out
+  out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = admitted, left, window, requests, tokens
 end
-requests = redis.call('HINCRBY', KEYS[1], 'r', 1)
-redis.call('EXPIRE', KEYS[1], 120)
-return {1, left, window, requests, tokens}
+return out
 `;
 
-/** Credits a finished answer's tokens to the live window (never creating an entry, G-GOV-12). */
+/** Credits finished answers' tokens to their keys' live windows (never creating one, G-GOV-12). */
 const CREDIT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1])
 local live = now - now % 60
-if tonumber(redis.call('HGET', KEYS[1], 'w')) ~= live then
-  redis.call('HSET', KEYS[1], 'w', live, 'r', 0, 't', 0)
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    if tonumber(redis.call('HGET', key, 'w')) ~= live then
+      redis.call('HSET', key, 'w', live, 'r', 0, 't', 0)
+    end
+    if tonumber(ARGV[2 * i]) <= live then redis.call('HINCRBY', key, 't', ARGV[2 * i - 1]) end
+    redis.call('EXPIRE', key, 120)
+  end
 end
-if tonumber(ARGV[2]) <= live then redis.call('HINCRBY', KEYS[1], 't', ARGV[1]) end
-redis.call('EXPIRE', KEYS[1], 120)
-return 1
+return 0
 `;
 
 export type RateAnswer =
@@ -48,9 +60,24 @@ export type RateAnswer =
   | { readonly ok: false; readonly retryAfterSecs: number };
 
 interface Scripted {
-  busbarAdmit(key: string, rpm: number, tpm: number): Promise<[number, number, number, number, number]>;
-  busbarCredit(key: string, tokens: number, window: number): Promise<number>;
+  /** `keys` key names, then a pair of numbers per key. */
+  busbarAdmit(keys: number, ...args: (string | number)[]): Promise<number[]>;
+  busbarCredit(keys: number, ...args: (string | number)[]): Promise<number>;
 }
+
+interface AdmitItem {
+  readonly keyId: string;
+  readonly limits: RateLimits;
+}
+
+interface CreditItem {
+  readonly keyId: string;
+  readonly tokens: number;
+  readonly window: number;
+}
+
+/** The most keys one script call handles, and how long a batch may hang before the next goes. */
+const BATCH_MAX = 256;
 
 /** `1 − used/limit` clamped to [0, 1]; a limit of 0 leaves none. */
 function left(used: number, limit: number): number {
@@ -59,10 +86,13 @@ function left(used: number, limit: number): number {
 
 export class FleetRates {
   readonly #redis: Redis & Scripted;
+  readonly #admits: Batcher<AdmitItem, RateAnswer>;
+  readonly #credits: Batcher<CreditItem, void>;
 
   /**
    * Connects in the background and reconnects by itself. While it is down every call fails at
-   * once (no offline queue) and none waits past `timeoutMs`, so a request never hangs on Redis.
+   * once (no offline queue); a batch waits at most `timeoutMs` (batcher.ts). Calls are batched
+   * here, so ioredis's own auto-pipelining would only add work.
    */
   constructor(url: string, prefix: string, timeoutMs: number, onError: (err: Error) => void) {
     const redis = new Redis(url, {
@@ -70,15 +100,16 @@ export class FleetRates {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: timeoutMs,
-      connectTimeout: timeoutMs,
-      enableAutoPipelining: true,
+      connectTimeout: Math.max(2000, timeoutMs),
       retryStrategy: (times) => Math.min(times * 100, 1000),
       lazyConnect: false,
     });
     redis.on('error', onError);
-    redis.defineCommand('busbarAdmit', { numberOfKeys: 1, lua: ADMIT });
-    redis.defineCommand('busbarCredit', { numberOfKeys: 1, lua: CREDIT });
+    redis.defineCommand('busbarAdmit', { lua: ADMIT });
+    redis.defineCommand('busbarCredit', { lua: CREDIT });
     this.#redis = redis as Redis & Scripted;
+    this.#admits = new Batcher((items) => this.#admitMany(items), BATCH_MAX, timeoutMs, 'the rate store');
+    this.#credits = new Batcher((items) => this.#creditMany(items), BATCH_MAX, timeoutMs, 'the rate store');
   }
 
   /** Resolves once connected, or rejects after `ms` (startup checks the URL this way). */
@@ -101,22 +132,40 @@ export class FleetRates {
    * Counts one request against the key's window, or refuses it with the seconds until the window
    * ends (≥ 1). Rejects when Redis does not answer.
    */
-  async admit(keyId: string, limits: RateLimits): Promise<RateAnswer> {
-    const [admitted, secsLeft, window, requests, tokens] = await this.#redis.busbarAdmit(
-      `rate:${keyId}`,
-      limits.rpm ?? -1,
-      limits.tpm ?? -1,
-    );
-    if (admitted !== 1) return { ok: false, retryAfterSecs: Math.max(1, secsLeft) };
-    let headroom = 1;
-    if (limits.rpm !== null) headroom = Math.min(headroom, left(requests, limits.rpm));
-    if (limits.tpm !== null) headroom = Math.min(headroom, left(tokens, limits.tpm));
-    return { ok: true, window, headroom };
+  admit(keyId: string, limits: RateLimits): Promise<RateAnswer> {
+    return this.#admits.submit({ keyId, limits });
+  }
+
+  async #admitMany(items: readonly AdmitItem[]): Promise<RateAnswer[]> {
+    const args: (string | number)[] = items.map((i) => `rate:${i.keyId}`);
+    for (const i of items) args.push(i.limits.rpm ?? -1, i.limits.tpm ?? -1);
+    const flat = await this.#redis.busbarAdmit(items.length, ...args);
+    return items.map(({ limits }, i) => {
+      const [admitted, secsLeft, window, requests, tokens] = flat.slice(5 * i, 5 * i + 5) as [
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
+      if (admitted !== 1) return { ok: false, retryAfterSecs: Math.max(1, secsLeft) };
+      let headroom = 1;
+      if (limits.rpm !== null) headroom = Math.min(headroom, left(requests, limits.rpm));
+      if (limits.tpm !== null) headroom = Math.min(headroom, left(tokens, limits.tpm));
+      return { ok: true, window, headroom };
+    });
   }
 
   /** Credits tokens of a request admitted in `window` (TPM is best effort, G-GOV-12). */
-  credit(keyId: string, tokens: number, window: number): Promise<number> {
-    return this.#redis.busbarCredit(`rate:${keyId}`, tokens, window);
+  credit(keyId: string, tokens: number, window: number): Promise<void> {
+    return this.#credits.submit({ keyId, tokens, window });
+  }
+
+  async #creditMany(items: readonly CreditItem[]): Promise<void[]> {
+    const args: (string | number)[] = items.map((i) => `rate:${i.keyId}`);
+    for (const i of items) args.push(i.tokens, i.window);
+    await this.#redis.busbarCredit(items.length, ...args);
+    return [];
   }
 
   /** Forgets a key's window (deleted, or its limits cleared). */

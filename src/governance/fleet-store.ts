@@ -25,6 +25,15 @@ export interface Charge {
   readonly requests: number;
 }
 
+/** One budget reservation asked for at admission. */
+export interface Reservation {
+  readonly id: string;
+  readonly keyId: string;
+  readonly window: number;
+  readonly cents: number;
+  readonly cap: number;
+}
+
 /** A key's figures in its current window, for the per-key gauges. */
 export interface FleetFigure {
   readonly id: string;
@@ -152,33 +161,22 @@ export class FleetStore {
   }
 
   /**
-   * Reserves `cents` against (key, window) iff `spend + reserved + cents ≤ cap`, in one statement:
-   * concurrent reservations from any replica serialise on the counter row. The caller checks
-   * `cents ≤ cap` first (a first reservation creates the row unchecked).
+   * Makes each reservation iff its key's `spend + reserved + cents ≤ cap` after the ones before it,
+   * in one call: concurrent calls from any replica serialise on the counter rows. Answers which
+   * were made, in input order. Callers check `cents ≤ cap` first (a first reservation creates the
+   * row unchecked).
    */
-  async reserve(
-    reservation: string,
-    keyId: string,
-    window: number,
-    cents: number,
-    cap: number,
-    replica: string,
-    ttlSecs: number,
-  ): Promise<boolean> {
-    const rows = await this.#sql`
-      WITH admitted AS (
-        INSERT INTO usage_counters AS u (key_id, window_start, reserved_cents)
-        VALUES (${keyId}, ${window}::int8, ${cents}::int8)
-        ON CONFLICT (key_id, window_start) DO UPDATE
-          SET reserved_cents = u.reserved_cents + EXCLUDED.reserved_cents
-          WHERE u.spend_cents + u.reserved_cents + EXCLUDED.reserved_cents <= ${cap}::int8
-        RETURNING 1)
-      INSERT INTO busbar_reservations (id, key_id, window_start, cents, replica, expires_at)
-      SELECT ${reservation}, ${keyId}, ${window}::int8, ${cents}::int8, ${replica},
-        now() + make_interval(secs => ${ttlSecs}::float8)
-      FROM admitted
-      RETURNING 1`;
-    return rows.length === 1;
+  async reserve(asks: readonly Reservation[], replica: string, ttlSecs: number): Promise<boolean[]> {
+    // Sorted by key: every call locks counter rows in the same order.
+    const sorted = [...asks].sort((a, b) =>
+      a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : a.window - b.window,
+    );
+    const rows = await this.#sql<{ id: string }[]>`
+      SELECT busbar_reserve(${sorted.map((a) => a.id)}::text[], ${sorted.map((a) => a.keyId)}::text[],
+        ${sorted.map((a) => a.window)}::int8[], ${sorted.map((a) => a.cents)}::int8[],
+        ${sorted.map((a) => a.cap)}::int8[], ${replica}, ${ttlSecs}::float8) AS id`;
+    const made = new Set(rows.map((r) => r.id));
+    return asks.map((a) => made.has(a.id));
   }
 
   /**

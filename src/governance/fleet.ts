@@ -3,7 +3,8 @@
 // stays per replica is what a request's latency depends on: breakers, affinity, lane latency.
 // Budgets are exact across the fleet by reservation (fleet-store.ts); settlements are written a
 // batch at a time behind the answer; a store that does not answer costs a request at most
-// STORE_WAIT_MS and is then treated as budget_on_store_error says.
+// STORE_WAIT_MS (two batch stalls: queued behind one, then its own) and is then treated as
+// budget_on_store_error says.
 
 import { crypto } from '../builtins.ts';
 import type { FleetStores } from '../config/types.ts';
@@ -11,9 +12,10 @@ import { log } from '../log.ts';
 import type { KeyFigures } from '../observability/metrics.ts';
 import { REPLICA } from '../replica.ts';
 import type { AdminAnswer, AdmitAsk, Authority, Minted, NewKey, Settlement, Verdict } from './arbiter.ts';
+import { Batcher } from './batcher.ts';
 import { KeyDirectory } from './directory.ts';
 import { FleetRates } from './fleet-rates.ts';
-import { type Charge, FleetStore } from './fleet-store.ts';
+import { type Charge, FleetStore, type Reservation } from './fleet-store.ts';
 import {
   type AwsCredential,
   hashSecret,
@@ -35,6 +37,7 @@ const ADMIN_WAIT_MS = 5000;
 /** Settlements wait at most this long to be written together. */
 const SETTLE_BATCH_MS = 5;
 const SETTLE_BATCH_MAX = 500;
+const RESERVE_BATCH_MAX = 256;
 /** Settlements kept while PostgreSQL is down; past it the oldest are dropped (and logged). */
 const MAX_PENDING_CHARGES = 200_000;
 
@@ -62,6 +65,7 @@ export class FleetAuthority implements Authority {
   readonly #rates: FleetRates;
   readonly #failOpen: boolean;
   readonly #ttlSecs: number;
+  readonly #reservations: Batcher<Reservation, boolean>;
   #pending: Charge[] = [];
   /** A batch whose write failed keeps its name, so sending it again cannot charge twice. */
   #retry: { name: string; charges: Charge[] } | undefined;
@@ -79,6 +83,25 @@ export class FleetAuthority implements Authority {
     this.#rates = rates;
     this.#failOpen = failOpen;
     this.#ttlSecs = stores.reservationTtlMs / 1000;
+    this.#reservations = new Batcher(
+      (asks) => this.#store.reserve(asks, REPLICA, this.#ttlSecs),
+      RESERVE_BATCH_MAX,
+      STORE_WAIT_MS / 2,
+      'the store',
+      // Made after their requests stopped waiting: released, not left to be renewed forever.
+      (asks, made) =>
+        asks.forEach((a, i) => {
+          if (made[i])
+            this.#charge({
+              reservation: a.id,
+              keyId: a.keyId,
+              window: a.window,
+              cents: 0,
+              tokens: 0,
+              requests: 0,
+            });
+        }),
+    );
   }
 
   /**
@@ -93,7 +116,7 @@ export class FleetAuthority implements Authority {
       throw new Error(`cannot open the governance store (governance.store): ${errText(err)}`);
     }
     let self: FleetAuthority | undefined;
-    const rates = new FleetRates(stores.rateStore, stores.ratePrefix, STORE_WAIT_MS, (err) =>
+    const rates = new FleetRates(stores.rateStore, stores.ratePrefix, STORE_WAIT_MS / 2, (err) =>
       self?.redis.failed(err),
     );
     self = new FleetAuthority(store, rates, stores, failOpen);
@@ -161,11 +184,7 @@ export class FleetAuthority implements Authority {
     let rateWindow: number | undefined;
     if (key.rpm_limit !== null || key.tpm_limit !== null) {
       try {
-        const rate = await within(
-          this.#rates.admit(key.id, { rpm: key.rpm_limit, tpm: key.tpm_limit }),
-          STORE_WAIT_MS,
-          'the rate store',
-        );
+        const rate = await this.#rates.admit(key.id, { rpm: key.rpm_limit, tpm: key.tpm_limit });
         this.redis.ok();
         if (!rate.ok) return { kind: 'rate_limited', retryAfterSecs: rate.retryAfterSecs };
         headroom = rate.headroom;
@@ -180,29 +199,24 @@ export class FleetAuthority implements Authority {
     if (cap === null) return { kind: 'admitted', window, charged: true, headroom, rateWindow };
     if (ask.reserveCents > cap) return { kind: 'over_budget' };
     const reservation = crypto.randomUUID();
-    const reserving = this.#store.reserve(
-      reservation,
-      key.id,
+    const reserving = this.#reservations.submit({
+      id: reservation,
+      keyId: key.id,
       window,
-      ask.reserveCents,
+      cents: ask.reserveCents,
       cap,
-      REPLICA,
-      this.#ttlSecs,
-    );
+    });
     try {
-      const reserved = await within(reserving, STORE_WAIT_MS, 'the store');
+      const reserved = await reserving;
       this.postgres.ok();
       return reserved
         ? { kind: 'admitted', window, charged: true, headroom, reservation, rateWindow }
         : { kind: 'over_budget' };
     } catch (err) {
       this.postgres.failed(err);
-      // A reservation made after we stopped waiting is released, not left to be renewed forever.
-      reserving.then(
-        (made) =>
-          made && this.#charge({ reservation, keyId: key.id, window, cents: 0, tokens: 0, requests: 0 }),
-        () => {},
-      );
+      // The statement may have run even though no answer came: releasing an unmade reservation
+      // changes nothing, so release it either way.
+      this.#charge({ reservation, keyId: key.id, window, cents: 0, tokens: 0, requests: 0 });
       return this.#failOpen
         ? { kind: 'admitted', window, charged: true, headroom, rateWindow }
         : { kind: 'over_budget' };
@@ -210,7 +224,12 @@ export class FleetAuthority implements Authority {
   }
 
   settle(s: Settlement): void {
-    if (s.tokens > 0 && s.rateWindow !== undefined) {
+    // Tokens matter to a window only under a TPM limit (RPM-only keys skip the round trip).
+    if (
+      s.tokens > 0 &&
+      s.rateWindow !== undefined &&
+      (this.directory.byId(s.keyId)?.tpm_limit ?? null) !== null
+    ) {
       this.#rates.credit(s.keyId, s.tokens, s.rateWindow).then(
         () => this.redis.ok(),
         (err: unknown) => this.redis.failed(err),
