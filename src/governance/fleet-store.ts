@@ -172,15 +172,14 @@ export class FleetStore {
       a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : a.window - b.window,
     );
     const rows = await this.#sql<{ id: string }[]>`
-      SELECT busbar_reserve(${sorted.map((a) => a.id)}::text[], ${sorted.map((a) => a.keyId)}::text[],
-        ${sorted.map((a) => a.window)}::int8[], ${sorted.map((a) => a.cents)}::int8[],
-        ${sorted.map((a) => a.cap)}::int8[], ${replica}, ${ttlSecs}::float8) AS id`;
+      SELECT busbar_reserve(${JSON.stringify(sorted)}::text::jsonb, ${replica}, ${ttlSecs}::float8) AS id`;
     const made = new Set(rows.map((r) => r.id));
     return asks.map((a) => made.has(a.id));
   }
 
   /**
-   * Writes a batch of charges in one statement: each charge adds its cost, tokens and request
+   * Writes a batch of charges in one statement (as one JSON parameter: the client serialises one
+   * string, not six arrays): each charge adds its cost, tokens and request
    * count, and releases its reservation if that still exists (one that expired was released by the
    * sweep). `batch` names the batch: a batch whose answer was lost and is sent again fails on it
    * (23505) instead of charging twice.
@@ -190,10 +189,9 @@ export class FleetStore {
     await sql`
       WITH once AS (INSERT INTO busbar_settled (batch) VALUES (${batch}) RETURNING 1),
       s AS (
-        SELECT * FROM unnest(${charges.map((c) => c.reservation)}::text[], ${charges.map((c) => c.keyId)}::text[],
-          ${charges.map((c) => c.window)}::int8[], ${charges.map((c) => c.cents)}::int8[],
-          ${charges.map((c) => c.tokens)}::int8[], ${charges.map((c) => c.requests)}::int8[])
-          AS s(reservation, key_id, window_start, cents, tokens, requests)
+        SELECT reservation, "keyId" AS key_id, "window" AS window_start, cents, tokens, requests
+        FROM jsonb_to_recordset(${JSON.stringify(charges)}::text::jsonb)
+          AS x(reservation TEXT, "keyId" TEXT, "window" BIGINT, cents BIGINT, tokens BIGINT, requests BIGINT)
         WHERE EXISTS (SELECT 1 FROM once)),
       released AS (
         DELETE FROM busbar_reservations r USING s WHERE r.id = s.reservation

@@ -34,8 +34,12 @@ import { budgetWindowStart } from './windows.ts';
 export const STORE_WAIT_MS = 1000;
 /** Admin calls and startup may wait longer. */
 const ADMIN_WAIT_MS = 5000;
-/** Settlements wait at most this long to be written together. */
-const SETTLE_BATCH_MS = 5;
+/**
+ * Settlements wait at most this long to be written together: each write wakes PostgreSQL, and on
+ * a small machine every wake-up costs the gateway more than the statement itself. A `kill -9`
+ * loses the charges of at most this last interval (a clean shutdown writes them).
+ */
+const SETTLE_BATCH_MS = 20;
 const SETTLE_BATCH_MAX = 500;
 const RESERVE_BATCH_MAX = 256;
 /** Settlements kept while PostgreSQL is down; past it the oldest are dropped (and logged). */

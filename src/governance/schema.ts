@@ -57,20 +57,21 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   // Step 3: many reservations in one call (one round trip for every request admitted meanwhile),
   // each checked against the cap after the ones before it. Callers sort by key, so concurrent
   // calls lock counter rows in one order and cannot deadlock.
-  `CREATE OR REPLACE FUNCTION busbar_reserve(ids TEXT[], keys TEXT[], windows BIGINT[],
-     cents BIGINT[], caps BIGINT[], holder TEXT, ttl FLOAT8) RETURNS SETOF TEXT
+  `CREATE OR REPLACE FUNCTION busbar_reserve(asks JSONB, holder TEXT, ttl FLOAT8) RETURNS SETOF TEXT
    LANGUAGE plpgsql AS $$
+   DECLARE a RECORD;
    BEGIN
-     FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
+     FOR a IN SELECT * FROM jsonb_to_recordset(asks)
+         AS x(id TEXT, "keyId" TEXT, "window" BIGINT, cents BIGINT, cap BIGINT) LOOP
        INSERT INTO usage_counters AS u (key_id, window_start, reserved_cents)
-       VALUES (keys[i], windows[i], cents[i])
+       VALUES (a."keyId", a."window", a.cents)
        ON CONFLICT (key_id, window_start) DO UPDATE
          SET reserved_cents = u.reserved_cents + EXCLUDED.reserved_cents
-         WHERE u.spend_cents + u.reserved_cents + EXCLUDED.reserved_cents <= caps[i];
+         WHERE u.spend_cents + u.reserved_cents + EXCLUDED.reserved_cents <= a.cap;
        IF FOUND THEN
          INSERT INTO busbar_reservations (id, key_id, window_start, cents, replica, expires_at)
-         VALUES (ids[i], keys[i], windows[i], cents[i], holder, now() + make_interval(secs => ttl));
-         RETURN NEXT ids[i];
+         VALUES (a.id, a."keyId", a."window", a.cents, holder, now() + make_interval(secs => ttl));
+         RETURN NEXT a.id;
        END IF;
      END LOOP;
    END $$;`,
