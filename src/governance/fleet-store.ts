@@ -1,9 +1,8 @@
 // Keys, issued AWS credentials and spend shared by every replica, in PostgreSQL: the durable truth
-// of a fleet (docs/deployment.md). A capped key's budget is guarded by reservations: admission
-// reserves the request's worst case against `spend + reserved` in one statement, settlement turns
-// it into the real cost in one statement, and a reservation its replica stops renewing (the
-// replica died) expires and is swept by any other. Key changes are announced with NOTIFY so every
-// replica reloads its directory at once.
+// of a fleet (docs/deployment.md). Spend is written a batch of finished requests at a time;
+// admission never waits for PostgreSQL except to read a (key, window)'s spend once, when Redis
+// has no mirror of it yet (fleet-redis.ts). Key changes are announced with NOTIFY so every replica
+// reloads its directory at once.
 
 import postgres from 'postgres';
 import type { KeySnapshot } from './directory.ts';
@@ -16,22 +15,11 @@ const KEYS_CHANNEL = 'busbar_keys';
 
 /** One finished request's charge, as settlement writes it. */
 export interface Charge {
-  /** The reservation it releases, if admission made one. */
-  readonly reservation: string | null;
   readonly keyId: string;
   readonly window: number;
   readonly cents: number;
   readonly tokens: number;
   readonly requests: number;
-}
-
-/** One budget reservation asked for at admission. */
-export interface Reservation {
-  readonly id: string;
-  readonly keyId: string;
-  readonly window: number;
-  readonly cents: number;
-  readonly cap: number;
 }
 
 /** A key's figures in its current window, for the per-key gauges. */
@@ -148,12 +136,11 @@ export class FleetStore {
     });
   }
 
-  /** Deletes a key with its usage, reservations and AWS credentials (G-GOV-23), and announces it. */
+  /** Deletes a key with its usage and AWS credentials (G-GOV-23), and announces it. */
   async delete(id: string): Promise<boolean> {
     return this.#sql.begin(async (tx) => {
       const removed = await tx`DELETE FROM virtual_keys WHERE id = ${id}`;
       await tx`DELETE FROM usage_counters WHERE key_id = ${id}`;
-      await tx`DELETE FROM busbar_reservations WHERE key_id = ${id}`;
       await tx`DELETE FROM aws_credentials WHERE key_id = ${id}`;
       await tx`SELECT pg_notify(${KEYS_CHANNEL}, ${id})`;
       return removed.count > 0;
@@ -161,43 +148,20 @@ export class FleetStore {
   }
 
   /**
-   * Makes each reservation iff its key's `spend + reserved + cents ≤ cap` after the ones before it,
-   * in one call: concurrent calls from any replica serialise on the counter rows. Answers which
-   * were made, in input order. Callers check `cents ≤ cap` first (a first reservation creates the
-   * row unchecked).
-   */
-  async reserve(asks: readonly Reservation[], replica: string, ttlSecs: number): Promise<boolean[]> {
-    // Sorted by key: every call locks counter rows in the same order.
-    const sorted = [...asks].sort((a, b) =>
-      a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : a.window - b.window,
-    );
-    const rows = await this.#sql<{ id: string }[]>`
-      SELECT busbar_reserve(${JSON.stringify(sorted)}::text::jsonb, ${replica}, ${ttlSecs}::float8) AS id`;
-    const made = new Set(rows.map((r) => r.id));
-    return asks.map((a) => made.has(a.id));
-  }
-
-  /**
    * Writes a batch of charges in one statement (as one JSON parameter: the client serialises one
-   * string, not six arrays): each charge adds its cost, tokens and request
-   * count, and releases its reservation if that still exists (one that expired was released by the
-   * sweep). `batch` names the batch: a batch whose answer was lost and is sent again fails on it
-   * (23505) instead of charging twice.
+   * string, not six arrays): each charge adds its cost, tokens and request count. `batch` names
+   * the batch: a batch whose answer was lost and is sent again fails on it (23505) instead of
+   * charging twice.
    */
   async settle(batch: string, charges: readonly Charge[]): Promise<void> {
     const sql = this.#sql;
     await sql`
       WITH once AS (INSERT INTO busbar_settled (batch) VALUES (${batch}) RETURNING 1),
       s AS (
-        SELECT reservation, "keyId" AS key_id, "window" AS window_start, cents, tokens, requests
+        SELECT "keyId" AS key_id, "window" AS window_start, cents, tokens, requests
         FROM jsonb_to_recordset(${JSON.stringify(charges)}::text::jsonb)
-          AS x(reservation TEXT, "keyId" TEXT, "window" BIGINT, cents BIGINT, tokens BIGINT, requests BIGINT)
+          AS x("keyId" TEXT, "window" BIGINT, cents BIGINT, tokens BIGINT, requests BIGINT)
         WHERE EXISTS (SELECT 1 FROM once)),
-      released AS (
-        DELETE FROM busbar_reservations r USING s WHERE r.id = s.reservation
-        RETURNING r.key_id, r.window_start, r.cents),
-      freed AS (
-        SELECT key_id, window_start, sum(cents) AS cents FROM released GROUP BY key_id, window_start),
       owed AS (
         SELECT key_id, window_start, sum(cents) AS cents, sum(tokens) AS tokens, sum(requests) AS requests
         FROM s GROUP BY key_id, window_start)
@@ -206,31 +170,12 @@ export class FleetStore {
       ON CONFLICT (key_id, window_start) DO UPDATE SET
         spend_cents = u.spend_cents + EXCLUDED.spend_cents,
         tokens = u.tokens + EXCLUDED.tokens,
-        requests = u.requests + EXCLUDED.requests,
-        reserved_cents = greatest(0, u.reserved_cents - coalesce((SELECT f.cents FROM freed f
-          WHERE f.key_id = EXCLUDED.key_id AND f.window_start = EXCLUDED.window_start), 0))`;
+        requests = u.requests + EXCLUDED.requests`;
   }
 
-  /** Keeps this replica's reservations alive for another `ttlSecs`. */
-  async renew(replica: string, ttlSecs: number): Promise<void> {
-    await this
-      .#sql`UPDATE busbar_reservations SET expires_at = now() + make_interval(secs => ${ttlSecs}::float8)
-      WHERE replica = ${replica}`;
-  }
-
-  /** Releases reservations nobody renewed (their replica died), and forgets old batch names. */
-  async sweep(): Promise<number> {
-    const sql = this.#sql;
-    const freed = await sql`
-      WITH gone AS (
-        DELETE FROM busbar_reservations WHERE expires_at < now()
-        RETURNING key_id, window_start, cents),
-      freed AS (SELECT key_id, window_start, sum(cents) AS cents FROM gone GROUP BY key_id, window_start)
-      UPDATE usage_counters u SET reserved_cents = greatest(0, u.reserved_cents - f.cents)
-      FROM freed f WHERE u.key_id = f.key_id AND u.window_start = f.window_start
-      RETURNING 1`;
-    await sql`DELETE FROM busbar_settled WHERE at < now() - interval '1 hour'`;
-    return freed.length;
+  /** Forgets batch names older than an hour (a batch is re-sent within seconds, if ever). */
+  async forgetOldBatches(): Promise<void> {
+    await this.#sql`DELETE FROM busbar_settled WHERE at < now() - interval '1 hour'`;
   }
 
   async usage(keyId: string, window: number): Promise<WindowUsage> {
@@ -240,14 +185,6 @@ export class FleetStore {
       FROM usage_counters WHERE key_id = ${keyId} AND window_start = ${window}::int8`;
     const row = rows[0];
     return { spend_cents: row?.spend_cents ?? 0, tokens: row?.tokens ?? 0, requests: row?.requests ?? 0 };
-  }
-
-  /** What a key has reserved in a window now (tests and /stats-style checks). */
-  async reserved(keyId: string, window: number): Promise<number> {
-    const rows = await this.#sql<{ reserved: number }[]>`
-      SELECT reserved_cents::float8 AS reserved FROM usage_counters
-      WHERE key_id = ${keyId} AND window_start = ${window}::int8`;
-    return rows[0]?.reserved ?? 0;
   }
 
   /** The first `limit` keys' spend and tokens in their current windows, in store order. */

@@ -1,21 +1,20 @@
 // Governance shared by a fleet of replicas (docs/deployment.md): keys and spend in PostgreSQL,
-// rate windows in Redis, every replica (and every worker process) its own client of both. What
-// stays per replica is what a request's latency depends on: breakers, affinity, lane latency.
-// Budgets are exact across the fleet by reservation (fleet-store.ts); settlements are written a
-// batch at a time behind the answer; a store that does not answer costs a request at most
-// STORE_WAIT_MS (two batch stalls: queued behind one, then its own) and is then treated as
-// budget_on_store_error says.
+// rate windows and budget reservations in Redis, every replica (and every worker process) its own
+// client of both. What stays per replica is what a request's latency depends on: breakers,
+// affinity, lane latency. An admission is one Redis script call (batched with every other
+// admission meanwhile, fleet-redis.ts); PostgreSQL is read once per (key, window) to seed Redis's
+// spend mirror, and written a batch of finished requests at a time behind the answers. A store
+// that does not answer costs a request at most STORE_WAIT_MS (two batch stalls: queued behind
+// one, then its own) and is then treated as budget_on_store_error says.
 
 import { crypto } from '../builtins.ts';
 import type { FleetStores } from '../config/types.ts';
 import { log } from '../log.ts';
 import type { KeyFigures } from '../observability/metrics.ts';
-import { REPLICA } from '../replica.ts';
 import type { AdminAnswer, AdmitAsk, Authority, Minted, NewKey, Settlement, Verdict } from './arbiter.ts';
-import { Batcher } from './batcher.ts';
 import { KeyDirectory } from './directory.ts';
-import { FleetRates } from './fleet-rates.ts';
-import { type Charge, FleetStore, type Reservation } from './fleet-store.ts';
+import { FleetRedis, type RedisCharge, reservationMember } from './fleet-redis.ts';
+import { type Charge, FleetStore } from './fleet-store.ts';
 import {
   type AwsCredential,
   hashSecret,
@@ -35,14 +34,13 @@ export const STORE_WAIT_MS = 1000;
 /** Admin calls and startup may wait longer. */
 const ADMIN_WAIT_MS = 5000;
 /**
- * Settlements wait at most this long to be written together: each write wakes PostgreSQL, and on
+ * Settlements wait at most this long to be written together: each write wakes the stores, and on
  * a small machine every wake-up costs the gateway more than the statement itself. A `kill -9`
  * loses the charges of at most this last interval (a clean shutdown writes them).
  */
 const SETTLE_BATCH_MS = 20;
-const SETTLE_BATCH_MAX = 500;
-const RESERVE_BATCH_MAX = 256;
-/** Settlements kept while PostgreSQL is down; past it the oldest are dropped (and logged). */
+const SETTLE_BATCH_MAX = 256;
+/** Charges kept while a store is down; past it the oldest are dropped (and logged). */
 const MAX_PENDING_CHARGES = 200_000;
 
 const NOT_FOUND = { ok: false, status: 404 } as const;
@@ -52,29 +50,119 @@ function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** A reservation this replica holds, renewed until its request settles. */
+interface Held {
+  readonly keyId: string;
+  readonly window: number;
+  readonly member: string;
+}
+
+/**
+ * Charges waiting to be written to one store, a batch at a time; a batch whose write failed keeps
+ * its name, so sending it again cannot count twice.
+ */
+class ChargeQueue<C> {
+  readonly #write: (name: string, charges: readonly C[]) => Promise<void>;
+  readonly #health: StoreHealth;
+  readonly #what: string;
+  #pending: C[] = [];
+  #retry: { name: string; charges: C[] } | undefined;
+  #writing: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    write: (name: string, charges: readonly C[]) => Promise<void>,
+    health: StoreHealth,
+    what: string,
+  ) {
+    this.#write = write;
+    this.#health = health;
+    this.#what = what;
+  }
+
+  get size(): number {
+    return this.#pending.length + (this.#retry?.charges.length ?? 0);
+  }
+
+  push(charge: C): void {
+    if (this.#pending.length >= MAX_PENDING_CHARGES) {
+      this.#pending.shift();
+      log.error(
+        { kept: MAX_PENDING_CHARGES, store: this.#health.store },
+        `${this.#what}: dropped the oldest unwritten charge`,
+      );
+    }
+    this.#pending.push(charge);
+    this.#later(this.#pending.length >= SETTLE_BATCH_MAX ? 0 : SETTLE_BATCH_MS);
+  }
+
+  #later(ms: number): void {
+    if (this.#timer !== undefined) {
+      if (ms > 0) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.flush();
+    }, ms);
+    this.#timer.unref();
+  }
+
+  /** Writes everything pending (one batch at a time); resolves when done or a write failed. */
+  flush(): Promise<void> {
+    this.#writing ??= this.#drain().finally(() => {
+      this.#writing = undefined;
+    });
+    return this.#writing;
+  }
+
+  async #drain(): Promise<void> {
+    for (;;) {
+      if (this.#retry === undefined) {
+        if (this.#pending.length === 0) return;
+        this.#retry = { name: crypto.randomUUID(), charges: this.#pending.splice(0, SETTLE_BATCH_MAX) };
+      }
+      const batch = this.#retry;
+      try {
+        await within(this.#write(batch.name, batch.charges), ADMIN_WAIT_MS, this.#what);
+        this.#health.ok();
+      } catch (err) {
+        // PostgreSQL's 23505 on the batch name: an earlier send was written, only its answer lost.
+        if ((err as { code?: unknown }).code !== '23505') {
+          this.#health.failed(err);
+          this.#later(500);
+          return;
+        }
+      }
+      this.#retry = undefined;
+    }
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
 export class FleetAuthority implements Authority {
   readonly reserves = true;
   readonly directory = new KeyDirectory();
   readonly postgres = new StoreHealth(
     'postgres',
     'store (PostgreSQL)',
-    'capped keys are admitted per budget_on_store_error and charges wait',
+    'charges wait to be written and keys whose budget Redis has not seen yet are admitted per budget_on_store_error',
   );
   readonly redis = new StoreHealth(
     'redis',
     'rate store (Redis)',
-    'rate-limited keys are admitted per budget_on_store_error',
+    'keys with a budget or rate limits are admitted per budget_on_store_error',
   );
   readonly #store: FleetStore;
-  readonly #rates: FleetRates;
+  readonly #redis: FleetRedis;
   readonly #failOpen: boolean;
-  readonly #ttlSecs: number;
-  readonly #reservations: Batcher<Reservation, boolean>;
-  #pending: Charge[] = [];
-  /** A batch whose write failed keeps its name, so sending it again cannot charge twice. */
-  #retry: { name: string; charges: Charge[] } | undefined;
-  #writing = false;
-  #flushTimer: NodeJS.Timeout | undefined;
+  /** Reservations of this replica's requests in flight, by member. */
+  readonly #held = new Map<string, Held>();
+  readonly #durable: ChargeQueue<Charge>;
+  readonly #mirrored: ChargeQueue<RedisCharge>;
   readonly #timers: NodeJS.Timeout[] = [];
   #reloading: Promise<void> | undefined;
   #reloadAgain = false;
@@ -82,35 +170,25 @@ export class FleetAuthority implements Authority {
   #figuresTruncated = false;
   #figuresReading = false;
 
-  private constructor(store: FleetStore, rates: FleetRates, stores: FleetStores, failOpen: boolean) {
+  private constructor(store: FleetStore, redis: FleetRedis, failOpen: boolean) {
     this.#store = store;
-    this.#rates = rates;
+    this.#redis = redis;
     this.#failOpen = failOpen;
-    this.#ttlSecs = stores.reservationTtlMs / 1000;
-    this.#reservations = new Batcher(
-      (asks) => this.#store.reserve(asks, REPLICA, this.#ttlSecs),
-      RESERVE_BATCH_MAX,
-      STORE_WAIT_MS / 2,
+    this.#durable = new ChargeQueue(
+      (name, charges) => store.settle(name, charges),
+      this.postgres,
       'the store',
-      // Made after their requests stopped waiting: released, not left to be renewed forever.
-      (asks, made) =>
-        asks.forEach((a, i) => {
-          if (made[i])
-            this.#charge({
-              reservation: a.id,
-              keyId: a.keyId,
-              window: a.window,
-              cents: 0,
-              tokens: 0,
-              requests: 0,
-            });
-        }),
+    );
+    this.#mirrored = new ChargeQueue(
+      (name, charges) => redis.settle(name, charges),
+      this.redis,
+      'the rate store',
     );
   }
 
   /**
    * Connects both stores and loads the keys. PostgreSQL must answer (the keys are there); Redis
-   * may come later — until it does, rate-limited keys meet budget_on_store_error.
+   * may come later — until it does, keys with a budget or limits meet budget_on_store_error.
    */
   static async start(stores: FleetStores, failOpen: boolean): Promise<FleetAuthority> {
     let store: FleetStore;
@@ -120,10 +198,14 @@ export class FleetAuthority implements Authority {
       throw new Error(`cannot open the governance store (governance.store): ${errText(err)}`);
     }
     let self: FleetAuthority | undefined;
-    const rates = new FleetRates(stores.rateStore, stores.ratePrefix, STORE_WAIT_MS / 2, (err) =>
-      self?.redis.failed(err),
+    const redis = new FleetRedis(
+      stores.rateStore,
+      stores.ratePrefix,
+      STORE_WAIT_MS / 2,
+      stores.reservationTtlMs,
+      (err) => self?.redis.failed(err),
     );
-    self = new FleetAuthority(store, rates, stores, failOpen);
+    self = new FleetAuthority(store, redis, failOpen);
     try {
       self.directory.replace(await store.load((m) => log.warn({}, m)));
       await store.listen(() => void self.#reload());
@@ -131,7 +213,7 @@ export class FleetAuthority implements Authority {
       self.close();
       throw new Error(`cannot read keys from the governance store: ${errText(err)}`);
     }
-    await rates.ready(ADMIN_WAIT_MS).then(
+    await redis.ready(ADMIN_WAIT_MS).then(
       () => {},
       (err: unknown) => self.redis.failed(err),
     );
@@ -139,25 +221,24 @@ export class FleetAuthority implements Authority {
     return self;
   }
 
-  /** Renews this replica's reservations and sweeps the dead ones' (each a third of the expiry). */
+  /** Renews this replica's reservations a third of the expiry apart; forgets old batch names. */
   #startUpkeep(ttlMs: number): void {
-    const every = Math.max(1000, Math.floor(ttlMs / 3));
-    const renew = setInterval(() => {
-      this.#store.renew(REPLICA, this.#ttlSecs).then(
-        () => this.postgres.ok(),
-        (err: unknown) => this.postgres.failed(err),
-      );
-      this.#store.sweep().then(
-        (freed) => {
-          if (freed > 0)
-            log.info({ windows: freed }, 'released the budget reservations of a replica that stopped');
-        },
-        // Two replicas sweeping at once may deadlock one of them; the next sweep does it.
-        (err: unknown) => log.debug({ err: errText(err) }, 'reservation sweep failed'),
-      );
-    }, every);
+    const renew = setInterval(
+      () => {
+        if (this.#held.size === 0) return;
+        this.#redis.renew([...this.#held.values()]).then(
+          () => this.redis.ok(),
+          (err: unknown) => this.redis.failed(err),
+        );
+      },
+      Math.max(1000, Math.floor(ttlMs / 3)),
+    );
+    const forget = setInterval(() => {
+      this.#store.forgetOldBatches().catch(() => {});
+    }, 600_000);
     renew.unref();
-    this.#timers.push(renew);
+    forget.unref();
+    this.#timers.push(renew, forget);
   }
 
   /** Reloads the directory; calls arriving meanwhile lead to one more reload after it. */
@@ -184,124 +265,111 @@ export class FleetAuthority implements Authority {
   async admit(ask: AdmitAsk): Promise<Verdict> {
     const key = this.directory.byId(ask.keyId);
     if (key === undefined || !key.enabled) return { kind: 'unknown_key' };
-    let headroom: number | null = null;
-    let rateWindow: number | undefined;
-    if (key.rpm_limit !== null || key.tpm_limit !== null) {
-      try {
-        const rate = await this.#rates.admit(key.id, { rpm: key.rpm_limit, tpm: key.tpm_limit });
-        this.redis.ok();
-        if (!rate.ok) return { kind: 'rate_limited', retryAfterSecs: rate.retryAfterSecs };
-        headroom = rate.headroom;
-        rateWindow = rate.window;
-      } catch (err) {
-        this.redis.failed(err);
-        if (!this.#failOpen) return { kind: 'over_budget' };
-      }
-    }
     const window = budgetWindowStart(key.budget_period, ask.nowMs);
     const cap = key.max_budget_cents;
-    if (cap === null) return { kind: 'admitted', window, charged: true, headroom, rateWindow };
-    if (ask.reserveCents > cap) return { kind: 'over_budget' };
-    const reservation = crypto.randomUUID();
-    const reserving = this.#reservations.submit({
-      id: reservation,
+    const limited = key.rpm_limit !== null || key.tpm_limit !== null;
+    // Nothing to count and nothing to reserve: no store is asked.
+    if (!limited && cap === null) return { kind: 'admitted', window, charged: true, headroom: null };
+    if (cap !== null && ask.reserveCents > cap) return { kind: 'over_budget' };
+    const member = reservationMember(crypto.randomBytes(8).toString('hex'), ask.reserveCents);
+    const redisAsk = {
       keyId: key.id,
+      limits: { rpm: key.rpm_limit, tpm: key.tpm_limit },
+      cap,
       window,
       cents: ask.reserveCents,
-      cap,
-    });
+      member,
+    };
     try {
-      const reserved = await reserving;
-      this.postgres.ok();
-      return reserved
-        ? { kind: 'admitted', window, charged: true, headroom, reservation, rateWindow }
-        : { kind: 'over_budget' };
+      let answer = await this.#redis.admit(redisAsk);
+      if (answer.kind === 'unknown_budget') {
+        // First use of this (key, window) since Redis last saw it: seed the mirror, ask again.
+        await this.#seedMirror(key.id, window);
+        answer = await this.#redis.admit(redisAsk);
+      }
+      this.redis.ok();
+      switch (answer.kind) {
+        case 'rate_limited':
+          return { kind: 'rate_limited', retryAfterSecs: answer.retryAfterSecs };
+        case 'over_budget':
+          return { kind: 'over_budget' };
+        case 'unknown_budget':
+          throw new Error('the rate store lost the spend it was just given');
+        case 'admitted': {
+          const rateWindow = limited ? answer.rateWindow : undefined;
+          if (cap === null)
+            return { kind: 'admitted', window, charged: true, headroom: answer.headroom, rateWindow };
+          this.#held.set(member, { keyId: key.id, window, member });
+          return {
+            kind: 'admitted',
+            window,
+            charged: true,
+            headroom: answer.headroom,
+            reservation: member,
+            rateWindow,
+          };
+        }
+        default: {
+          const never: never = answer;
+          throw new Error(`unknown answer ${JSON.stringify(never)}`);
+        }
+      }
     } catch (err) {
-      this.postgres.failed(err);
-      // The statement may have run even though no answer came: releasing an unmade reservation
-      // changes nothing, so release it either way.
-      this.#charge({ reservation, keyId: key.id, window, cents: 0, tokens: 0, requests: 0 });
+      this.redis.failed(err);
+      // The script may have run though no answer came: releasing an unmade reservation changes
+      // nothing, so release it either way.
+      if (cap !== null)
+        this.#mirrored.push({ keyId: key.id, window, member, cents: 0, tokens: 0, rateWindow: -1 });
       return this.#failOpen
-        ? { kind: 'admitted', window, charged: true, headroom, rateWindow }
+        ? { kind: 'admitted', window, charged: true, headroom: null }
         : { kind: 'over_budget' };
     }
+  }
+
+  /** Gives Redis the spend PostgreSQL has for (key, window), unless a replica already did. */
+  async #seedMirror(keyId: string, window: number): Promise<void> {
+    await this.#durable.flush();
+    let usage: WindowUsage;
+    try {
+      usage = await within(this.#store.usage(keyId, window), STORE_WAIT_MS, 'the store');
+      this.postgres.ok();
+    } catch (err) {
+      this.postgres.failed(err);
+      throw err;
+    }
+    await this.#redis.mirror(keyId, window, usage.spend_cents);
   }
 
   settle(s: Settlement): void {
-    // Tokens matter to a window only under a TPM limit (RPM-only keys skip the round trip).
-    if (
-      s.tokens > 0 &&
-      s.rateWindow !== undefined &&
-      (this.directory.byId(s.keyId)?.tpm_limit ?? null) !== null
-    ) {
-      this.#rates.credit(s.keyId, s.tokens, s.rateWindow).then(
-        () => this.redis.ok(),
-        (err: unknown) => this.redis.failed(err),
-      );
+    const key = this.directory.byId(s.keyId);
+    const credit = s.tokens > 0 && s.rateWindow !== undefined && (key?.tpm_limit ?? null) !== null;
+    // Redis: the reservation released and the mirror charged (capped keys), tokens for TPM.
+    if (s.reservation !== undefined || credit || (key?.max_budget_cents ?? null) !== null) {
+      if (s.reservation !== undefined) this.#held.delete(s.reservation);
+      this.#mirrored.push({
+        keyId: s.keyId,
+        window: s.window,
+        member: s.reservation ?? '',
+        cents: s.costCents,
+        tokens: credit ? s.tokens : 0,
+        rateWindow: s.rateWindow ?? -1,
+      });
     }
-    this.#charge({
-      reservation: s.reservation ?? null,
-      keyId: s.keyId,
-      window: s.window,
-      cents: s.costCents,
-      tokens: s.tokens,
-      requests: s.requests,
-    });
+    // PostgreSQL: the durable spend.
+    if (s.costCents > 0 || s.tokens > 0 || s.requests > 0) {
+      this.#durable.push({
+        keyId: s.keyId,
+        window: s.window,
+        cents: s.costCents,
+        tokens: s.tokens,
+        requests: s.requests,
+      });
+    }
   }
 
-  #charge(charge: Charge): void {
-    if (this.#pending.length >= MAX_PENDING_CHARGES) {
-      this.#pending.shift();
-      log.error(
-        { kept: MAX_PENDING_CHARGES },
-        'governance store unreachable for too long: dropped the oldest unwritten charge',
-      );
-    }
-    this.#pending.push(charge);
-    if (this.#pending.length >= SETTLE_BATCH_MAX) this.#flushSoon(0);
-    else this.#flushSoon(SETTLE_BATCH_MS);
-  }
-
-  #flushSoon(ms: number): void {
-    if (this.#flushTimer !== undefined) {
-      if (ms > 0) return;
-      clearTimeout(this.#flushTimer);
-    }
-    this.#flushTimer = setTimeout(() => {
-      this.#flushTimer = undefined;
-      void this.flush();
-    }, ms);
-    this.#flushTimer.unref();
-  }
-
-  /** Writes pending charges, one batch at a time; a failed batch is sent again, by its name. */
+  /** Writes what is pending to both stores. */
   async flush(): Promise<void> {
-    if (this.#writing) return;
-    this.#writing = true;
-    try {
-      for (;;) {
-        if (this.#retry === undefined) {
-          if (this.#pending.length === 0) return;
-          this.#retry = { name: crypto.randomUUID(), charges: this.#pending.splice(0, SETTLE_BATCH_MAX) };
-        }
-        const batch = this.#retry;
-        try {
-          await within(this.#store.settle(batch.name, batch.charges), ADMIN_WAIT_MS, 'the store');
-          this.postgres.ok();
-        } catch (err) {
-          // 23505 on the batch name: an earlier send of it was written and only its answer lost.
-          if ((err as { code?: unknown }).code !== '23505') {
-            this.postgres.failed(err);
-            this.#writing = false;
-            this.#flushSoon(500);
-            return;
-          }
-        }
-        this.#retry = undefined;
-      }
-    } finally {
-      this.#writing = false;
-    }
+    await Promise.all([this.#durable.flush(), this.#mirrored.flush()]);
   }
 
   async mint(input: NewKey): Promise<AdminAnswer<Minted>> {
@@ -354,6 +422,11 @@ export class FleetAuthority implements Authority {
     if (!written) return FAILED;
     if (next === undefined) return NOT_FOUND;
     if (next.rpm_limit === null && next.tpm_limit === null) this.#forgetRates(id);
+    if (changes.max_budget_cents !== undefined) {
+      // Settlements of an uncapped key skip Redis: a new cap starts from PostgreSQL's spend.
+      const window = budgetWindowStart(next.budget_period, Date.now());
+      this.#redis.forgetMirror(id, window).catch((err: unknown) => this.redis.failed(err));
+    }
     log.info({ key: id }, 'virtual key updated');
     return { ok: true, value: metadataOf(next) };
   }
@@ -428,23 +501,23 @@ export class FleetAuthority implements Authority {
   }
 
   #forgetRates(id: string): void {
-    this.#rates.forget(id).catch((err: unknown) => this.redis.failed(err));
+    this.#redis.forgetRates(id).catch((err: unknown) => this.redis.failed(err));
   }
 
   /** Writes what is pending (bounded), then closes both stores. */
   async shutdown(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
-    clearTimeout(this.#flushTimer);
-    await within(this.flush(), ADMIN_WAIT_MS, 'the store').catch((err: unknown) =>
-      log.error({ err: errText(err), pending: this.#pending.length }, 'charges not written at shutdown'),
+    await within(this.flush(), ADMIN_WAIT_MS, 'the stores').catch((err: unknown) =>
+      log.error({ err: errText(err), pending: this.#durable.size }, 'charges not written at shutdown'),
     );
     this.close();
   }
 
   close(): void {
     for (const timer of this.#timers) clearInterval(timer);
-    clearTimeout(this.#flushTimer);
-    this.#rates.close();
+    this.#durable.stop();
+    this.#mirrored.stop();
+    this.#redis.close();
     void this.#store.close().catch(() => {});
   }
 }
