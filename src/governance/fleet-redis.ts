@@ -7,8 +7,9 @@
 // concurrent replicas can never admit past the cap. Redis's clock is the fleet's one clock: rate
 // windows, `Retry-After` and expiries follow it.
 //
-// Key names carry the configured prefix (ioredis `keyPrefix`). One script touches many keys, so
-// this needs one Redis primary (replicas or Sentinel for failover), not Redis Cluster.
+// Key names carry the configured prefix. The scripts build the names of the keys they touch from
+// key ids (many per call), so this needs one Redis primary (replicas or Sentinel for failover),
+// not Redis Cluster.
 
 import { Redis } from 'ioredis';
 import { Batcher } from './batcher.ts';
@@ -18,10 +19,11 @@ import type { RateLimits } from './rate.ts';
 const BUDGET_IDLE_MS = 35 * 86_400_000;
 
 /**
- * Per request (KEYS: rate, budget, reservations; ARGV: rpm, tpm, cap, cents, member, ttl ms; -1 =
- * none): budget known? → rate window → budget. Answers five numbers each: status (1 admitted,
- * 0 rate limited, 2 over budget, 3 budget mirror missing), seconds left in the rate window, the
- * window, and its requests and tokens.
+ * ARGV: key prefix, mirror idle ms, reservation ttl ms, and the batch as one JSON array of
+ * [key id, budget window, rpm, tpm, cap, cents, member] (-1 = none; one string, not seven
+ * arguments a request: the client's cost is per argument). Per request: budget known? → rate
+ * window → budget. Answers five numbers each: status (1 admitted, 0 rate limited, 2 over budget,
+ * 3 budget mirror missing), seconds left in the rate window, the window, its requests and tokens.
  */
 const ADMIT = `
 local t = redis.call('TIME')
@@ -29,13 +31,13 @@ local now = tonumber(t[1])
 local nowMs = now * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = now - now % 60
 local left = window + 60 - now
-local idle = tonumber(ARGV[1])
+local prefix, idle, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {}
-for i = 1, #KEYS / 3 do
-  local rateKey, budgetKey, heldKey = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
-  local a = 1 + 6 * (i - 1)
-  local rpm, tpm, cap = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local cents, member, ttl = tonumber(ARGV[a + 4]), ARGV[a + 5], tonumber(ARGV[a + 6])
+for _, item in ipairs(cjson.decode(ARGV[4])) do
+  local id, budgetWindow, rpm, tpm, cap, cents, member = item[1], item[2], item[3], item[4], item[5], item[6], item[7]
+  local rateKey = prefix .. 'rate:' .. id
+  local budgetKey = prefix .. 'budget:' .. id .. ':' .. budgetWindow
+  local heldKey = prefix .. 'held:' .. id .. ':' .. budgetWindow
   local status, requests, tokens, spent = 1, 0, 0, 0
   if cap >= 0 then
     spent = tonumber(redis.call('HGET', budgetKey, 'spent'))
@@ -178,6 +180,8 @@ export class FleetRedis {
   readonly #redis: Redis & Scripted;
   readonly #admits: Batcher<AdmitAsk, AdmitAnswer>;
   readonly #ttlMs: number;
+  /** The scripts build key names themselves, so they get the prefix ioredis adds to KEYS. */
+  readonly #prefix: string;
 
   /**
    * Connects in the background and reconnects by itself. While it is down every call fails at
@@ -199,6 +203,7 @@ export class FleetRedis {
     redis.defineCommand('busbarRenew', { lua: RENEW });
     this.#redis = redis as Redis & Scripted;
     this.#ttlMs = ttlMs;
+    this.#prefix = prefix;
     this.#admits = new Batcher((asks) => this.#admitMany(asks), BATCH_MAX, waitMs, 'the rate store');
   }
 
@@ -224,14 +229,22 @@ export class FleetRedis {
   }
 
   async #admitMany(asks: readonly AdmitAsk[]): Promise<AdmitAnswer[]> {
-    const args: (string | number)[] = [];
-    for (const a of asks)
-      args.push(rateKey(a.keyId), budgetKey(a.keyId, a.window), heldKey(a.keyId, a.window));
-    args.push(BUDGET_IDLE_MS);
-    for (const a of asks) {
-      args.push(a.limits.rpm ?? -1, a.limits.tpm ?? -1, a.cap ?? -1, a.cents, a.member, this.#ttlMs);
-    }
-    const flat = await this.#redis.busbarAdmit(3 * asks.length, ...args);
+    const items = asks.map((a) => [
+      a.keyId,
+      a.window,
+      a.limits.rpm ?? -1,
+      a.limits.tpm ?? -1,
+      a.cap ?? -1,
+      a.cents,
+      a.member,
+    ]);
+    const flat = await this.#redis.busbarAdmit(
+      0,
+      this.#prefix,
+      BUDGET_IDLE_MS,
+      this.#ttlMs,
+      JSON.stringify(items),
+    );
     return asks.map(({ limits }, i): AdmitAnswer => {
       const status = flat[5 * i];
       const secsLeft = flat[5 * i + 1]!;

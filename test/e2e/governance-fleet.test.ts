@@ -203,10 +203,13 @@ test('kill -9 of a replica mid-stream: its reservations expire, nothing is charg
   const doomed = await startReplica();
   // Slow streams: each chunk waits, so the requests are mid-stream when the replica dies.
   mock.enqueue(...Array.from({ length: 4 }, () => ({ chunkDelayMs: 2000 })));
+  const seen = mock.requests.length;
   const inFlight = Array.from({ length: 4 }, () =>
     chat(doomed, secret).catch(() => ({ status: 0, text: '' })),
   );
   await until(async () => (await counter(id)).reserved === cap, 3000, 'reservations made');
+  // Every slow stream has reached the upstream (so none of the slow answers is left for later).
+  await until(async () => mock.requests.length >= seen + 4, 3000, 'streams upstream');
   doomed.child.kill('SIGKILL');
   const killedAt = Date.now();
   await Promise.all(inFlight);
