@@ -82,21 +82,24 @@ return out
 `;
 
 /**
- * A batch of finished requests (KEYS: budget, reservations, rate; ARGV after the batch name:
- * member or '', cost, tokens, rate window). Releases each reservation, adds the cost to the mirror
- * (if the mirror exists: a missing one is read from PostgreSQL when next needed) and credits
- * tokens to a live rate window (never creating one, G-GOV-12). A batch whose name was seen in
- * the last minute is skipped: sent again after a lost answer, it is not counted twice.
+ * A batch of finished requests (ARGV: key prefix, batch name, and one JSON array of
+ * [key id, budget window, member or '', cost, tokens, rate window]). Releases each reservation,
+ * adds the cost to the mirror (if the mirror exists: a missing one is read from PostgreSQL when
+ * next needed) and credits tokens to a live rate window (never creating one, G-GOV-12). A batch
+ * whose name was seen in the last minute is skipped: sent again after a lost answer, it is not
+ * counted twice.
  */
 const SETTLE = `
-if redis.call('SET', 'settled:' .. ARGV[1], 1, 'NX', 'PX', 60000) == false then return 0 end
+local prefix = ARGV[1]
+if redis.call('SET', prefix .. 'settled:' .. ARGV[2], 1, 'NX', 'PX', 60000) == false then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1])
 local live = now - now % 60
-for i = 1, #KEYS / 3 do
-  local budgetKey, heldKey, rateKey = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
-  local a = 1 + 4 * (i - 1)
-  local member, cost, tokens, window = ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+for _, item in ipairs(cjson.decode(ARGV[3])) do
+  local id, budgetWindow, member, cost, tokens, window = item[1], item[2], item[3], item[4], item[5], item[6]
+  local budgetKey = prefix .. 'budget:' .. id .. ':' .. budgetWindow
+  local heldKey = prefix .. 'held:' .. id .. ':' .. budgetWindow
+  local rateKey = prefix .. 'rate:' .. id
   if member ~= '' and redis.call('ZREM', heldKey, member) == 1 then
     local reserved = (tonumber(redis.call('HGET', budgetKey, 'reserved')) or 0) - tonumber(string.match(member, ':(%d+)$'))
     redis.call('HSET', budgetKey, 'reserved', math.max(0, reserved))
@@ -274,13 +277,8 @@ export class FleetRedis {
 
   /** Releases reservations, adds costs to mirrors and credits tokens, for one named batch. */
   async settle(batch: string, charges: readonly RedisCharge[]): Promise<void> {
-    const args: (string | number)[] = [];
-    for (const c of charges) {
-      args.push(budgetKey(c.keyId, c.window), heldKey(c.keyId, c.window), rateKey(c.keyId));
-    }
-    args.push(batch);
-    for (const c of charges) args.push(c.member, c.cents, c.tokens, c.rateWindow);
-    await this.#redis.busbarSettle(3 * charges.length, ...args);
+    const items = charges.map((c) => [c.keyId, c.window, c.member, c.cents, c.tokens, c.rateWindow]);
+    await this.#redis.busbarSettle(0, this.#prefix, batch, JSON.stringify(items));
   }
 
   /** Pushes the expiry of these live reservations `ttl` into the future. */

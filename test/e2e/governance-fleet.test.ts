@@ -232,3 +232,42 @@ test('kill -9 of a replica mid-stream: its reservations expire, nothing is charg
   assert.deepEqual(await counter(id), { spend: cap, reserved: 0, tokens: 4 * 111, requests: 4 });
   assert.equal(await mirrored(id), cap);
 });
+
+test('TPM across three replicas: tokens credited as answers finish close the window for all', async () => {
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 45_000) await new Promise((r) => setTimeout(r, 60_000 - intoMinute + 1500));
+  const { secret } = await mintKey(replicas[2]!.url, { tpm_limit: 500 });
+  await new Promise((r) => setTimeout(r, 100));
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    statuses.push((await chat(replicas[i % 3]!, secret, false)).status);
+    // Credits travel with the next settlement batch (20 ms).
+    await new Promise((r) => setTimeout(r, 60));
+  }
+  // 111 tokens each: after five answers (555 ≥ 500) the window is full on every replica.
+  assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+  const refused = await fetch(`${replicas[1]!.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: pool, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  await refused.text();
+  assert.equal(refused.status, 429);
+  const retryAfter = Number(refused.headers.get('retry-after'));
+  assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+});
+
+test('Redis forgetting a budget (restart, eviction): the spend is read back from PostgreSQL', async () => {
+  const cap = 5 * COST;
+  const { id, secret } = await mintKey(replicas[0]!.url, { max_budget_cents: cap });
+  for (let i = 0; i < 3; i++) assert.equal((await chat(replicas[i]!, secret)).status, 200);
+  await until(async () => (await counter(id)).requests === 3, 2000, 'settlements');
+  // What a Redis restart loses.
+  await redisClient.del(`${redis.prefix}budget:${id}:0`, `${redis.prefix}held:${id}:0`);
+  const statuses = [];
+  for (let i = 0; i < 3; i++) statuses.push((await chat(replicas[(i + 1) % 3]!, secret)).status);
+  assert.deepEqual(statuses, [200, 200, 429]);
+  await until(async () => (await counter(id)).requests === 5, 2000, 'settlements');
+  assert.equal((await counter(id)).spend, cap);
+  assert.equal(await mirrored(id), cap);
+});
