@@ -271,3 +271,16 @@ test('Redis forgetting a budget (restart, eviction): the spend is read back from
   assert.equal((await counter(id)).spend, cap);
   assert.equal(await mirrored(id), cap);
 });
+
+test('/stats names the replica that answered', async () => {
+  const { secret } = await mintKey(replicas[0]!.url);
+  await new Promise((r) => setTimeout(r, 100));
+  const names = await Promise.all(
+    replicas.map(async (gw) => {
+      const r = await fetch(`${gw.url}/stats`, { headers: { authorization: `Bearer ${secret}` } });
+      return ((await r.json()) as { replica: string }).replica;
+    }),
+  );
+  assert.equal(new Set(names).size, 3, names.join(', '));
+  for (const name of names) assert.match(name, /-\d+-[0-9a-f]{6}$/);
+});
