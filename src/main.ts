@@ -66,7 +66,7 @@ async function main(): Promise<number | undefined> {
         if (gov?.fleet !== undefined) {
           // Shared stores: each worker is its own client; the primary reads the per-key gauges.
           const { FleetAuthority } = await import('./governance/fleet.ts');
-          const fleet = await FleetAuthority.start(gov.fleet, gov.failOpen);
+          const fleet = await FleetAuthority.start(gov.fleet, gov.failOpen, true);
           catalogue.watchKeys(fleet);
           services.push({ start: () => {}, stop: () => fleet.close() });
         } else if (gov !== undefined) {

@@ -11,6 +11,7 @@ import { crypto } from '../builtins.ts';
 import type { FleetStores } from '../config/types.ts';
 import { log } from '../log.ts';
 import type { KeyFigures } from '../observability/metrics.ts';
+import { REPLICA } from '../replica.ts';
 import type { AdminAnswer, AdmitAsk, Authority, Minted, NewKey, Settlement, Verdict } from './arbiter.ts';
 import { KeyDirectory } from './directory.ts';
 import { FleetRedis, type RedisCharge, reservationMember } from './fleet-redis.ts';
@@ -48,6 +49,15 @@ const FAILED = { ok: false, status: 500 } as const;
 
 function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Where the stores are, without credentials: `host:port/database` and `host:port`. */
+function describeStores(stores: FleetStores): string {
+  const where = (url: string): string => {
+    const u = new URL(url);
+    return `${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+  };
+  return `governance shared by replicas: keys and spend in PostgreSQL at ${where(stores.store)}, rate windows and budget reservations in Redis at ${where(stores.rateStore)}`;
 }
 
 /** A reservation this replica holds, renewed until its request settles. */
@@ -192,7 +202,7 @@ export class FleetAuthority implements Authority {
    * Connects both stores and loads the keys. PostgreSQL must answer (the keys are there); Redis
    * may come later — until it does, keys with a budget or limits meet budget_on_store_error.
    */
-  static async start(stores: FleetStores, failOpen: boolean): Promise<FleetAuthority> {
+  static async start(stores: FleetStores, failOpen: boolean, announce: boolean): Promise<FleetAuthority> {
     let store: FleetStore;
     try {
       store = await FleetStore.open(stores.store, ADMIN_WAIT_MS / 1000);
@@ -220,6 +230,7 @@ export class FleetAuthority implements Authority {
       (err: unknown) => self.redis.failed(err),
     );
     self.#startUpkeep(stores.reservationTtlMs);
+    if (announce) log.info({ replica: REPLICA }, describeStores(stores));
     return self;
   }
 

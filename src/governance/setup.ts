@@ -2,6 +2,7 @@
 // finish listener and the authority the admin API talks to. The database opens before the port is
 // bound, so a bad db_path is a startup error, not a failing first request.
 
+import cluster from 'node:cluster';
 import type { Authenticator } from '../auth/principal.ts';
 import type { FleetStores, GatewayConfig, GovernanceConfig } from '../config/types.ts';
 import type { KeyFiguresSource } from '../observability/metrics.ts';
@@ -47,7 +48,8 @@ export async function startFleetGovernance(
   stores: FleetStores,
 ): Promise<GovernanceParts> {
   const { FleetAuthority } = await import('./fleet.ts');
-  const fleet = await FleetAuthority.start(stores, gov.failOpen);
+  // The primary of `workers: N` announces it; a worker starts quietly.
+  const fleet = await FleetAuthority.start(stores, gov.failOpen, !cluster.isWorker);
   const parts = assemble(config, gov, fleet, fleet.directory, () => fleet.shutdown());
   return { ...parts, keyFigures: fleet, stores: [fleet.postgres, fleet.redis] };
 }

@@ -282,5 +282,10 @@ test('/stats names the replica that answered', async () => {
     }),
   );
   assert.equal(new Set(names).size, 3, names.join(', '));
+  // The startup log says where governance lives (no credentials) and names the replica.
+  assert.match(
+    replicas[0]!.stderr(),
+    /governance shared by replicas: keys and spend in PostgreSQL at 127\.0\.0\.1:5432\/busbar_t_[0-9a-f]+, rate windows and budget reservations in Redis at 127\.0\.0\.1:6379/,
+  );
   for (const name of names) assert.match(name, /-\d+-[0-9a-f]{6}$/);
 });
