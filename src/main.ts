@@ -2,7 +2,7 @@
 
 import cluster from 'node:cluster';
 import { parseCli, versionLine } from './cli.ts';
-import { ConfigError, loadGatewayConfig, printMetadataBlocklist } from './config/index.ts';
+import { ConfigError, configFiles, loadGatewayConfig, printMetadataBlocklist } from './config/index.ts';
 import { line } from './log.ts';
 import type { PrimaryService } from './server/workers.ts';
 
@@ -85,6 +85,26 @@ async function main(): Promise<number | undefined> {
             },
           });
         }
+        // Reloads: SIGHUP or a changed file here, and every worker swaps together.
+        const { hostReload } = await import('./server/reload-ipc.ts');
+        const { watchConfigFiles } = await import('./server/config-watch.ts');
+        services.push({
+          start: (workers, listen) => {
+            const reloadAll = hostReload(workers, listen);
+            const reload = (): void => {
+              void reloadAll().then((r) => {
+                if (!r.ok)
+                  line('error', `config reload refused, the running config stays: ${r.errors.join('; ')}`);
+              });
+            };
+            watchConfigFiles(
+              configFiles({ configPath: cli.configPath, providersPath: cli.providersPath }),
+              reload,
+            );
+            process.on('SIGHUP', reload);
+          },
+          stop: () => {},
+        });
         superviseWorkers(config.workers, services);
         return undefined;
       }
@@ -92,7 +112,12 @@ async function main(): Promise<number | undefined> {
         import('./server/gateway.ts'),
         import('./server/process.ts'),
       ]);
-      superviseProcess(await startGateway(config, { quiet: worker }));
+      const files = { configPath: cli.configPath, providersPath: cli.providersPath };
+      // A lone process watches its files itself; a worker is told to reload by the primary.
+      superviseProcess(
+        await startGateway(config, { quiet: worker, ...files }),
+        worker ? [] : configFiles(files),
+      );
       return undefined;
     }
     default: {

@@ -8,6 +8,7 @@ import { discardBody } from '../lifecycle/body.ts';
 import { sendBody, sendError } from '../lifecycle/respond.ts';
 import { log } from '../log.ts';
 import { GATEWAY_EDGE } from '../protocols/registry.ts';
+import type { ReloadResult } from '../server/reload.ts';
 import { type Checked, keyChangesFrom, newKeyFrom } from './validate.ts';
 
 /** Admin bodies are a few hundred bytes; this is generous and still cheap to hold. */
@@ -93,12 +94,24 @@ export class AdminApi {
   /** SHA-256 of the admin token; undefined = the API is off (every call 401, G-ADM-3). */
   readonly #tokenDigest: Buffer | undefined;
   /** Pool and model names, to warn about keys allowed names that do not exist (yet). */
-  readonly #names: ReadonlySet<string>;
+  #names: ReadonlySet<string>;
+  /** POST /admin/config/reload; undefined = not offered. */
+  #reload: (() => Promise<ReloadResult>) | undefined;
 
   constructor(authority: Authority, adminToken: string | undefined, names: ReadonlySet<string>) {
     this.#authority = authority;
     this.#tokenDigest = adminToken === undefined || adminToken.trim() === '' ? undefined : sha256(adminToken);
     this.#names = names;
+  }
+
+  /** The names of a reloaded config. */
+  setNames(names: ReadonlySet<string>): void {
+    this.#names = names;
+  }
+
+  /** Offers POST /admin/config/reload, answered by `reload`. */
+  onReload(reload: () => Promise<ReloadResult>): void {
+    this.#reload = reload;
   }
 
   /** G-ADM-2: both carriers hashed and compared, results ORed; no short circuit, no length oracle. */
@@ -120,6 +133,17 @@ export class AdminApi {
     }
     const parts = path.split('/').filter((p) => p !== '');
     const method = req.method ?? 'GET';
+    if (parts.length === 3 && parts[1] === 'config' && parts[2] === 'reload' && this.#reload !== undefined) {
+      drop(req);
+      if (method !== 'POST') return fail(res, 405, `method ${method} not allowed`, 'POST');
+      const result = await this.#reload();
+      // 400 with every error when the files do not load; the old config goes on serving.
+      if (!result.ok) return json(res, 400, { reloaded: false, errors: result.errors });
+      return json(res, 200, {
+        reloaded: result.changed,
+        config: { hash: result.hash, loaded_at: result.loadedAt },
+      });
+    }
     if (parts.length === 2 && parts[1] === 'keys') {
       if (method === 'GET') return this.#answer(res, 200, await this.#authority.list(), (keys) => ({ keys }));
       if (method === 'POST') return this.#mint(req, res);

@@ -31,6 +31,22 @@ export interface LoadOptions {
   readonly emit?: Emit;
 }
 
+/** The files `loadGatewayConfig` reads with these options (a reload watches them). */
+export function configFiles(
+  opts: Pick<LoadOptions, 'configPath' | 'providersPath' | 'env' | 'cwd'>,
+): string[] {
+  const where = {
+    configPath: opts.configPath,
+    providersPath: opts.providersPath,
+    env: opts.env ?? process.env,
+    cwd: opts.cwd ?? process.cwd(),
+  };
+  const files = [locateCatalog(where).path];
+  const deployment = locateDeployment(where);
+  if (deployment !== undefined) files.push(deployment.path);
+  return files;
+}
+
 /** Steps 3–16 of G-CFG-28 (plus the --validate checks). Synchronous; throws ConfigError. */
 export function loadGatewayConfig(opts: LoadOptions): GatewayConfig {
   const env = opts.env ?? process.env;

@@ -22,6 +22,8 @@ export interface GovernanceParts {
   readonly keyFigures: KeyFiguresSource | undefined;
   /** The shared stores' health, where governance runs on them (for /metrics). */
   readonly stores: readonly StoreHealth[];
+  /** The guard for a reloaded config (pools, prices of models), over the same authority. */
+  rebuild(config: GatewayConfig): Governance;
   close(): void | Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export function assemble(
     config: gov,
     keyFigures: undefined,
     stores: [],
+    rebuild: (next) => new Governance(authority, next, gov),
     close,
   };
 }

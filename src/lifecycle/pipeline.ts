@@ -62,8 +62,23 @@ export interface PipelineParts {
   readonly bodies: BodyBudget;
   /** Called as each request starts, before anything is answered (observability's response headers). */
   readonly begin?: readonly ((ctx: RequestContext) => void)[];
-  /** Requests in progress at once; past it, new ones are shed at once (limits:). 0 = no cap. */
-  readonly maxInbound?: number;
+  /** Requests in progress at once (limits:), shared by the pipelines of every reload. */
+  readonly inbound?: InboundSlots;
+}
+
+/**
+ * Requests between their authentication and their finish (limits: max_inbound_concurrent); past
+ * `max` (0 = no cap) new ones are shed at once. One count for the process: the pipeline of a
+ * reloaded config shares it with the requests the previous one still serves. A caller without a
+ * credential never holds one, so it cannot shed the others by holding sockets.
+ */
+export class InboundSlots {
+  readonly max: number;
+  inFlight = 0;
+
+  constructor(max: number) {
+    this.max = max;
+  }
 }
 
 export class InferencePipeline {
@@ -77,12 +92,7 @@ export class InferencePipeline {
   readonly #pace: BodyPace;
   readonly #bodies: BodyBudget;
   readonly #begin: readonly ((ctx: RequestContext) => void)[];
-  readonly #maxInbound: number;
-  /**
-   * Requests between their authentication and their finish (limits: max_inbound_concurrent). A
-   * caller without a credential never holds one, so it cannot shed the others by holding sockets.
-   */
-  #inFlight = 0;
+  readonly #inbound: InboundSlots;
 
   constructor(parts: PipelineParts) {
     this.#table = parts.table;
@@ -95,7 +105,7 @@ export class InferencePipeline {
     this.#pace = parts.pace;
     this.#bodies = parts.bodies;
     this.#begin = parts.begin ?? [];
-    this.#maxInbound = parts.maxInbound ?? 0;
+    this.#inbound = parts.inbound ?? new InboundSlots(0);
   }
 
   /** Serves one inference request to its end. Never rejects: a defect becomes a native 500. */
@@ -130,7 +140,7 @@ export class InferencePipeline {
       ctx.releasePermit();
       outcome = 'internal_error';
     }
-    if (slot.held) this.#inFlight--;
+    if (slot.held) this.#inbound.inFlight--;
     this.#finish.emit(ctx, outcome);
     this.#bodies.give(ctx.body.length);
   }
@@ -152,9 +162,10 @@ export class InferencePipeline {
     ctx.principal = principal;
 
     // shed: past max_inbound_concurrent at once, before the body is read (never a queue).
-    if (this.#maxInbound > 0 && this.#inFlight >= this.#maxInbound) return shedLoad(ctx);
+    const inbound = this.#inbound;
+    if (inbound.max > 0 && inbound.inFlight >= inbound.max) return shedLoad(ctx);
     slot.held = true;
-    this.#inFlight++;
+    inbound.inFlight++;
 
     // read: the body under its cap, one validating scan for the fields routing needs.
     const body = await readBody(req, this.#pace, this.#bodies);

@@ -7,7 +7,7 @@ import type { GatewayConfig } from '../config/types.ts';
 import type { RequestContext } from '../lifecycle/context.ts';
 import type { OutcomeCode } from '../lifecycle/finish.ts';
 import { log } from '../log.ts';
-import type { RoutingTable } from '../routing/table.ts';
+import type { NameResolver, RoutingTable } from '../routing/table.ts';
 import { Family, Registry } from './exposition.ts';
 import { laneAvailability, UNAVAILABLE_REASONS } from './lane-availability.ts';
 
@@ -60,7 +60,7 @@ export function answeredOutcome(ctx: RequestContext, outcome: OutcomeCode): Answ
  * G-OBS-23: the `pool` label — the target's name, or for a request refused before resolution
  * (governance) the name it asked for when that is a configured pool or model, else `unresolved`.
  */
-export function poolLabel(ctx: RequestContext, table: RoutingTable): string {
+export function poolLabel(ctx: RequestContext, table: NameResolver): string {
   if (ctx.target !== undefined) return ctx.target.name;
   return ctx.name !== '' && table.resolve(ctx.name).kind === 'target' ? ctx.name : 'unresolved';
 }

@@ -8,7 +8,7 @@ import { fs } from '../builtins.ts';
 import type { RequestContext } from '../lifecycle/context.ts';
 import type { OutcomeCode } from '../lifecycle/finish.ts';
 import { log } from '../log.ts';
-import type { RoutingTable } from '../routing/table.ts';
+import type { NameResolver } from '../routing/table.ts';
 import { type AnsweredOutcome, answeredOutcome, poolLabel } from './metrics.ts';
 import type { SinkClient } from './sink-client.ts';
 
@@ -40,7 +40,7 @@ export interface RequestLogRecord {
 export function requestLogRecord(
   ctx: RequestContext,
   outcome: OutcomeCode,
-  table: RoutingTable,
+  table: NameResolver,
 ): RequestLogRecord | undefined {
   const answered = answeredOutcome(ctx, outcome);
   if (answered === undefined) return undefined;
@@ -148,12 +148,12 @@ const MAX_QUEUED = 4096;
 
 export class RequestLog {
   readonly #sinks: readonly RecordSink[];
-  readonly #table: RoutingTable;
+  readonly #table: NameResolver;
   readonly #onDrop: (sink: RecordSink['name']) => void;
   #queue: RequestLogRecord[] = [];
   #scheduled = false;
 
-  constructor(sinks: readonly RecordSink[], table: RoutingTable, onDrop: (sink: RecordSink['name']) => void) {
+  constructor(sinks: readonly RecordSink[], table: NameResolver, onDrop: (sink: RecordSink['name']) => void) {
     this.#sinks = sinks;
     this.#table = table;
     this.#onDrop = onDrop;

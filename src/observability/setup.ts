@@ -7,7 +7,7 @@ import type { GatewayConfig } from '../config/types.ts';
 import type { RequestContext } from '../lifecycle/context.ts';
 import type { FinishListener, OutcomeCode } from '../lifecycle/finish.ts';
 import { log } from '../log.ts';
-import type { RoutingTable } from '../routing/table.ts';
+import type { NameResolver, RoutingTable } from '../routing/table.ts';
 import type { OriginPools } from '../upstream/origins.ts';
 import { Catalogue, catalogueFeatures, type KeyFiguresSource, type StoreHealthSource } from './metrics.ts';
 import { stampResponseHead } from './response-headers.ts';
@@ -49,6 +49,8 @@ export async function startObservability(
   origins: OriginPools,
   keyFigures: KeyFiguresSource | undefined,
   stores: readonly StoreHealthSource[] = [],
+  /** Resolves names against the current table (a reload swaps it); default: `table`. */
+  names: NameResolver = table,
 ): Promise<Observability> {
   const config = gateway.observability;
   const metrics = new Catalogue(catalogueFeatures(gateway));
@@ -66,7 +68,7 @@ export async function startObservability(
       client,
       authorization: config.otlp.authorization,
       version: version(),
-      table,
+      table: names,
       onDrop: (spans) => {
         metrics.spansDropped.series().value += spans;
       },
@@ -83,7 +85,7 @@ export async function startObservability(
     if (config.requestLogWebhookUrl !== undefined)
       sinks.push(new WebhookSink(config.requestLogWebhookUrl, client, dropped('webhook')));
     if (config.requestLogFile !== undefined) sinks.push(new FileSink(config.requestLogFile, dropped('file')));
-    const requestLog = new RequestLog(sinks, table, (sink) => dropped(sink)());
+    const requestLog = new RequestLog(sinks, names, (sink) => dropped(sink)());
     listeners.push(requestLog.record);
     closers.push(() => requestLog.close());
   }

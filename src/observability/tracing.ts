@@ -21,7 +21,7 @@ import type { Protocol } from '../protocols/names.ts';
 import type { Operation } from '../protocols/routes.ts';
 import type { AnswerFacts } from '../protocols/usage.ts';
 import type { Lane } from '../routing/lane.ts';
-import type { RoutingTable } from '../routing/table.ts';
+import type { NameResolver } from '../routing/table.ts';
 import { poolLabel } from './metrics.ts';
 import {
   type Attributes,
@@ -58,7 +58,7 @@ export interface TracingOptions {
   /** Called with the number of spans dropped (queue full or export failed). */
   readonly onDrop: (spans: number) => void;
   /** Resolves the `busbar.pool` label of requests refused before resolution. */
-  readonly table: RoutingTable;
+  readonly table: NameResolver;
   readonly env?: NodeJS.ProcessEnv;
 }
 

@@ -2,6 +2,7 @@
 // last hard-downed — kept apart from what the lane is (its configuration). States are keyed by
 // model identity, so a routing table rebuilt from a changed config carries them over.
 
+import { isDeepStrictEqual } from 'node:util';
 import type { BreakerConfig } from '../config/types.ts';
 import { BreakerCell, DEFAULT_BREAKER, type RandomInt } from '../reliability/breaker.ts';
 import type { Clock } from '../reliability/clock.ts';
@@ -26,11 +27,14 @@ export class LaneState {
     this.#rand = rand;
   }
 
-  /** The (pool, lane) cell, created on first use from the default cell's current health. */
+  /**
+   * The (pool, lane) cell, created on first use from the default cell's current health. A pool
+   * whose breaker settings a reload changed gets a new cell that keeps the old one's state.
+   */
   cellFor(pool: string, config: BreakerConfig): BreakerCell {
     let cell = this.#poolCells.get(pool);
-    if (cell === undefined) {
-      cell = BreakerCell.inheriting(this.defaultCell, config, this.#clock, this.#rand);
+    if (cell === undefined || (cell.config !== config && !isDeepStrictEqual(cell.config, config))) {
+      cell = BreakerCell.inheriting(cell ?? this.defaultCell, config, this.#clock, this.#rand);
       this.#poolCells.set(pool, cell);
     }
     return cell;
@@ -70,12 +74,20 @@ export class LaneStates {
     return this.#clock;
   }
 
+  /** The lane's state, made on first use; a reloaded `max_concurrent` resizes its permits. */
   stateFor(key: string, maxConcurrent: number): LaneState {
     let state = this.#states.get(key);
     if (state === undefined) {
       state = new LaneState(maxConcurrent, this.#clock, this.#rand);
       this.#states.set(key, state);
+    } else if (state.permits.capacity !== maxConcurrent) {
+      state.permits.resize(maxConcurrent);
     }
     return state;
+  }
+
+  /** Forgets a lane: removed by a reload, or its upstream target changed (it starts fresh). */
+  forget(key: string): void {
+    this.#states.delete(key);
   }
 }

@@ -12,17 +12,44 @@ interface Waiter {
 export class Semaphore {
   #free: number;
   readonly #waiters: Waiter[] = [];
-  readonly capacity: number;
+  #capacity: number;
   readonly #clock: Clock;
 
   constructor(capacity: number, clock: Clock = systemClock) {
-    this.capacity = capacity;
+    this.#capacity = capacity;
     this.#free = capacity;
     this.#clock = clock;
   }
 
+  get capacity(): number {
+    return this.#capacity;
+  }
+
   get inFlight(): number {
-    return this.capacity - this.#free;
+    return this.#capacity - this.#free;
+  }
+
+  /**
+   * A reloaded `max_concurrent`: permits held stay held; below the new capacity waiters are granted
+   * at once, above it no permit is granted until enough are released.
+   */
+  resize(capacity: number): void {
+    this.#free += capacity - this.#capacity;
+    this.#capacity = capacity;
+    while (this.#free > 0 && this.#grantNext()) this.#free--;
+  }
+
+  /** Hands a permit to the first live waiter; false when none waits. */
+  #grantNext(): boolean {
+    for (;;) {
+      const next = this.#waiters.shift();
+      if (next === undefined) return false;
+      if (next.done) continue;
+      next.done = true;
+      next.cancel?.();
+      next.resolve(true);
+      return true;
+    }
   }
 
   /** Permits free now (G-POL signal `available_concurrency`). */
@@ -60,15 +87,8 @@ export class Semaphore {
   }
 
   release(): void {
-    for (;;) {
-      const next = this.#waiters.shift();
-      if (next === undefined) break;
-      if (next.done) continue;
-      next.done = true;
-      next.cancel?.();
-      next.resolve(true);
-      return;
-    }
-    if (this.#free < this.capacity) this.#free++;
+    // Over capacity after a shrink (free < 0), a release only pays the debt.
+    if (this.#free >= 0 && this.#grantNext()) return;
+    if (this.#free < this.#capacity) this.#free++;
   }
 }

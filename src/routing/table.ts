@@ -127,6 +127,11 @@ export type Resolution =
   /** Ad-hoc route naming a real model on another provider (G-RTE-7). */
   | { readonly kind: 'provider_mismatch' };
 
+/** What a requested name resolves to, wherever the current table is (a reload swaps it). */
+export interface NameResolver {
+  resolve(name: string): Resolution;
+}
+
 /** What lanes learn at run time, kept across routing tables: states and the ledger. */
 export interface LaneMemory {
   readonly states: LaneStates;

@@ -6,24 +6,28 @@ import cluster from 'node:cluster';
 import type { Server as NetServer } from 'node:net';
 import { authenticatorFor } from '../auth/principal.ts';
 import { embeddedDefaultBanner } from '../config/default.ts';
-import type { GatewayConfig, GovernanceConfig } from '../config/types.ts';
+import { ConfigError, loadGatewayConfig } from '../config/index.ts';
+import type { GatewayConfig, GovernanceConfig, ModelConfig } from '../config/types.ts';
 import type { GovernanceParts } from '../governance/setup.ts';
+import { laneKey } from '../ledger/ledger.ts';
 import { BodyBudget } from '../lifecycle/body.ts';
 import { type ReasoningMemory, ReasoningStore } from '../lifecycle/reasoning-memory.ts';
 import { line } from '../log.ts';
 import type { Catalogue } from '../observability/metrics.ts';
 import { startObservability } from '../observability/setup.ts';
-import type { LaneMemory } from '../routing/table.ts';
-import { RoutingTable } from '../routing/table.ts';
+import { type LaneMemory, type NameResolver, newLaneMemory, RoutingTable } from '../routing/table.ts';
 import { OriginPools } from '../upstream/origins.ts';
 import { RequestHandler } from './handler.ts';
 import { createListener } from './listener.ts';
+import { fixedSectionChanges, type ReloadResult } from './reload.ts';
 import { loadRuntime, type PipelineExtras, type Runtime } from './runtime.ts';
 import { loadTls, TlsConfigError } from './tls.ts';
 
 export interface RunningGateway {
   readonly url: string;
   close(): Promise<void>;
+  /** Re-reads both files and swaps in what they route, or refuses them (server/reload.ts). */
+  reload(): Promise<ReloadResult>;
 }
 
 export interface GatewayOptions {
@@ -31,6 +35,9 @@ export interface GatewayOptions {
   readonly quiet?: boolean;
   /** Lane states and ledger; tests pass a manual clock's. */
   readonly memory?: LaneMemory;
+  /** The files a reload re-reads (`--config`, `--providers`; else as startup found them). */
+  readonly configPath?: string | undefined;
+  readonly providersPath?: string | undefined;
 }
 
 /** In a worker of `workers: N`, the arbiter is the primary's; a lone process runs its own. */
@@ -85,16 +92,28 @@ export async function startGateway(
   config: GatewayConfig,
   opts: GatewayOptions = {},
 ): Promise<RunningGateway> {
-  const table = new RoutingTable(config, opts.memory);
+  // Kept across reloads: a table built from a changed config carries what the lanes learned.
+  const memory = opts.memory ?? newLaneMemory();
+  const table = new RoutingTable(config, memory);
   await startScriptSandboxes(table);
+  // The table requests resolve against now; a reload replaces it.
+  const live = { config, table };
+  const names: NameResolver = { resolve: (name) => live.table.resolve(name) };
   const origins = new OriginPools(config.limits.upstream);
   // Governance opens its database before the bind: a bad db_path stops startup, not a request.
   const governed =
     config.governance === undefined ? undefined : await startGoverned(config, config.governance);
   const authenticator = governed?.authenticator ?? authenticatorFor(config.auth);
-  const observed = await startObservability(config, table, origins, governed?.keyFigures, governed?.stores);
+  const observed = await startObservability(
+    config,
+    table,
+    origins,
+    governed?.keyFigures,
+    governed?.stores,
+    names,
+  );
   const metrics = observed.metrics;
-  const memory = await reasoningMemory();
+  const reasoning = await reasoningMemory();
   const extras: PipelineExtras = {
     guards: governed ? [governed.governance] : [],
     // Governance settles first: the request log records what the request cost.
@@ -102,7 +121,7 @@ export async function startGateway(
     begin: [
       ...observed.begin,
       (ctx) => {
-        ctx.reasoningMemory = memory;
+        ctx.reasoningMemory = reasoning;
       },
     ],
   };
@@ -186,6 +205,85 @@ export async function startGateway(
     listener.enableHttp2().catch(() => line('error', 'HTTP/2 support failed to load'));
   });
 
+  /**
+   * One reload at a time: read and validate both files, refuse changes only a restart applies,
+   * then build the new table (carrying lane state by identity), its script sandboxes, signers,
+   * governance guard, pipeline and probers, and swap them in at once.
+   */
+  const reloadOnce = async (): Promise<ReloadResult> => {
+    const warnings: string[] = [];
+    let next: GatewayConfig;
+    try {
+      next = loadGatewayConfig({
+        validateOnly: true,
+        configPath: opts.configPath,
+        providersPath: opts.providersPath,
+        emit: (level, text) => {
+          if (level !== 'info') warnings.push(`${text}`);
+        },
+      });
+    } catch (err) {
+      return { ok: false, errors: err instanceof ConfigError ? err.lines : [String(err)] };
+    }
+    const fixed = fixedSectionChanges(live.config, next);
+    if (fixed.length > 0) return { ok: false, errors: fixed };
+    if (next.source.hash === live.config.source.hash)
+      return {
+        ok: true,
+        changed: false,
+        hash: live.config.source.hash,
+        loadedAt: live.config.source.loadedAt,
+      };
+    const rt = await runtime;
+    // A lane whose upstream changed under the same name starts fresh (its budget stays).
+    for (const [name, model] of next.models) {
+      const before = live.config.models.get(name);
+      if (before !== undefined && laneKey(before) === laneKey(model) && upstreamChanged(before, model))
+        memory.states.forget(laneKey(model));
+    }
+    const nextTable = new RoutingTable(next, memory);
+    try {
+      await startScriptSandboxes(nextTable);
+    } catch (err) {
+      return { ok: false, errors: [err instanceof Error ? err.message : String(err)] };
+    }
+    const guard = governed?.rebuild(next);
+    const pipeline = rt.build(nextTable, {
+      guards: guard === undefined ? [] : [guard],
+      listeners: [...(guard === undefined ? [] : [guard.settle]), ...observed.listeners],
+      begin: extras.begin,
+    });
+    const probers = await rt.probe(nextTable);
+    // The swap: from here every new request routes by the new config.
+    for (const prober of rt.probers.splice(0, rt.probers.length, ...probers)) prober.stop();
+    handler.use(nextTable, pipeline);
+    metrics.watchLanes(nextTable);
+    admin?.setNames(new Set([...next.pools.keys(), ...next.models.keys()]));
+    // Lanes the new config no longer has drain with the requests that hold them, then are gone.
+    const kept = new Set([...next.models.values()].map(laneKey));
+    for (const model of live.config.models.values())
+      if (!kept.has(laneKey(model))) memory.states.forget(laneKey(model));
+    live.config = next;
+    live.table = nextTable;
+    for (const text of warnings) line('warn', text);
+    line(
+      'info',
+      `config ${next.source.hash.slice(0, 12)} reloaded at ${next.source.loadedAt}: ${next.models.size} models, ${next.pools.size} pools`,
+    );
+    return { ok: true, changed: true, hash: next.source.hash, loadedAt: next.source.loadedAt };
+  };
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = (): Promise<ReloadResult> => {
+    const result = reloading.then(reloadOnce, reloadOnce);
+    reloading = result;
+    return result.then((r) => {
+      if (!r.ok) line('error', `config reload refused, the running config stays: ${r.errors.join('; ')}`);
+      return r;
+    });
+  };
+  // Under `workers: N` an admin call reloads every worker, through the primary.
+  admin?.onReload(cluster.isWorker ? (await import('./reload-ipc.ts')).workerReload(reload) : reload);
+
   const close = async (): Promise<void> => {
     for (const prober of (await runtime).probers) prober.stop();
     await new Promise<void>((resolve) => {
@@ -196,5 +294,17 @@ export async function startGateway(
     await origins.close();
     await governed?.close();
   };
-  return { url, close };
+  return { url, close, reload };
+}
+
+/** Whether a model's upstream (where and as what it is called) differs. */
+function upstreamChanged(before: ModelConfig, after: ModelConfig): boolean {
+  const a = before.provider;
+  const b = after.provider;
+  return (
+    a.baseUrl !== b.baseUrl ||
+    a.protocol !== b.protocol ||
+    before.upstreamModel !== after.upstreamModel ||
+    before.mode !== after.mode
+  );
 }

@@ -15,7 +15,7 @@ import { matchRoute, type Route } from './routes.ts';
 import { statsBody } from './stats.ts';
 
 export class RequestHandler {
-  readonly #table: RoutingTable;
+  #table: RoutingTable;
   readonly #authenticator: Authenticator;
   readonly #loading: Promise<InferencePipeline>;
   readonly #admin: AdminApi | undefined;
@@ -41,6 +41,15 @@ export class RequestHandler {
       },
       () => {},
     );
+  }
+
+  /**
+   * A reloaded config's table and pipeline, for every request from now on; requests already in a
+   * pipeline finish in it.
+   */
+  use(table: RoutingTable, pipeline: InferencePipeline): void {
+    this.#table = table;
+    this.#pipeline = pipeline;
   }
 
   /** The node:http request listener. Never throws; an internal failure is a native 500. */

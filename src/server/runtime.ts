@@ -28,6 +28,13 @@ export interface Runtime {
   readonly pipeline: InferencePipeline;
   /** Filled once the probers have started, after the request path is ready. */
   readonly probers: HealthProber[];
+  /**
+   * A pipeline for another routing table (a reloaded config), with its own guards and finish
+   * listeners; everything else (bodies, inbound slots, origins) is shared with the first.
+   */
+  build(table: RoutingTable, extras: PipelineExtras): InferencePipeline;
+  /** Starts health probers for `table`'s lanes (a reloaded config); returns them. */
+  probe(table: RoutingTable): Promise<HealthProber[]>;
 }
 
 /**
@@ -64,28 +71,33 @@ export async function loadRuntime(
     import('../lifecycle/finish.ts'),
     import('../lifecycle/count.ts'),
   ]);
-  for (const lane of table.lanes.values()) {
-    if (!lane.upstream.needsSigner) continue;
-    await yieldToLoop();
-    const signer = await lane.upstream.edge.loadSigner!();
-    lane.upstream.signer = signer(lane.model.provider.apiKey, new URL(lane.model.provider.baseUrl));
-  }
-  const done = new finish.Finish();
-  done.subscribe(count.countHops);
-  for (const listener of extras.listeners) done.subscribe(listener);
-  const runtime: Runtime = {
-    pipeline: new pipeline.InferencePipeline({
-      table,
+  await attachSigners(table);
+  const inbound = new pipeline.InboundSlots(maxInbound);
+  const build = (forTable: RoutingTable, parts: PipelineExtras): InferencePipeline => {
+    const done = new finish.Finish();
+    done.subscribe(count.countHops);
+    for (const listener of parts.listeners) done.subscribe(listener);
+    return new pipeline.InferencePipeline({
+      table: forTable,
       authenticator,
       finish: done,
       origins,
       pace,
       bodies,
-      guards: extras.guards,
-      begin: extras.begin,
-      maxInbound,
-    }),
+      guards: parts.guards,
+      begin: parts.begin,
+      inbound,
+    });
+  };
+  const runtime: Runtime = {
+    pipeline: build(table, extras),
     probers: [],
+    build,
+    probe: async (forTable) => {
+      await attachSigners(forTable);
+      const health = await import('../reliability/health.ts');
+      return health.startHealthProbers(forTable.lanes.values(), origins);
+    },
   };
   startBackground(table, origins, runtime).catch((err: unknown) =>
     line(
@@ -94,6 +106,16 @@ export async function loadRuntime(
     ),
   );
   return runtime;
+}
+
+/** Request signers (SigV4) for the lanes that need one and have none yet. */
+export async function attachSigners(table: RoutingTable): Promise<void> {
+  for (const lane of table.lanes.values()) {
+    if (!lane.upstream.needsSigner || lane.upstream.signer !== undefined) continue;
+    await yieldToLoop();
+    const signer = await lane.upstream.edge.loadSigner!();
+    lane.upstream.signer = signer(lane.model.provider.apiKey, new URL(lane.model.provider.baseUrl));
+  }
 }
 
 async function startBackground(table: RoutingTable, origins: OriginPools, runtime: Runtime): Promise<void> {

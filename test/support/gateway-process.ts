@@ -67,6 +67,9 @@ export interface Gateway {
   stdout(): string;
   /** SIGTERM, wait for exit (SIGKILL after 5 s); resolves with the exit code (null when killed). */
   stop(): Promise<number | null>;
+  /** Where the YAML files were written (to edit them for a reload). */
+  readonly configFile: string | undefined;
+  readonly providersFile: string | undefined;
 }
 
 export interface PreparedRun {
@@ -164,6 +167,8 @@ export function startGateway(options: StartGatewayOptions): Promise<Gateway> {
         stderr: () => stderr,
         stdout: () => stdout,
         stop,
+        configFile: options.configYaml === undefined ? undefined : run.env.BUSBAR_CONFIG,
+        providersFile: options.providersYaml === undefined ? undefined : run.env.BUSBAR_PROVIDERS,
       });
     });
     child.once('error', (err) => fail(`spawn failed: ${err.message}`));

@@ -1,0 +1,45 @@
+// What a configuration reload may change, and what it answers (docs/configuration.md, "Reloading").
+// A reload re-reads both files, validates them as startup does, and swaps in a new routing table
+// and request pipeline; requests already admitted finish on the ones they started with. It may
+// change providers, models and pools (the routing); every other section is bound to the running
+// process (its socket, its TLS context, its workers, its sinks and stores, the limits its listener
+// enforces) and a change to it is refused, naming the section, until a restart.
+
+import { isDeepStrictEqual } from 'node:util';
+import type { GatewayConfig } from '../config/types.ts';
+
+export type ReloadResult =
+  | {
+      readonly ok: true;
+      /** False when the files were unchanged (nothing was swapped). */
+      readonly changed: boolean;
+      readonly hash: string;
+      readonly loadedAt: string;
+    }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+/** The sections a reload keeps as they are, with the key a message names. */
+const FIXED: readonly (readonly [keyof GatewayConfig, string])[] = [
+  ['listen', 'listen'],
+  ['tls', 'tls'],
+  ['workers', 'workers'],
+  ['auth', 'auth'],
+  ['limits', 'limits'],
+  ['security', 'security'],
+  ['governance', 'governance'],
+  ['observability', 'observability'],
+  ['embeddedDefault', 'the config file itself (it was absent or appeared)'],
+];
+
+/** One line per section a reload cannot change that `next` changes. */
+export function fixedSectionChanges(current: GatewayConfig, next: GatewayConfig): string[] {
+  const errors: string[] = [];
+  for (const [key, name] of FIXED) {
+    if (!isDeepStrictEqual(current[key], next[key])) {
+      errors.push(
+        `${name} changed: a reload applies providers, models and pools; restart busbar to apply this`,
+      );
+    }
+  }
+  return errors;
+}
