@@ -12,6 +12,8 @@ import { type KeyRow, keyFromRow, type WindowUsage } from './store.ts';
 
 /** The channel every replica listens on; the payload is the changed key's id. */
 const KEYS_CHANNEL = 'busbar_keys';
+/** A configuration reload asked of every replica; the payload names the replica that asked. */
+const RELOAD_CHANNEL = 'busbar_reload';
 
 /** One finished request's charge, as settlement writes it. */
 export interface Charge {
@@ -97,6 +99,16 @@ export class FleetStore {
    */
   async listen(changed: () => void): Promise<void> {
     await this.#sql.listen(KEYS_CHANNEL, changed, changed);
+  }
+
+  /** Calls `asked` with the asking replica's name whenever any replica announces a reload. */
+  async listenForReloads(asked: (from: string) => void): Promise<void> {
+    await this.#sql.listen(RELOAD_CHANNEL, asked);
+  }
+
+  /** Asks every replica to reload its configuration files. */
+  async announceReload(from: string): Promise<void> {
+    await this.#sql.notify(RELOAD_CHANNEL, from);
   }
 
   /** Writes a new key and its AWS credential (if any) in one transaction, and announces it. */

@@ -254,6 +254,20 @@ export class FleetAuthority implements Authority {
     this.#timers.push(renew, forget);
   }
 
+  /**
+   * Config reloads across the fleet (issue 16): `reload` runs when another replica announces one
+   * (each replica validates its own files); `announce` tells the others after a reload here.
+   */
+  async shareReloads(reload: () => void): Promise<void> {
+    await this.#store.listenForReloads((from) => {
+      if (from !== REPLICA) reload();
+    });
+  }
+
+  announceReload(): void {
+    this.#store.announceReload(REPLICA).catch((err: unknown) => this.postgres.failed(err));
+  }
+
   /** Reloads the directory; calls arriving meanwhile lead to one more reload after it. */
   #reload(): Promise<void> {
     if (this.#reloading !== undefined) {

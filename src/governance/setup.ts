@@ -24,6 +24,11 @@ export interface GovernanceParts {
   readonly stores: readonly StoreHealth[];
   /** The guard for a reloaded config (pools, prices of models), over the same authority. */
   rebuild(config: GatewayConfig): Governance;
+  /**
+   * On shared stores, config reloads reach every replica: `reload` runs when another replica
+   * announces one, and the returned function announces one made here. Undefined on one node.
+   */
+  shareReloads?(reload: () => void): Promise<() => void>;
   close(): void | Promise<void>;
 }
 
@@ -53,7 +58,15 @@ export async function startFleetGovernance(
   // The primary of `workers: N` announces it; a worker starts quietly.
   const fleet = await FleetAuthority.start(stores, gov.failOpen, !cluster.isWorker);
   const parts = assemble(config, gov, fleet, fleet.directory, () => fleet.shutdown());
-  return { ...parts, keyFigures: fleet, stores: [fleet.postgres, fleet.redis] };
+  return {
+    ...parts,
+    keyFigures: fleet,
+    stores: [fleet.postgres, fleet.redis],
+    shareReloads: async (reload) => {
+      await fleet.shareReloads(reload);
+      return () => fleet.announceReload();
+    },
+  };
 }
 
 /** The lone process's governance: the arbiter in-process, authenticating against its directory. */

@@ -27,8 +27,9 @@ export function watchConfigFiles(files: readonly string[], changed: () => void):
   for (const [dir, names] of byDir) {
     try {
       const watcher = fs.watch(dir, { persistent: false }, (_event, name) => {
-        // Some platforms report no name: any change in the directory may be ours.
-        if (name === null || names.has(String(name))) fire();
+        // Some platforms report no name: any change in the directory may be ours. Kubernetes
+        // swaps a ConfigMap's files by renaming its `..data` link, not the files themselves.
+        if (name === null || names.has(String(name)) || String(name).startsWith('..')) fire();
       });
       watcher.on('error', (err) =>
         line('warn', `stopped watching ${dir} for config changes: ${err.message}`),

@@ -282,7 +282,18 @@ export async function startGateway(
     });
   };
   // Under `workers: N` an admin call reloads every worker, through the primary.
-  admin?.onReload(cluster.isWorker ? (await import('./reload-ipc.ts')).workerReload(reload) : reload);
+  const reloadNode = cluster.isWorker ? (await import('./reload-ipc.ts')).workerReload(reload) : reload;
+  // On shared stores an admin call reaches every replica, each validating its own files. A worker
+  // told by another replica reloads itself (every worker of that replica is told alike).
+  const announce = await governed?.shareReloads?.(() => {
+    line('info', 'config reload asked by another replica');
+    void reload();
+  });
+  admin?.onReload(async () => {
+    const result = await reloadNode();
+    if (result.ok && announce !== undefined) announce();
+    return result;
+  });
 
   const close = async (): Promise<void> => {
     for (const prober of (await runtime).probers) prober.stop();

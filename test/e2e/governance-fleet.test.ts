@@ -289,3 +289,31 @@ test('/stats names the replica that answered', async () => {
   );
   for (const name of names) assert.match(name, /-\d+-[0-9a-f]{6}$/);
 });
+
+test('a config reload asked through one replica reaches the others', async () => {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  // A deploy writes the new files to every replica; one admin call reloads the fleet.
+  for (const r of replicas) {
+    const text = readFileSync(r.configFile!, 'utf8').replace('max_concurrent: 500', 'max_concurrent: 400');
+    writeFileSync(r.configFile!, text);
+  }
+  const answer = await admin(replicas[0]!.url, 'POST', '/admin/config/reload');
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  const hash = (answer.body.config as { hash: string }).hash;
+  const { secret } = await mintKey(replicas[0]!.url);
+  await until(
+    async () => {
+      const seen = await Promise.all(
+        replicas.map(async (gw) => {
+          const r = await fetch(`${gw.url}/stats`, { headers: { authorization: `Bearer ${secret}` } });
+          // 401 until the new key's notification has reached that replica.
+          return r.ok ? ((await r.json()) as { config: { hash: string } }).config.hash : '';
+        }),
+      );
+      return seen.every((h) => h === hash);
+    },
+    2000,
+    'every replica on the new config',
+  );
+  for (const r of replicas.slice(1)) assert.match(r.stderr(), /config reload asked by another replica/);
+});
