@@ -41,7 +41,8 @@ export interface LaneAccount {
 export interface Ledger {
   /**
    * The account for a lane identity. The first call creates it with `limit` lifetime requests
-   * (-1 unlimited); later calls with the same key return the same account, whatever the limit.
+   * (-1 unlimited); later calls with the same key return the same account, re-limited when the
+   * limit differs (a reloaded config), keeping what was used.
    */
   account(key: string, limit: number): LaneAccount;
 }

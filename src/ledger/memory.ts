@@ -7,7 +7,7 @@ import { LATENCY_ALPHA, type LaneAccount, type LaneTotals, type Ledger, type Out
 const add = (a: number, b: number): number => Math.min(a + b, Number.MAX_SAFE_INTEGER);
 
 class MemoryAccount implements LaneAccount {
-  readonly #limit: number;
+  #limit: number;
   #budget: number;
   #ok = 0;
   #err = 0;
@@ -23,6 +23,19 @@ class MemoryAccount implements LaneAccount {
 
   remaining(): number {
     return this.#budget;
+  }
+
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** A reloaded `max_requests`: what was used stays used (an unlimited past counts as none). */
+  relimit(limit: number): void {
+    const next = limit < 0 ? -1 : limit;
+    if (next === this.#limit) return;
+    const used = this.#limit < 0 ? 0 : this.#limit - this.#budget;
+    this.#limit = next;
+    this.#budget = next < 0 ? -1 : Math.max(0, next - used);
   }
 
   spend(): boolean {
@@ -89,6 +102,8 @@ export class MemoryLedger implements Ledger {
     if (account === undefined) {
       account = new MemoryAccount(limit);
       this.#accounts.set(key, account);
+    } else {
+      account.relimit(limit);
     }
     return account;
   }

@@ -15,11 +15,26 @@ export function ledgerContract(backend: string, open: () => Promise<Ledger> | Le
       const ledger = await open();
       const a = key('a');
       await ledger.account(a, -1).count('ok', 2);
-      await ledger.account(a, 5).count('ok');
+      await ledger.account(a, -1).count('ok');
       await ledger.account(key('b'), -1).count('ok');
       const totals = await ledger.account(a, -1).totals();
       assert.equal(totals.ok, 3);
-      assert.equal(totals.budget, -1, 'the first limit stands');
+      assert.equal(totals.budget, -1);
+    });
+
+    it('a different limit (a reloaded config) re-limits the account, keeping what was used', async () => {
+      const ledger = await open();
+      const a = key('relimit');
+      await ledger.account(a, -1).count('ok', 4);
+      // From unlimited: nothing counted as used.
+      const limited = ledger.account(a, 5);
+      assert.equal(await limited.remaining(), 5);
+      assert.equal(await limited.spend(), true);
+      assert.equal(await limited.spend(), true);
+      assert.equal(await ledger.account(a, 3).remaining(), 1, '2 of 3 used');
+      assert.equal(await ledger.account(a, 1).remaining(), 0, 'never below 0');
+      assert.equal(await ledger.account(a, -1).remaining(), -1);
+      assert.equal((await ledger.account(a, -1).totals()).ok, 4, 'the counters stay');
     });
 
     it('an unlimited budget never moves and never reports a unit taken', async () => {
