@@ -86,17 +86,16 @@ async function main(): Promise<number | undefined> {
           });
         }
         // Reloads: SIGHUP or a changed file here, and every worker swaps together.
-        const { hostReload } = await import('./server/reload-ipc.ts');
-        const { watchConfigFiles } = await import('./server/config-watch.ts');
+        const [{ hostReload }, { watchConfigFiles }, { logReload }] = await Promise.all([
+          import('./server/reload-ipc.ts'),
+          import('./server/config-watch.ts'),
+          import('./config/reload.ts'),
+        ]);
         services.push({
           start: (workers, listen) => {
-            const reloadAll = hostReload(workers, listen);
-            const reload = (): void => {
-              void reloadAll().then((r) => {
-                if (!r.ok)
-                  line('error', `config reload refused, the running config stays: ${r.errors.join('; ')}`);
-              });
-            };
+            // The one line a reload logs, for every worker.
+            const reloadAll = hostReload(workers, listen, (r) => logReload(r, ' by every worker'));
+            const reload = (): void => void reloadAll();
             watchConfigFiles(
               configFiles({ configPath: cli.configPath, providersPath: cli.providersPath }),
               reload,
@@ -139,5 +138,8 @@ main().then(
       line('error', err instanceof Error ? err.message : String(err));
     }
     process.exitCode = 1;
+    // A worker's IPC channel would keep it alive: a worker that cannot start must end, so the
+    // primary sees it fail (and retries, backing off, server/workers.ts).
+    if (cluster.isWorker) process.exit(1);
   },
 );

@@ -3,12 +3,12 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { crypto } from '../builtins.ts';
+import type { ReloadResult } from '../config/reload.ts';
 import type { AdminAnswer, Authority } from '../governance/arbiter.ts';
 import { discardBody } from '../lifecycle/body.ts';
 import { sendBody, sendError } from '../lifecycle/respond.ts';
 import { log } from '../log.ts';
 import { GATEWAY_EDGE } from '../protocols/registry.ts';
-import type { ReloadResult } from '../server/reload.ts';
 import { type Checked, keyChangesFrom, newKeyFrom } from './validate.ts';
 
 /** Admin bodies are a few hundred bytes; this is generous and still cheap to hold. */

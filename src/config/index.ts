@@ -51,7 +51,12 @@ export function configFiles(
 export function loadGatewayConfig(opts: LoadOptions): GatewayConfig {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
-  const emit: Emit = opts.emit ?? line;
+  const warnings: string[] = [];
+  const print: Emit = opts.emit ?? line;
+  const emit: Emit = (level, text) => {
+    if (level === 'warn') warnings.push(text);
+    print(level, text);
+  };
   const where = { configPath: opts.configPath, providersPath: opts.providersPath, env, cwd };
 
   const catalogFile = locateCatalog(where);
@@ -79,7 +84,13 @@ export function loadGatewayConfig(opts: LoadOptions): GatewayConfig {
       builtinModels: fallback.builtinModels,
       embeddedDefault: true,
     });
-    return withSource(config, [catalogRaw, JSON.stringify(fallback.deployment, mapsAsObjects)], opts, emit);
+    return withSource(
+      config,
+      [catalogRaw, JSON.stringify(fallback.deployment, mapsAsObjects)],
+      opts,
+      emit,
+      warnings,
+    );
   }
   const configLabel = fileLabel(configFile);
   const configScope = new ParseScope(configLabel);
@@ -99,7 +110,7 @@ export function loadGatewayConfig(opts: LoadOptions): GatewayConfig {
     validateOnly: opts.validateOnly,
     emit,
   });
-  return withSource(config, [catalogRaw, configRaw], opts, emit);
+  return withSource(config, [catalogRaw, configRaw], opts, emit, warnings);
 }
 
 /**
@@ -111,10 +122,11 @@ function withSource(
   texts: readonly string[],
   opts: LoadOptions,
   emit: Emit,
+  warnings: readonly string[],
 ): GatewayConfig {
   const digest = crypto.createHash('sha256');
   for (const text of texts) digest.update(text).update('\0');
-  const source = { hash: digest.digest('hex'), loadedAt: new Date().toISOString() };
+  const source = { hash: digest.digest('hex'), loadedAt: new Date().toISOString(), warnings };
   if (!opts.validateOnly) emit('info', `config ${source.hash.slice(0, 12)} loaded at ${source.loadedAt}`);
   return Object.freeze({ ...config, source });
 }

@@ -317,4 +317,6 @@ export interface ConfigSource {
   readonly hash: string;
   /** ISO 8601, UTC. */
   readonly loadedAt: string;
+  /** The non-fatal warnings loading printed (a reload prints only the ones that are new). */
+  readonly warnings: readonly string[];
 }

@@ -7,6 +7,7 @@ import type { Server as NetServer } from 'node:net';
 import { authenticatorFor } from '../auth/principal.ts';
 import { embeddedDefaultBanner } from '../config/default.ts';
 import { ConfigError, loadGatewayConfig } from '../config/index.ts';
+import { fixedSectionChanges, logReload, type ReloadResult } from '../config/reload.ts';
 import type { GatewayConfig, GovernanceConfig, ModelConfig } from '../config/types.ts';
 import type { GovernanceParts } from '../governance/setup.ts';
 import { laneKey } from '../ledger/ledger.ts';
@@ -19,7 +20,6 @@ import { type LaneMemory, type NameResolver, newLaneMemory, RoutingTable } from 
 import { OriginPools } from '../upstream/origins.ts';
 import { RequestHandler } from './handler.ts';
 import { createListener } from './listener.ts';
-import { fixedSectionChanges, type ReloadResult } from './reload.ts';
 import { loadRuntime, type PipelineExtras, type Runtime } from './runtime.ts';
 import { loadTls, TlsConfigError } from './tls.ts';
 
@@ -211,29 +211,25 @@ export async function startGateway(
    * governance guard, pipeline and probers, and swap them in at once.
    */
   const reloadOnce = async (): Promise<ReloadResult> => {
-    const warnings: string[] = [];
     let next: GatewayConfig;
     try {
+      // Printed below, and only what is new: the running config's warnings were printed already.
       next = loadGatewayConfig({
         validateOnly: true,
         configPath: opts.configPath,
         providersPath: opts.providersPath,
-        emit: (level, text) => {
-          if (level !== 'info') warnings.push(`${text}`);
-        },
+        emit: () => {},
       });
     } catch (err) {
       return { ok: false, errors: err instanceof ConfigError ? err.lines : [String(err)] };
     }
     const fixed = fixedSectionChanges(live.config, next);
     if (fixed.length > 0) return { ok: false, errors: fixed };
-    if (next.source.hash === live.config.source.hash)
-      return {
-        ok: true,
-        changed: false,
-        hash: live.config.source.hash,
-        loadedAt: live.config.source.loadedAt,
-      };
+    const summary = `${next.models.size} models, ${next.pools.size} pools`;
+    if (next.source.hash === live.config.source.hash) {
+      const { hash, loadedAt } = live.config.source;
+      return { ok: true, changed: false, hash, loadedAt, summary };
+    }
     const rt = await runtime;
     // A lane whose upstream changed under the same name starts fresh (its budget stays).
     for (const [name, model] of next.models) {
@@ -263,21 +259,20 @@ export async function startGateway(
     const kept = new Set([...next.models.values()].map(laneKey));
     for (const model of live.config.models.values())
       if (!kept.has(laneKey(model))) memory.states.forget(laneKey(model));
+    const printed = new Set(live.config.source.warnings);
     live.config = next;
     live.table = nextTable;
-    for (const text of warnings) line('warn', text);
-    line(
-      'info',
-      `config ${next.source.hash.slice(0, 12)} reloaded at ${next.source.loadedAt}: ${next.models.size} models, ${next.pools.size} pools`,
-    );
-    return { ok: true, changed: true, hash: next.source.hash, loadedAt: next.source.loadedAt };
+    // A worker stays quiet: the primary speaks once for all of them (server/reload-ipc.ts).
+    if (!cluster.isWorker)
+      for (const text of next.source.warnings) if (!printed.has(text)) line('warn', text);
+    return { ok: true, changed: true, hash: next.source.hash, loadedAt: next.source.loadedAt, summary };
   };
   let reloading: Promise<unknown> = Promise.resolve();
   const reload = (): Promise<ReloadResult> => {
     const result = reloading.then(reloadOnce, reloadOnce);
     reloading = result;
     return result.then((r) => {
-      if (!r.ok) line('error', `config reload refused, the running config stays: ${r.errors.join('; ')}`);
+      if (!cluster.isWorker) logReload(r);
       return r;
     });
   };

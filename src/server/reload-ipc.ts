@@ -4,8 +4,7 @@
 // for itself and answers; the admin call answers once all have, with every worker's errors.
 
 import type { Worker } from 'node:cluster';
-import { line } from '../log.ts';
-import type { ReloadResult } from './reload.ts';
+import type { ReloadResult } from '../config/reload.ts';
 
 const TAG = 'busbar-reload';
 /** A worker slower than this to reload counts as a failed reload. */
@@ -29,7 +28,13 @@ export function combine(results: readonly ReloadResult[]): ReloadResult {
   const oks = results.filter((r): r is Extract<ReloadResult, { ok: true }> => r.ok);
   const first = oks[0];
   if (first === undefined) return { ok: false, errors: ['no worker answered'] };
-  return { ok: true, changed: oks.some((r) => r.changed), hash: first.hash, loadedAt: first.loadedAt };
+  return {
+    ok: true,
+    changed: oks.some((r) => r.changed),
+    hash: first.hash,
+    loadedAt: first.loadedAt,
+    summary: first.summary,
+  };
 }
 
 /**
@@ -66,6 +71,7 @@ export function workerReload(local: () => Promise<ReloadResult>): () => Promise<
 export function hostReload(
   workers: () => readonly Worker[],
   listen: (on: (worker: Worker, message: unknown) => void) => void,
+  log: (r: ReloadResult) => void,
 ): () => Promise<ReloadResult> {
   const waiting = new Map<
     number,
@@ -104,7 +110,7 @@ export function hostReload(
     const result = chain.then(once, once);
     chain = result;
     return result.then((r) => {
-      if (r.ok && r.changed) line('info', `config ${r.hash.slice(0, 12)} reloaded by every worker`);
+      log(r);
       return r;
     });
   };

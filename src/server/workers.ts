@@ -25,8 +25,14 @@ export function superviseWorkers(count: number, services: readonly PrimaryServic
     );
   let shuttingDown = false;
   let listening = 0;
+  /** Workers that have bound; one that exits before it does failed to start. */
+  const started = new WeakSet<Worker>();
+  /** Replacements in a row that failed to start: each waits longer (a bad file on disk loops). */
+  let failedStarts = 0;
   const fork = (): Worker => cluster.fork();
-  cluster.on('listening', (_worker, address) => {
+  cluster.on('listening', (worker, address) => {
+    started.add(worker);
+    failedStarts = 0;
     listening++;
     if (listening !== count) return;
     const host = address.address === null || address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
@@ -39,6 +45,19 @@ export function superviseWorkers(count: number, services: readonly PrimaryServic
         for (const service of services) service.stop();
         process.exit(0);
       }
+      return;
+    }
+    if (!started.has(worker)) {
+      // It never bound: its start failed (the files on disk may no longer load since a reload
+      // was refused). Retry, backing off, instead of forking in a tight loop.
+      const delayMs = Math.min(30_000, 1000 * 2 ** failedStarts++);
+      line(
+        'error',
+        `worker ${worker.process.pid} failed to start (${signal ?? code}); retrying in ${delayMs / 1000} s`,
+      );
+      setTimeout(() => {
+        if (!shuttingDown) fork();
+      }, delayMs);
       return;
     }
     line('error', `worker ${worker.process.pid} exited (${signal ?? code}); starting a replacement`);

@@ -130,5 +130,30 @@ test('SIGHUP to the primary reloads every worker', async () => {
   while ((seen.size !== 1 || seen.has(before!)) && Date.now() - start < 5000) seen = await hashes();
   assert.equal(seen.size, 1);
   assert.ok(!seen.has(before!), 'both workers serve the new config');
-  assert.match(gw.stderr(), /reloaded by every worker/);
+  assert.match(gw.stderr(), /reloaded at \S+ by every worker: 2 models, 1 pools/);
+});
+
+test('a worker replaced while the files do not load waits and retries; the others keep serving', async () => {
+  const good = readFileSync(gw.configFile!, 'utf8');
+  const replicas = async (): Promise<Set<string>> => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 24; i++)
+      seen.add((JSON.parse((await fresh('/stats')).text) as { replica: string }).replica);
+    return seen;
+  };
+  const [victim] = [...(await replicas())];
+  writeFileSync(gw.configFile!, 'listen: [not yaml');
+  await new Promise((r) => setTimeout(r, 500));
+  process.kill(Number(/-(\d+)-[0-9a-f]{6}$/.exec(victim!)![1]), 'SIGKILL');
+  const start = Date.now();
+  while (!/failed to start .*retrying in 1 s/.test(gw.stderr()) && Date.now() - start < 10_000)
+    await new Promise((r) => setTimeout(r, 50));
+  assert.match(gw.stderr(), /failed to start .*retrying in 1 s/);
+  // The surviving worker serves meanwhile.
+  for (let i = 0; i < 5; i++) assert.equal((await chat('p')).status, 200);
+  writeFileSync(gw.configFile!, good);
+  let seen = await replicas();
+  while (seen.size < 2 && Date.now() - start < 20_000) seen = await replicas();
+  assert.equal(seen.size, 2, 'a replacement worker serves again');
+  assert.ok(!seen.has(victim!));
 });

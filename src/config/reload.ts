@@ -6,7 +6,8 @@
 // enforces) and a change to it is refused, naming the section, until a restart.
 
 import { isDeepStrictEqual } from 'node:util';
-import type { GatewayConfig } from '../config/types.ts';
+import { line } from '../log.ts';
+import type { GatewayConfig } from './types.ts';
 
 export type ReloadResult =
   | {
@@ -15,6 +16,8 @@ export type ReloadResult =
       readonly changed: boolean;
       readonly hash: string;
       readonly loadedAt: string;
+      /** `<n> models, <m> pools`, for the log. */
+      readonly summary: string;
     }
   | { readonly ok: false; readonly errors: readonly string[] };
 
@@ -42,4 +45,11 @@ export function fixedSectionChanges(current: GatewayConfig, next: GatewayConfig)
     }
   }
   return errors;
+}
+
+/** The one line a reload logs: refused with why, or what was loaded. */
+export function logReload(r: ReloadResult, by = ''): void {
+  if (!r.ok) line('error', `config reload refused, the running config stays: ${r.errors.join('; ')}`);
+  else if (r.changed)
+    line('info', `config ${r.hash.slice(0, 12)} reloaded at ${r.loadedAt}${by}: ${r.summary}`);
 }
