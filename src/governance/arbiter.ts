@@ -6,17 +6,8 @@
 import { log } from '../log.ts';
 import type { KeyFigures } from '../observability/metrics.ts';
 import { KeyDirectory, type KeySnapshot } from './directory.ts';
-import {
-  type AwsCredential,
-  type BudgetPeriod,
-  hashSecret,
-  type KeyMetadata,
-  keyIdFor,
-  metadataOf,
-  newAwsKeyPair,
-  newSecret,
-  type VirtualKey,
-} from './keys.ts';
+import { type BudgetPeriod, type KeyMetadata, metadataOf, type VirtualKey } from './keys.ts';
+import { accessPair, newKeyRecord } from './mint.ts';
 import { RateWindows } from './rate.ts';
 import { SpendBook } from './spend.ts';
 import type { GovernanceStore, KeyChanges, WindowUsage } from './store.ts';
@@ -170,39 +161,17 @@ export class Arbiter implements Authority {
   }
 
   async mint(input: NewKey): Promise<AdminAnswer<Minted>> {
-    let secret: string;
-    let pair: { accessKeyId: string; secretAccessKey: string } | undefined;
-    try {
-      // G-GOV-4: no CSPRNG, no key — never a weaker fallback.
-      secret = newSecret();
-      pair = input.issue_aws_credential ? newAwsKeyPair() : undefined;
-    } catch (err) {
-      log.error({ err: errText(err) }, 'cannot mint a key: the CSPRNG failed');
+    const made = newKeyRecord(input);
+    if (made === undefined) return FAILED;
+    const { key, secret, aws } = made;
+    if (this.#keys.byId(key.id) !== undefined) {
+      log.error({ key: key.id }, 'minted key id collides with an existing key; refusing to overwrite it');
       return FAILED;
     }
-    const hash = hashSecret(secret);
-    const id = keyIdFor(hash);
-    if (this.#keys.byId(id) !== undefined) {
-      log.error({ key: id }, 'minted key id collides with an existing key; refusing to overwrite it');
-      return FAILED;
-    }
-    const key: VirtualKey = {
-      id,
-      hash,
-      name: input.name,
-      allowed_pools: [...input.allowed_pools],
-      max_budget_cents: input.max_budget_cents,
-      budget_period: input.budget_period,
-      rpm_limit: input.rpm_limit,
-      tpm_limit: input.tpm_limit,
-      enabled: true,
-      created_at: Math.floor(Date.now() / 1000),
-    };
-    const aws: AwsCredential | undefined = pair && { ...pair, keyId: id };
     if (!this.#write(() => this.#store.insert(key, aws))) return FAILED;
     await this.#publish();
-    log.info({ key: id, name: key.name }, 'virtual key minted');
-    return { ok: true, value: { key: metadataOf(key), secret, aws: pair } };
+    log.info({ key: key.id, name: key.name }, 'virtual key minted');
+    return { ok: true, value: { key: metadataOf(key), secret, aws: aws && accessPair(aws) } };
   }
 
   async list(): Promise<AdminAnswer<KeyMetadata[]>> {

@@ -16,22 +16,14 @@ import type { AdminAnswer, AdmitAsk, Authority, Minted, NewKey, Settlement, Verd
 import { KeyDirectory } from './directory.ts';
 import { FleetRedis, type RedisCharge, reservationMember } from './fleet-redis.ts';
 import { type Charge, FleetStore } from './fleet-store.ts';
-import {
-  type AwsCredential,
-  hashSecret,
-  type KeyMetadata,
-  keyIdFor,
-  metadataOf,
-  newAwsKeyPair,
-  newSecret,
-  type VirtualKey,
-} from './keys.ts';
+import { type KeyMetadata, metadataOf, type VirtualKey } from './keys.ts';
+import { accessPair, newKeyRecord } from './mint.ts';
 import type { KeyChanges, WindowUsage } from './store.ts';
 import { StoreHealth, within } from './store-health.ts';
 import { budgetWindowStart } from './windows.ts';
 
 /** The longest a request waits for a store before its answer counts as a store failure. */
-export const STORE_WAIT_MS = 1000;
+export const STORE_WAIT_MS = 2000;
 /** Admin calls and startup may wait longer. */
 const ADMIN_WAIT_MS = 5000;
 /**
@@ -171,6 +163,8 @@ export class FleetAuthority implements Authority {
   readonly #failOpen: boolean;
   /** Reservations of this replica's requests in flight, by member. */
   readonly #held = new Map<string, Held>();
+  /** Mirror seeds in flight, by `<window>:<key id>`. */
+  readonly #seeding = new Map<string, Promise<void>>();
   readonly #idPrefix = `${crypto.randomBytes(6).toString('hex')}.`;
   #reservationCount = 0;
   readonly #durable: ChargeQueue<Charge>;
@@ -361,8 +355,21 @@ export class FleetAuthority implements Authority {
     return this.#idPrefix + (++this.#reservationCount).toString(36);
   }
 
-  /** Gives Redis the spend PostgreSQL has for (key, window), unless a replica already did. */
-  async #seedMirror(keyId: string, window: number): Promise<void> {
+  /**
+   * Gives Redis the spend PostgreSQL has for (key, window), unless a replica already did. The
+   * requests that find the mirror missing at once (a new key's first burst) share one read.
+   */
+  #seedMirror(keyId: string, window: number): Promise<void> {
+    const id = `${window}:${keyId}`;
+    let seeding = this.#seeding.get(id);
+    if (seeding === undefined) {
+      seeding = this.#readAndMirror(keyId, window).finally(() => this.#seeding.delete(id));
+      this.#seeding.set(id, seeding);
+    }
+    return seeding;
+  }
+
+  async #readAndMirror(keyId: string, window: number): Promise<void> {
     await this.#durable.flush();
     let usage: WindowUsage;
     try {
@@ -408,34 +415,13 @@ export class FleetAuthority implements Authority {
   }
 
   async mint(input: NewKey): Promise<AdminAnswer<Minted>> {
-    let secret: string;
-    let pair: { accessKeyId: string; secretAccessKey: string } | undefined;
-    try {
-      secret = newSecret();
-      pair = input.issue_aws_credential ? newAwsKeyPair() : undefined;
-    } catch (err) {
-      log.error({ err: errText(err) }, 'cannot mint a key: the CSPRNG failed');
-      return FAILED;
-    }
-    const hash = hashSecret(secret);
-    const id = keyIdFor(hash);
-    const key: VirtualKey = {
-      id,
-      hash,
-      name: input.name,
-      allowed_pools: [...input.allowed_pools],
-      max_budget_cents: input.max_budget_cents,
-      budget_period: input.budget_period,
-      rpm_limit: input.rpm_limit,
-      tpm_limit: input.tpm_limit,
-      enabled: true,
-      created_at: Math.floor(Date.now() / 1000),
-    };
-    const aws: AwsCredential | undefined = pair && { ...pair, keyId: id };
+    const made = newKeyRecord(input);
+    if (made === undefined) return FAILED;
+    const { key, secret, aws } = made;
     // The primary key refuses an id that exists (G-GOV-5: never overwrite another key).
     if (!(await this.#write(() => this.#store.insert(key, aws)))) return FAILED;
-    log.info({ key: id, name: key.name }, 'virtual key minted');
-    return { ok: true, value: { key: metadataOf(key), secret, aws: pair } };
+    log.info({ key: key.id, name: key.name }, 'virtual key minted');
+    return { ok: true, value: { key: metadataOf(key), secret, aws: aws && accessPair(aws) } };
   }
 
   async list(): Promise<AdminAnswer<KeyMetadata[]>> {

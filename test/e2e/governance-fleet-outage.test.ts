@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { Agent } from 'undici';
 import {
   createTestDatabase,
-  fleetGovernanceYaml,
+  fleetDeploymentYaml,
   PrivateRedis,
   redisPrefix,
   type TestDatabase,
@@ -18,7 +18,7 @@ import { mintKey } from '../support/governance.ts';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
 import { LANES, sixProvidersCatalog, sixProvidersEnv } from '../support/six-providers.ts';
 
-const { model, provider, pool } = LANES.openai;
+const { pool } = LANES.openai;
 
 let mock: MockUpstream;
 let db: TestDatabase;
@@ -27,24 +27,10 @@ const prefix = redisPrefix();
 const gateways: Record<'deny' | 'allow', Gateway | undefined> = { deny: undefined, allow: undefined };
 
 function configYaml(onError: 'deny' | 'allow'): string {
-  return [
-    'listen: 127.0.0.1:0',
-    'providers:',
-    `  ${provider}:`,
-    `    api_key_env: ${LANES.openai.keyEnv}`,
-    'models:',
-    `  ${model}:`,
-    `    provider: ${provider}`,
-    '    max_concurrent: 100',
-    'pools:',
-    `  ${pool}:`,
-    '    members:',
-    `      - target: ${model}`,
-    fleetGovernanceYaml(
-      { postgres: db.url, redis: redis.url, prefix: prefix.prefix },
-      `budget_on_store_error: ${onError}`,
-    ),
-  ].join('\n');
+  return fleetDeploymentYaml(
+    { postgres: db.url, redis: redis.url, prefix: prefix.prefix },
+    { maxConcurrent: 100, governance: `budget_on_store_error: ${onError}` },
+  );
 }
 
 before(async () => {
@@ -139,8 +125,8 @@ test('Redis stopped for 10 s under load: deny refuses natively, allow serves and
     assert.equal(s.status, 429, s.body);
     assert.equal((JSON.parse(s.body) as { error: { code: string } }).error.code, 'insufficient_quota');
   }
-  // Nothing hangs: no request waited past the store's timeout (1 s) by much.
-  for (const s of [...denied, ...allowed]) assert.ok(s.ms < 1500, `a request took ${s.ms} ms`);
+  // Nothing hangs: no request waited past the store's timeout (2 s).
+  for (const s of [...denied, ...allowed]) assert.ok(s.ms < 2500, `a request took ${s.ms} ms`);
   // Allow serves everything and counts it in the (healthy) spend store.
   assert.ok(
     allowed.every((s) => s.status === 200),

@@ -8,7 +8,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { after, before, test } from 'node:test';
 import {
   createTestDatabase,
-  fleetGovernanceYaml,
+  fleetDeploymentYaml,
   REDIS_URL,
   redisPrefix,
   type TestDatabase,
@@ -18,7 +18,7 @@ import { admin, mintKey } from '../support/governance.ts';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
 import { LANES, sixProvidersCatalog, sixProvidersEnv } from '../support/six-providers.ts';
 
-const { model, provider, pool } = LANES.openai;
+const { pool } = LANES.openai;
 
 /** A TCP proxy to PostgreSQL that can be cut (every connection dropped, new ones refused). */
 class CuttableProxy {
@@ -67,24 +67,10 @@ before(async () => {
   const url = new URL(db.url);
   url.port = String(proxy.port);
   gw = await startGateway({
-    configYaml: [
-      'listen: 127.0.0.1:0',
-      'providers:',
-      `  ${provider}:`,
-      `    api_key_env: ${LANES.openai.keyEnv}`,
-      'models:',
-      `  ${model}:`,
-      `    provider: ${provider}`,
-      '    max_concurrent: 50',
-      'pools:',
-      `  ${pool}:`,
-      '    members:',
-      `      - target: ${model}`,
-      fleetGovernanceYaml(
-        { postgres: url.toString(), redis: REDIS_URL, prefix: redis.prefix },
-        'budget_on_store_error: deny',
-      ),
-    ].join('\n'),
+    configYaml: fleetDeploymentYaml(
+      { postgres: url.toString(), redis: REDIS_URL, prefix: redis.prefix },
+      { maxConcurrent: 50, governance: 'budget_on_store_error: deny' },
+    ),
     providersYaml: sixProvidersCatalog(mock.url),
     env: sixProvidersEnv(),
   });

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { Agent } from 'undici';
 import {
   createTestDatabase,
-  fleetGovernanceYaml,
+  fleetDeploymentYaml,
   REDIS_URL,
   redisPrefix,
   type TestDatabase,
@@ -17,7 +17,7 @@ import { mintKey } from '../support/governance.ts';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
 import { LANES, sixProvidersCatalog, sixProvidersEnv } from '../support/six-providers.ts';
 
-const { model, provider, pool } = LANES.openai;
+const { pool } = LANES.openai;
 
 let mock: MockUpstream;
 let db: TestDatabase;
@@ -28,22 +28,10 @@ before(async () => {
   mock = await startMockUpstream();
   db = await createTestDatabase();
   gw = await startGateway({
-    configYaml: [
-      'listen: 127.0.0.1:0',
-      'workers: 2',
-      'providers:',
-      `  ${provider}:`,
-      `    api_key_env: ${LANES.openai.keyEnv}`,
-      'models:',
-      `  ${model}:`,
-      `    provider: ${provider}`,
-      '    max_concurrent: 200',
-      'pools:',
-      `  ${pool}:`,
-      '    members:',
-      `      - target: ${model}`,
-      fleetGovernanceYaml({ postgres: db.url, redis: REDIS_URL, prefix: redis.prefix }),
-    ].join('\n'),
+    configYaml: fleetDeploymentYaml(
+      { postgres: db.url, redis: REDIS_URL, prefix: redis.prefix },
+      { maxConcurrent: 200, workers: 2 },
+    ),
     providersYaml: sixProvidersCatalog(mock.url),
     env: sixProvidersEnv(),
   });

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { ADMIN_TOKEN } from './governance.ts';
+import { LANES } from './six-providers.ts';
 
 export const POSTGRES_ADMIN_URL =
   process.env.BUSBAR_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -73,6 +74,33 @@ export function fleetGovernanceYaml(
       .split('\n')
       .filter((l) => l.trim() !== '')
       .map((l) => `  ${l}`),
+  ].join('\n');
+}
+
+/**
+ * The fleet tests' deployment: the OpenAI lane of the six-provider fixture (one model behind one
+ * pool, see six-providers.ts) governed on the shared stores, with `more` under `governance:`.
+ */
+export function fleetDeploymentYaml(
+  stores: { postgres: string; redis: string; prefix: string },
+  opts: { maxConcurrent: number; workers?: number; governance?: string },
+): string {
+  const { model, provider, pool, keyEnv } = LANES.openai;
+  return [
+    'listen: 127.0.0.1:0',
+    ...(opts.workers === undefined ? [] : [`workers: ${opts.workers}`]),
+    'providers:',
+    `  ${provider}:`,
+    `    api_key_env: ${keyEnv}`,
+    'models:',
+    `  ${model}:`,
+    `    provider: ${provider}`,
+    `    max_concurrent: ${opts.maxConcurrent}`,
+    'pools:',
+    `  ${pool}:`,
+    '    members:',
+    `      - target: ${model}`,
+    fleetGovernanceYaml(stores, opts.governance),
   ].join('\n');
 }
 
