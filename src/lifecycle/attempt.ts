@@ -20,7 +20,7 @@ import type { Lane } from '../routing/lane.ts';
 import { callUpstream } from '../upstream/call.ts';
 import type { UpstreamExchange } from '../upstream/exchange.ts';
 import type { RequestContext } from './context.ts';
-import { insertString, spanString, spliceString } from './json-scan.ts';
+import { applyEdits, type Edit, insertion, spanString } from './json-scan.ts';
 import { translateRestoring } from './reasoning-replay.ts';
 
 const UNREADABLE = 'The request body is not a valid request for this API.';
@@ -54,17 +54,45 @@ export type AttemptResult =
   /** The client's body could not be read into the IR for a cross-protocol hop; `message` says why. */
   | { readonly kind: 'unreadable_request'; readonly message: string };
 
-/** The client's bytes with the lane's model named where the upstream protocol expects it (P-FWD-1). */
+/**
+ * The client's bytes with the lane's model named where the upstream protocol expects it (P-FWD-1),
+ * and a stream opted in to its usage where the protocol reports it only on request (the client's
+ * answer then drops the usage event it did not ask for: deliver.ts).
+ */
 function sameProtocolBody(ctx: RequestContext, lane: Lane): Buffer {
   if (ctx.route.operation === 'embedding') {
     const retargeted = retargetEmbedding(ctx, lane);
     if (retargeted !== undefined) return retargeted;
   }
-  if (!lane.upstream.edge.bodyNamesModel) return ctx.body;
-  const span = ctx.scan.model;
-  const model = lane.model.upstreamModel;
-  if (span === undefined) return insertString(ctx.body, 'model', model);
-  return spanString(ctx.body, span) === model ? ctx.body : spliceString(ctx.body, span, model);
+  const edge = lane.upstream.edge;
+  const body = ctx.body;
+  const edits: Edit[] = [];
+  const inserted: string[] = [];
+  if (edge.bodyNamesModel) {
+    const span = ctx.scan.model;
+    const model = lane.model.upstreamModel;
+    if (span === undefined) inserted.push(`"model":${JSON.stringify(model)}`);
+    else if (spanString(body, span) !== model) edits.push({ ...span, text: JSON.stringify(model) });
+  }
+  const hidden = edge.hiddenStreamUsage;
+  ctx.hiddenStreamUsage = false;
+  if (hidden !== undefined && ctx.stream && ctx.route.operation === 'chat') {
+    const span = ctx.scan[hidden.field as 'stream_options'];
+    const optedIn = hidden.optIn(
+      span === undefined ? undefined : (parseJson(body.subarray(span.start, span.end)) ?? null),
+    );
+    if (optedIn !== undefined) {
+      ctx.hiddenStreamUsage = true;
+      const raw = JSON.stringify(optedIn);
+      if (span === undefined) inserted.push(`${JSON.stringify(hidden.field)}:${raw}`);
+      else edits.push({ ...span, text: raw });
+    }
+  }
+  if (inserted.length > 0) {
+    const first = insertion(body, '', '');
+    edits.push({ ...first, text: `${inserted.join(',')}${first.text.endsWith(',') ? ',' : ''}` });
+  }
+  return applyEdits(body, edits);
 }
 
 /** An embeddings body that names its model inside (Gemini batch items), renamed for `lane`. */

@@ -87,6 +87,7 @@ const EMPTY_SCAN: ScanResult = Object.freeze({
   max_output_tokens: undefined,
   generationConfig: undefined,
   inferenceConfig: undefined,
+  stream_options: undefined,
 });
 
 export class RequestContext {
@@ -118,6 +119,11 @@ export class RequestContext {
   deadline = 0;
   /** Upstream attempts in order. */
   readonly hops: Hop[] = [];
+  /**
+   * A same-protocol stream opted in to usage the client did not ask for (OpenAI include_usage):
+   * the usage-only event is dropped on the way back (attempt.ts, deliver.ts).
+   */
+  hiddenStreamUsage = false;
   /** The client's stream usage opt-in, read when the request was translated (OpenAI include_usage). */
   includeUsage: boolean | undefined;
   /** How a translated embeddings answer is written for the client, read with its request. */

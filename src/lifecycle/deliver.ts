@@ -16,6 +16,7 @@ import type { BodySink, UpstreamExchange } from '../upstream/exchange.ts';
 import { relayHeaders } from '../upstream/relay-headers.ts';
 import type { UpstreamError } from './attempt.ts';
 import type { Hop, RequestContext } from './context.ts';
+import { EventDropper } from './event-filter.ts';
 import type { OutcomeCode } from './finish.ts';
 import { rememberAnswer, rememberStream, type StreamRemembrance } from './reasoning-replay.ts';
 import { errorInfo, sendError } from './respond.ts';
@@ -136,6 +137,7 @@ class RelaySink implements BodySink {
   readonly #res: RequestContext['res'];
   readonly #upstream: UpstreamExchange;
   readonly #tap: UsageTap;
+  readonly #dropper: EventDropper | undefined;
   readonly ended: Promise<'end' | 'error'>;
   #settle: (how: 'end' | 'error') => void = () => {};
   #waiting = false;
@@ -144,10 +146,16 @@ class RelaySink implements BodySink {
     this.#upstream.resume();
   };
 
-  constructor(res: RequestContext['res'], upstream: UpstreamExchange, tap: UsageTap) {
+  constructor(
+    res: RequestContext['res'],
+    upstream: UpstreamExchange,
+    tap: UsageTap,
+    dropper: EventDropper | undefined,
+  ) {
     this.#res = res;
     this.#upstream = upstream;
     this.#tap = tap;
+    this.#dropper = dropper;
     this.ended = new Promise((resolve) => {
       this.#settle = resolve;
     });
@@ -155,7 +163,8 @@ class RelaySink implements BodySink {
 
   data(chunk: Buffer): boolean {
     this.#tap.push(chunk);
-    if (this.#res.write(chunk) && !this.#waiting) return true;
+    const out = this.#dropper === undefined ? chunk : this.#dropper.push(chunk);
+    if ((out.length === 0 || this.#res.write(out)) && !this.#waiting) return true;
     if (!this.#waiting) {
       this.#waiting = true;
       this.#res.once('drain', this.#onDrain);
@@ -164,6 +173,8 @@ class RelaySink implements BodySink {
   }
 
   end(): void {
+    const rest = this.#dropper?.end();
+    if (rest !== undefined && rest.length > 0) this.#res.write(rest);
     this.#settle('end');
   }
 
@@ -185,7 +196,10 @@ async function relay(ctx: RequestContext, d: Delivery, upstream: UpstreamExchang
     ctx.wantsAnswerFacts && chat,
     operationUsage(operation, protocol),
   );
-  const sink = new RelaySink(res, upstream, tap);
+  // The usage event of a stream opted in on the client's behalf goes to the tap, not the client.
+  const hidden = ctx.hiddenStreamUsage ? d.lane.upstream.edge.hiddenStreamUsage : undefined;
+  const dropper = hidden === undefined ? undefined : new EventDropper(hidden.isUsageOnlyEvent);
+  const sink = new RelaySink(res, upstream, tap, dropper);
   upstream.attach(sink);
   const how = await sink.ended;
   if (how === 'end') {

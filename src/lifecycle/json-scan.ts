@@ -21,6 +21,8 @@ export interface ScanResult {
   readonly max_output_tokens?: Span | undefined;
   readonly generationConfig?: Span | undefined;
   readonly inferenceConfig?: Span | undefined;
+  /** OpenAI Chat's usage opt-in for streams (protocols/openai/edge.ts). */
+  readonly stream_options?: Span | undefined;
 }
 
 export type ScanFailure = 'syntax' | 'depth' | 'duplicate';
@@ -35,6 +37,7 @@ const TRACKED = [
   'max_output_tokens',
   'generationConfig',
   'inferenceConfig',
+  'stream_options',
 ] as const;
 type Tracked = (typeof TRACKED)[number];
 const TRACKED_BYTES = TRACKED.map((k) => Buffer.from(k));
@@ -222,6 +225,7 @@ export function scanJson(b: Uint8Array): ScanResult | ScanFailure {
         max_output_tokens: spans.max_output_tokens,
         generationConfig: spans.generationConfig,
         inferenceConfig: spans.inferenceConfig,
+        stream_options: spans.stream_options,
       };
     }
     const c = b[i];
@@ -258,11 +262,35 @@ export function spliceString(b: Buffer, span: Span, value: string): Buffer {
   return Buffer.concat([b.subarray(0, span.start), replacement, b.subarray(span.end)]);
 }
 
-/** `b` (a JSON object) with `"key":value` inserted as its first member. */
-export function insertString(b: Buffer, key: string, value: string): Buffer {
+/** One replacement of `b[start, end)` by `text`. */
+export interface Edit {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+/** The edit inserting `"key":<raw JSON>` as the first member of the object `b`. */
+export function insertion(b: Buffer, key: string, raw: string): Edit {
   const open = b.indexOf(0x7b);
   let next = open + 1;
   while (next < b.length && isWs(b[next])) next++;
-  const member = `${JSON.stringify(key)}:${JSON.stringify(value)}${b[next] === 0x7d ? '' : ','}`;
-  return Buffer.concat([b.subarray(0, open + 1), Buffer.from(member), b.subarray(open + 1)]);
+  return {
+    start: open + 1,
+    end: open + 1,
+    text: `${JSON.stringify(key)}:${raw}${b[next] === 0x7d ? '' : ','}`,
+  };
+}
+
+/** `b` with every edit made; edits refer to `b`'s own offsets and must not overlap. */
+export function applyEdits(b: Buffer, edits: readonly Edit[]): Buffer {
+  if (edits.length === 0) return b;
+  const sorted = [...edits].sort((x, y) => x.start - y.start);
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (const e of sorted) {
+    parts.push(b.subarray(at, e.start), Buffer.from(e.text));
+    at = e.end;
+  }
+  parts.push(b.subarray(at));
+  return Buffer.concat(parts);
 }

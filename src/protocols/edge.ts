@@ -13,8 +13,25 @@ export interface RequestSigner {
 
 export type SignerFactory = (key: string, baseUrl: URL) => RequestSigner;
 
+/**
+ * A protocol whose streams report usage only when the client opts in (OpenAI Chat's
+ * `stream_options.include_usage`): a same-protocol stream is opted in upstream so every answer's
+ * tokens are counted, and the usage-only event the client did not ask for is dropped on the way
+ * back.
+ */
+export interface HiddenStreamUsage {
+  /** The top-level body field that carries the opt-in. */
+  readonly field: string;
+  /** That field's value opting in, from its current value (undefined: absent); undefined = already in. */
+  optIn(current: JsonValue | undefined): JsonValue | undefined;
+  /** Whether one stream event (its bytes, without the blank line) is the usage-only event. */
+  isUsageOnlyEvent(event: Uint8Array): boolean;
+}
+
 export interface ProtocolEdge {
   readonly protocol: Protocol;
+  /** Set where streamed usage needs the client's opt-in (OpenAI Chat). */
+  readonly hiddenStreamUsage?: HiddenStreamUsage;
   /** Body-model protocols read the model from the JSON body; path-model ones from the URL (P-GEN-5). */
   readonly modelIn: 'body' | 'path';
   /** Whether the upstream body names the model (Anthropic does although its ingress is path-model). */

@@ -76,8 +76,7 @@ async function chat(gw: Gateway, secret: string, stream = true): Promise<{ statu
     body: JSON.stringify({
       model: pool,
       stream,
-      // Without it an OpenAI upstream reports no usage on a stream, and only the flat fee is known.
-      ...(stream ? { stream_options: { include_usage: true } } : {}),
+      // No stream_options: the gateway asks the upstream for the stream's usage itself.
       max_tokens: MAX_TOKENS,
       messages: [{ role: 'user', content: 'hi' }],
     }),

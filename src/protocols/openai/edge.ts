@@ -1,10 +1,26 @@
-import { bearer, type ProtocolEdge } from '../edge.ts';
+import { bearer, type HiddenStreamUsage, type ProtocolEdge } from '../edge.ts';
+import type { JsonValue } from '../ir.ts';
 import { openAIAuthFailure, openAIModelNotFound, readOpenAIError, writeOpenAIError } from './errors.ts';
+
+/** `"choices":[]`: only the usage chunk has no choices (`stream_options.include_usage`). */
+const NO_CHOICES = Buffer.from('"choices":[]');
+
+const streamUsage: HiddenStreamUsage = {
+  field: 'stream_options',
+  optIn: (current: JsonValue | undefined) => {
+    if (current === undefined || current === null) return { include_usage: true };
+    if (typeof current !== 'object' || Array.isArray(current)) return undefined;
+    return current.include_usage === true ? undefined : { ...current, include_usage: true };
+  },
+  isUsageOnlyEvent: (event) =>
+    Buffer.from(event.buffer, event.byteOffset, event.byteLength).includes(NO_CHOICES),
+};
 
 export const openaiEdge: ProtocolEdge = {
   protocol: 'openai',
   modelIn: 'body',
   bodyNamesModel: true,
+  hiddenStreamUsage: streamUsage,
   egressPath: () => '/v1/chat/completions',
   credentialHeaders: bearer,
   fixedHeaders: {},

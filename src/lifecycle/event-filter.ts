@@ -1,0 +1,57 @@
+// Drops whole events from a relayed event stream (SSE: events end at a blank line), forwarding
+// everything else byte for byte as it arrives. Used to take back the usage event a same-protocol
+// stream was opted in to on the client's behalf (attempt.ts, protocols/edge.ts HiddenStreamUsage).
+// Only an incomplete event is held, and never more than MAX_HELD bytes: one that long is not the
+// small event looked for and goes on as it is.
+
+const MAX_HELD = 1024 * 1024;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** Index just past the blank line ending the first event at or after `from`, or -1. */
+function eventEnd(b: Buffer, from: number): number {
+  for (let i = b.indexOf(LF, from); i >= 0; i = b.indexOf(LF, i + 1)) {
+    if (b[i + 1] === LF) return i + 2;
+    if (b[i + 1] === CR && b[i + 2] === LF) return i + 3;
+  }
+  return -1;
+}
+
+export class EventDropper {
+  readonly #drop: (event: Uint8Array) => boolean;
+  #held: Buffer | undefined;
+
+  constructor(drop: (event: Uint8Array) => boolean) {
+    this.#drop = drop;
+  }
+
+  /** The bytes to forward now: every complete event but the dropped ones. */
+  push(chunk: Buffer): Buffer {
+    const b = this.#held === undefined ? chunk : Buffer.concat([this.#held, chunk]);
+    this.#held = undefined;
+    const out: Buffer[] = [];
+    let start = 0;
+    let keptFrom = 0;
+    for (let end = eventEnd(b, 0); end >= 0; end = eventEnd(b, start)) {
+      if (this.#drop(b.subarray(start, end))) {
+        if (start > keptFrom) out.push(b.subarray(keptFrom, start));
+        keptFrom = end;
+      }
+      start = end;
+    }
+    if (start > keptFrom) out.push(b.subarray(keptFrom, start));
+    if (start < b.length) {
+      const rest = b.subarray(start);
+      if (rest.length > MAX_HELD) out.push(rest);
+      else this.#held = Buffer.from(rest);
+    }
+    return out.length === 1 ? out[0]! : Buffer.concat(out);
+  }
+
+  /** What is still held at the end of the stream (an event without its blank line). */
+  end(): Buffer {
+    const rest = this.#held ?? Buffer.alloc(0);
+    this.#held = undefined;
+    return rest.length > 0 && this.#drop(rest) ? Buffer.alloc(0) : rest;
+  }
+}
