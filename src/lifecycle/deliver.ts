@@ -186,7 +186,15 @@ class RelaySink implements BodySink {
 
 async function relay(ctx: RequestContext, d: Delivery, upstream: UpstreamExchange): Promise<OutcomeCode> {
   const { res } = ctx;
-  writeHead(ctx, d, upstream.statusCode, relayHeaders(upstream.headers));
+  // The usage event of a stream opted in on the client's behalf goes to the tap, not the client.
+  const hidden = ctx.hiddenStreamUsage ? d.lane.upstream.edge.hiddenStreamUsage : undefined;
+  const dropper = hidden === undefined ? undefined : new EventDropper(hidden.isUsageOnlyEvent);
+  const headers = relayHeaders(upstream.headers);
+  // Bytes may be taken out: a length the upstream declared would no longer hold.
+  if (dropper !== undefined) delete headers['content-length'];
+  writeHead(ctx, d, upstream.statusCode, headers);
+  // The head goes now: a dropped first event must not hold it back.
+  if (dropper !== undefined) res.flushHeaders();
   const { protocol } = d.lane.upstream;
   const { operation } = ctx.route;
   const chat = operation === 'chat';
@@ -196,9 +204,6 @@ async function relay(ctx: RequestContext, d: Delivery, upstream: UpstreamExchang
     ctx.wantsAnswerFacts && chat,
     operationUsage(operation, protocol),
   );
-  // The usage event of a stream opted in on the client's behalf goes to the tap, not the client.
-  const hidden = ctx.hiddenStreamUsage ? d.lane.upstream.edge.hiddenStreamUsage : undefined;
-  const dropper = hidden === undefined ? undefined : new EventDropper(hidden.isUsageOnlyEvent);
   const sink = new RelaySink(res, upstream, tap, dropper);
   upstream.attach(sink);
   const how = await sink.ended;
@@ -213,7 +218,7 @@ async function relay(ctx: RequestContext, d: Delivery, upstream: UpstreamExchang
   failInTransit(d);
   // A relayed Content-Length promised bytes that will not come: only closing the connection tells
   // the client; anything appended would be read as part of a short body.
-  if (ctx.stream && upstream.headers['content-length'] === undefined) {
+  if (ctx.stream && (dropper !== undefined || upstream.headers['content-length'] === undefined)) {
     // G-FO-16: one terminal error event in the client's own framing, then the end.
     const writer = ctx.codec.newStreamWriter({ framing: ctx.framing });
     res.end(

@@ -99,3 +99,24 @@ test('include_usage: false is turned on upstream and the other stream options ar
   const sent = mock.last()!.json() as { stream_options: Record<string, boolean> };
   assert.deepEqual(sent.stream_options, { include_usage: true, include_obfuscation: false });
 });
+
+test('a chunk without choices that is not the usage chunk (Azure prompt_filter_results) reaches the client', async () => {
+  mock.enqueue({
+    status: 200,
+    headers: { 'content-type': 'text/event-stream' },
+    body:
+      'data: {"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0}]}\n\n' +
+      `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"${model}","choices":[{"index":0,"delta":{"content":"hi"}}],"usage":null}\n\n` +
+      `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"${model}","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}\n\n` +
+      'data: [DONE]\n\n',
+  });
+  const raw = await fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${CLIENT_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  const text = await raw.text();
+  assert.match(text, /prompt_filter_results/);
+  assert.ok(!text.includes('"usage":{'), text);
+  assert.match(text, /data: \[DONE\]\n\n$/);
+});

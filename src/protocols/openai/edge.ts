@@ -2,8 +2,12 @@ import { bearer, type HiddenStreamUsage, type ProtocolEdge } from '../edge.ts';
 import type { JsonValue } from '../ir.ts';
 import { openAIAuthFailure, openAIModelNotFound, readOpenAIError, writeOpenAIError } from './errors.ts';
 
-/** `"choices":[]`: only the usage chunk has no choices (`stream_options.include_usage`). */
+/**
+ * The usage chunk (`stream_options.include_usage`) has no choices and a usage object. Other chunks
+ * may have no choices too (Azure's first one carries `prompt_filter_results`): they stay.
+ */
 const NO_CHOICES = Buffer.from('"choices":[]');
+const USAGE_OBJECT = Buffer.from('"usage":{');
 
 const streamUsage: HiddenStreamUsage = {
   field: 'stream_options',
@@ -12,8 +16,10 @@ const streamUsage: HiddenStreamUsage = {
     if (typeof current !== 'object' || Array.isArray(current)) return undefined;
     return current.include_usage === true ? undefined : { ...current, include_usage: true };
   },
-  isUsageOnlyEvent: (event) =>
-    Buffer.from(event.buffer, event.byteOffset, event.byteLength).includes(NO_CHOICES),
+  isUsageOnlyEvent: (event) => {
+    const b = Buffer.from(event.buffer, event.byteOffset, event.byteLength);
+    return b.includes(NO_CHOICES) && b.includes(USAGE_OBJECT);
+  },
 };
 
 export const openaiEdge: ProtocolEdge = {
