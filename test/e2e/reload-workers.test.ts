@@ -74,13 +74,13 @@ async function hashes(): Promise<Set<string>> {
   return seen;
 }
 
-test('an admin call at one worker reloads both; open streams finish; the next picks use the new weights', async () => {
+test('an admin call at one worker reloads both; 500 open streams finish; the next picks use the new weights', async () => {
   const [before] = [...(await hashes())];
-  mock.enqueue(...Array.from({ length: 100 }, () => ({ chunkDelayMs: 300 })));
+  mock.enqueue(...Array.from({ length: 500 }, () => ({ chunkDelayMs: 300 })));
   const seen = mock.requests.length;
-  const streams = Array.from({ length: 100 }, () => chat('p', true));
+  const streams = Array.from({ length: 500 }, () => chat('p', true));
   const start = Date.now();
-  while (mock.requests.length < seen + 100 && Date.now() - start < 10_000)
+  while (mock.requests.length < seen + 500 && Date.now() - start < 10_000)
     await new Promise((r) => setTimeout(r, 25));
   writeFileSync(gw.configFile!, configYaml(['m-a', 'm-c'], { 'm-a': 1, 'm-c': 3 }));
   const reload = await admin(gw.url, 'POST', '/admin/config/reload');
