@@ -4,7 +4,6 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Agent } from 'undici';
 import {
   createTestDatabase,
   fleetDeploymentYaml,
@@ -12,6 +11,7 @@ import {
   redisPrefix,
   type TestDatabase,
 } from '../support/fleet.ts';
+import { onFreshConnection } from '../support/fresh-connection.ts';
 import { type Gateway, startGateway } from '../support/gateway-process.ts';
 import { mintKey } from '../support/governance.ts';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
@@ -45,19 +45,8 @@ after(async () => {
 
 /** A fresh connection per request, so the kernel spreads them over both workers. */
 async function chat(secret: string): Promise<number> {
-  const dispatcher = new Agent({ pipelining: 0 });
-  try {
-    const r = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json', connection: 'close' },
-      body: JSON.stringify({ model: pool, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
-      dispatcher,
-    } as RequestInit);
-    await r.text();
-    return r.status;
-  } finally {
-    await dispatcher.close();
-  }
+  const body = { model: pool, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
+  return (await onFreshConnection(`${gw.url}/v1/chat/completions`, secret, body)).status;
 }
 
 test('100 parallel requests over two workers on a budget of 30 fees: exactly 30, and the gauges show it', async () => {

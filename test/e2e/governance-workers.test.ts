@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Agent } from 'undici';
+import { onFreshConnection } from '../support/fresh-connection.ts';
 import { type Gateway, startGateway } from '../support/gateway-process.ts';
 import { admin, governanceYaml, mintKey, tempDbPath } from '../support/governance.ts';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
@@ -31,19 +31,8 @@ after(async () => {
 
 /** A fresh connection per request, so the kernel spreads them over both workers. */
 async function chat(secret: string): Promise<number> {
-  const dispatcher = new Agent({ pipelining: 0 });
-  try {
-    const r = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json', connection: 'close' },
-      body: JSON.stringify({ model: LANES.openai.pool, messages: [{ role: 'user', content: 'hi' }] }),
-      dispatcher,
-    } as RequestInit);
-    await r.text();
-    return r.status;
-  } finally {
-    await dispatcher.close();
-  }
+  const body = { model: LANES.openai.pool, messages: [{ role: 'user', content: 'hi' }] };
+  return (await onFreshConnection(`${gw.url}/v1/chat/completions`, secret, body)).status;
 }
 
 test('both workers serve, and 200 parallel requests on a 50-fee budget admit exactly 50', async () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { Agent } from 'undici';
+import { onFreshConnection } from '../support/fresh-connection.ts';
 import { type Gateway, startGateway } from '../support/gateway-process.ts';
 import { ADMIN_TOKEN, admin, governanceYaml, mintKey, tempDbPath } from '../support/governance.ts';
 import { type MockUpstream, startMockUpstream } from '../support/mock-upstream.ts';
@@ -48,20 +48,7 @@ after(async () => {
 });
 
 /** A fresh connection per request, so the kernel spreads them over both workers. */
-async function fresh(path: string, body?: unknown): Promise<{ status: number; text: string }> {
-  const dispatcher = new Agent({ pipelining: 0 });
-  try {
-    const r = await fetch(`${gw.url}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json', connection: 'close' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      dispatcher,
-    } as RequestInit);
-    return { status: r.status, text: await r.text() };
-  } finally {
-    await dispatcher.close();
-  }
-}
+const fresh = (path: string, body?: unknown) => onFreshConnection(`${gw.url}${path}`, secret, body);
 
 const chat = (model: string, stream = false) =>
   fresh('/v1/chat/completions', { model, stream, messages: [{ role: 'user', content: 'hi' }] });
