@@ -1,8 +1,8 @@
 // What a configuration reload may change, and what it answers (docs/configuration.md, "Reloading").
 // A reload re-reads both files, validates them as startup does, and swaps in a new routing table
 // and request pipeline; requests already admitted finish on the ones they started with. It may
-// change providers, models and pools (the routing); every other section is bound to the running
-// process (its socket, its TLS context, its workers, its sinks and stores, the limits its listener
+// change providers, models and pools (the routing) and governance's prices; every other section is
+// bound to the running process (its socket, its TLS context, its workers, its sinks and stores, the limits its listener
 // enforces) and a change to it is refused, naming the section, until a restart.
 
 import { isDeepStrictEqual } from 'node:util';
@@ -29,16 +29,27 @@ const FIXED: readonly (readonly [keyof GatewayConfig, string])[] = [
   ['auth', 'auth'],
   ['limits', 'limits'],
   ['security', 'security'],
-  ['governance', 'governance'],
+  ['governance', 'governance (other than its prices)'],
   ['observability', 'observability'],
   ['embeddedDefault', 'the config file itself (it was absent or appeared)'],
 ];
+
+/**
+ * What of a section must stay: all of it, except governance's prices, which a reload applies
+ * (the guard a reload builds charges new requests at them; requests in flight settle at theirs).
+ */
+function fixedPart(config: GatewayConfig, key: keyof GatewayConfig): unknown {
+  const value = config[key];
+  if (key !== 'governance' || value === undefined) return value;
+  const { defaultPrice: _price, prices: _prices, ...rest } = value as NonNullable<GatewayConfig['governance']>;
+  return rest;
+}
 
 /** One line per section a reload cannot change that `next` changes. */
 export function fixedSectionChanges(current: GatewayConfig, next: GatewayConfig): string[] {
   const errors: string[] = [];
   for (const [key, name] of FIXED) {
-    if (!isDeepStrictEqual(current[key], next[key])) {
+    if (!isDeepStrictEqual(fixedPart(current, key), fixedPart(next, key))) {
       errors.push(
         `${name} changed: a reload applies providers, models and pools; restart busbar to apply this`,
       );

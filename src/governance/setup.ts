@@ -94,7 +94,8 @@ export function assemble(
     config: gov,
     keyFigures: undefined,
     stores: [],
-    rebuild: (next) => new Governance(authority, next, gov),
+    // Only prices may differ (config/reload.ts): the rest of `next.governance` is `gov`'s.
+    rebuild: (next) => new Governance(authority, next, next.governance ?? gov),
     close,
   };
 }

@@ -242,3 +242,43 @@ test('POST /admin/config/reload: 200 with the new hash, 400 with the errors, 401
     await governed.stop();
   }
 });
+
+test('governance prices reload (new requests pay them); the rest of governance needs a restart', async () => {
+  const db = tempDbPath();
+  const yaml = (more: string) =>
+    configYaml(['m-a', 'm-b', 'm-x'], { 'm-a': 1, 'm-b': 1 }, governanceYaml(db, more));
+  const governed = await startGateway({
+    configYaml: yaml('price_per_request_cents: 1'),
+    providersYaml: CATALOG(mock.url),
+    env: { [KEY_ENV]: 'sk-upstream' },
+  });
+  try {
+    const { id, secret } = await mintKey(governed.url);
+    const call = () =>
+      fetch(`${governed.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm-a', messages: [{ role: 'user', content: 'hi' }] }),
+      }).then((r) => r.text());
+    await call();
+    writeFileSync(governed.configFile!, yaml('price_per_request_cents: 5'));
+    const priced = await admin(governed.url, 'POST', '/admin/config/reload');
+    assert.equal(priced.status, 200, JSON.stringify(priced.body));
+    await call();
+    await new Promise((r) => setTimeout(r, 100));
+    const usage = await admin(governed.url, 'GET', `/admin/keys/${id}/usage`);
+    assert.equal(usage.body.spend_cents, 1 + 5);
+    writeFileSync(
+      governed.configFile!,
+      yaml('price_per_request_cents: 5').replace(/admin_token: .*/, 'admin_token: another-token-1234'),
+    );
+    const refused = await admin(governed.url, 'POST', '/admin/config/reload');
+    assert.equal(refused.status, 400);
+    assert.match(
+      String((refused.body.errors as string[])[0]),
+      /governance \(other than its prices\) changed/,
+    );
+  } finally {
+    await governed.stop();
+  }
+});
