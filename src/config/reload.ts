@@ -1,8 +1,8 @@
 // What a configuration reload may change, and what it answers (docs/configuration.md, "Reloading").
 // A reload re-reads both files, validates them as startup does, and swaps in a new routing table
 // and request pipeline; requests already admitted finish on the ones they started with. It may
-// change providers, models and pools (the routing) and governance's prices; every other section is
-// bound to the running process (its socket, its TLS context, its workers, its sinks and stores, the limits its listener
+// change providers, models and pools (the routing) and governance's prices, and re-reads TLS files
+// replaced at the same paths; every other section is bound to the running process (its socket, its TLS context, its workers, its sinks and stores, the limits its listener
 // enforces) and a change to it is refused, naming the section, until a restart.
 
 import { isDeepStrictEqual } from 'node:util';
@@ -24,7 +24,7 @@ export type ReloadResult =
 /** The sections a reload keeps as they are, with the key a message names. */
 const FIXED: readonly (readonly [keyof GatewayConfig, string])[] = [
   ['listen', 'listen'],
-  ['tls', 'tls'],
+  ['tls', 'tls (its file paths; files replaced at the same paths are re-read)'],
   ['workers', 'workers'],
   ['auth', 'auth'],
   ['limits', 'limits'],

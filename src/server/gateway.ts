@@ -3,6 +3,7 @@
 // server/process.ts's job, so a gateway can also run inside a test process.
 
 import cluster from 'node:cluster';
+import { isDeepStrictEqual } from 'node:util';
 import type { Server as NetServer } from 'node:net';
 import { authenticatorFor } from '../auth/principal.ts';
 import { embeddedDefaultBanner } from '../config/default.ts';
@@ -225,10 +226,25 @@ export async function startGateway(
     }
     const fixed = fixedSectionChanges(live.config, next);
     if (fixed.length > 0) return { ok: false, errors: fixed };
+    // TLS files replaced at the same paths: checked as at startup, used by new connections.
+    let tlsNext: ReturnType<typeof loadTls> | undefined;
+    if (next.tls !== undefined) {
+      try {
+        tlsNext = loadTls(next.tls);
+      } catch (err) {
+        return { ok: false, errors: [err instanceof Error ? err.message : String(err)] };
+      }
+    }
+    const tlsChanged = tlsNext !== undefined && !isDeepStrictEqual(tlsNext, tlsOptions);
     const summary = `${next.models.size} models, ${next.pools.size} pools`;
+    if (tlsChanged && tlsNext !== undefined) {
+      listener.useTls?.(tlsNext);
+      tlsOptions = tlsNext;
+      if (!cluster.isWorker) line('info', 'TLS certificate files re-read: new connections use them');
+    }
     if (next.source.hash === live.config.source.hash) {
       const { hash, loadedAt } = live.config.source;
-      return { ok: true, changed: false, hash, loadedAt, summary };
+      return { ok: true, changed: tlsChanged, hash, loadedAt, summary };
     }
     const rt = await runtime;
     // A lane whose upstream changed under the same name starts fresh (its budget stays).

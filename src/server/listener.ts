@@ -61,6 +61,8 @@ export interface Listener {
   enableHttp2(): Promise<void>;
   /** Shutdown: close idle connections now and busy ones as their last request ends. */
   drain(): void;
+  /** TLS only: new connections use this certificate material (a reload re-read it). */
+  useTls?(tls: TlsOptions): void;
 }
 
 function closeCleanly(socket: Socket): void {
@@ -321,5 +323,11 @@ function tlsListener(handle: RequestListener, limits: LimitsConfig, tls: TlsOpti
     server.emit('connection', socket);
   });
   tcp.once('listening', () => server.emit('listening'));
-  return { tcp, enableHttp2: async () => {}, drain: () => tracker.drain() };
+  return {
+    tcp,
+    enableHttp2: async () => {},
+    drain: () => tracker.drain(),
+    // Connections already open keep the context they shook hands with.
+    useTls: (next) => server.setSecureContext(next),
+  };
 }
