@@ -41,7 +41,11 @@ const FIXED: readonly (readonly [keyof GatewayConfig, string])[] = [
 function fixedPart(config: GatewayConfig, key: keyof GatewayConfig): unknown {
   const value = config[key];
   if (key !== 'governance' || value === undefined) return value;
-  const { defaultPrice: _price, prices: _prices, ...rest } = value as NonNullable<GatewayConfig['governance']>;
+  const {
+    defaultPrice: _price,
+    prices: _prices,
+    ...rest
+  } = value as NonNullable<GatewayConfig['governance']>;
   return rest;
 }
 

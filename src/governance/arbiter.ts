@@ -6,8 +6,8 @@
 import { log } from '../log.ts';
 import type { KeyFigures } from '../observability/metrics.ts';
 import { KeyDirectory, type KeySnapshot } from './directory.ts';
-import { type BudgetPeriod, type KeyMetadata, metadataOf, type VirtualKey } from './keys.ts';
-import { accessPair, newKeyRecord } from './mint.ts';
+import { type BudgetPeriod, type KeyMetadata, metadataOf } from './keys.ts';
+import { accessPair, newKeyRecord, withChanges } from './mint.ts';
 import { RateWindows } from './rate.ts';
 import { SpendBook } from './spend.ts';
 import type { GovernanceStore, KeyChanges, WindowUsage } from './store.ts';
@@ -182,14 +182,7 @@ export class Arbiter implements Authority {
     // Read and write in one synchronous turn: no concurrent delete can interleave (G-ADM-12).
     const current = this.#keys.byId(id);
     if (current === undefined) return NOT_FOUND;
-    const next: VirtualKey = {
-      ...current,
-      enabled: changes.enabled ?? current.enabled,
-      rpm_limit: changes.rpm_limit === undefined ? current.rpm_limit : changes.rpm_limit,
-      tpm_limit: changes.tpm_limit === undefined ? current.tpm_limit : changes.tpm_limit,
-      max_budget_cents:
-        changes.max_budget_cents === undefined ? current.max_budget_cents : changes.max_budget_cents,
-    };
+    const next = withChanges(current, changes);
     if (!this.#write(() => this.#store.update(next))) return FAILED;
     if (next.rpm_limit === null && next.tpm_limit === null) this.#rates.forget(id);
     await this.#publish();

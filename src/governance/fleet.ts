@@ -17,7 +17,7 @@ import { KeyDirectory } from './directory.ts';
 import { FleetRedis, type RedisCharge, reservationMember } from './fleet-redis.ts';
 import { type Charge, FleetStore } from './fleet-store.ts';
 import { type KeyMetadata, metadataOf, type VirtualKey } from './keys.ts';
-import { accessPair, newKeyRecord } from './mint.ts';
+import { accessPair, newKeyRecord, withChanges } from './mint.ts';
 import type { KeyChanges, WindowUsage } from './store.ts';
 import { StoreHealth, within } from './store-health.ts';
 import { budgetWindowStart } from './windows.ts';
@@ -431,14 +431,7 @@ export class FleetAuthority implements Authority {
   async update(id: string, changes: KeyChanges): Promise<AdminAnswer<KeyMetadata>> {
     let next: VirtualKey | undefined;
     const written = await this.#write(async () => {
-      next = await this.#store.update(id, (current) => ({
-        ...current,
-        enabled: changes.enabled ?? current.enabled,
-        rpm_limit: changes.rpm_limit === undefined ? current.rpm_limit : changes.rpm_limit,
-        tpm_limit: changes.tpm_limit === undefined ? current.tpm_limit : changes.tpm_limit,
-        max_budget_cents:
-          changes.max_budget_cents === undefined ? current.max_budget_cents : changes.max_budget_cents,
-      }));
+      next = await this.#store.update(id, (current) => withChanges(current, changes));
     });
     if (!written) return FAILED;
     if (next === undefined) return NOT_FOUND;

@@ -1,5 +1,6 @@
-// A new virtual key as both authorities make it (G-GOV-4, G-GOV-5, G-GOV-28): the secret and any
-// AWS key pair from the OS CSPRNG, only the secret's hash kept, the id derived from the hash.
+// Virtual keys as both authorities make and change them: a new key (G-GOV-4, G-GOV-5, G-GOV-28) with
+// its secret and any AWS key pair from the OS CSPRNG, only the secret's hash kept, the id derived
+// from the hash; and a key with an admin PATCH applied.
 
 import { log } from '../log.ts';
 import type { NewKey } from './arbiter.ts';
@@ -11,6 +12,7 @@ import {
   newSecret,
   type VirtualKey,
 } from './keys.ts';
+import type { KeyChanges } from './store.ts';
 
 export interface NewKeyRecord {
   readonly key: VirtualKey;
@@ -53,4 +55,16 @@ export function newKeyRecord(input: NewKey): NewKeyRecord | undefined {
 /** The pair as the mint answer shows it once (no key id). */
 export function accessPair(aws: AwsCredential): { accessKeyId: string; secretAccessKey: string } {
   return { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey };
+}
+
+/** `current` with a PATCH's changes: undefined leaves a field, null makes a limit unlimited. */
+export function withChanges(current: VirtualKey, changes: KeyChanges): VirtualKey {
+  return {
+    ...current,
+    enabled: changes.enabled ?? current.enabled,
+    rpm_limit: changes.rpm_limit === undefined ? current.rpm_limit : changes.rpm_limit,
+    tpm_limit: changes.tpm_limit === undefined ? current.tpm_limit : changes.tpm_limit,
+    max_budget_cents:
+      changes.max_budget_cents === undefined ? current.max_budget_cents : changes.max_budget_cents,
+  };
 }

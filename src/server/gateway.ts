@@ -3,8 +3,8 @@
 // server/process.ts's job, so a gateway can also run inside a test process.
 
 import cluster from 'node:cluster';
-import { isDeepStrictEqual } from 'node:util';
 import type { Server as NetServer } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
 import { authenticatorFor } from '../auth/principal.ts';
 import { embeddedDefaultBanner } from '../config/default.ts';
 import { ConfigError, loadGatewayConfig } from '../config/index.ts';
