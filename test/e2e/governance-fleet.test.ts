@@ -101,6 +101,21 @@ async function counter(keyId: string): Promise<Counter> {
   return { spend: 0, tokens: 0, requests: 0, ...rows[0], reserved };
 }
 
+/**
+ * Until `requests` have settled in both stores: PostgreSQL's count and Redis's reservations are
+ * written by separate batches, either of which may land first.
+ */
+async function settled(keyId: string, requests: number): Promise<void> {
+  await until(
+    async () => {
+      const c = await counter(keyId);
+      return c.requests === requests && c.reserved === 0;
+    },
+    2000,
+    'settlements',
+  );
+}
+
 /** Redis's mirror of the spend, which admission checks against. */
 async function mirrored(keyId: string): Promise<number> {
   return Number((await redisClient.hget(`${redis.prefix}budget:${keyId}:0`, 'spent')) ?? 0);
@@ -149,7 +164,7 @@ test('200 concurrent streams over three replicas on a budget of exactly 50: neve
   assert.equal(answers.filter((a) => a.status === 429).length, 150);
   for (const a of ok) assert.match(a.text, /data: \[DONE\]/);
   assert.ok(highest <= cap);
-  await until(async () => (await counter(id)).requests === 50, 2000, 'settlements');
+  await settled(id, 50);
   const end = await counter(id);
   assert.deepEqual(end, { spend: 50 * COST, reserved: 0, tokens: 50 * (11 + MAX_TOKENS), requests: 50 });
   assert.equal(await mirrored(id), 50 * COST);
@@ -223,7 +238,7 @@ test('kill -9 of a replica mid-stream: its reservations expire, nothing is charg
   const answers = [];
   for (let i = 0; i < 4; i++) answers.push((await chat(replicas[i % 3]!, secret)).status);
   assert.deepEqual(answers, [200, 200, 200, 429]);
-  await until(async () => (await counter(id)).requests === 4, 2000, 'settlements');
+  await settled(id, 4);
   assert.deepEqual(await counter(id), { spend: cap, reserved: 0, tokens: 4 * 111, requests: 4 });
   assert.equal(await mirrored(id), cap);
 });
@@ -256,13 +271,13 @@ test('Redis forgetting a budget (restart, eviction): the spend is read back from
   const cap = 5 * COST;
   const { id, secret } = await mintKey(replicas[0]!.url, { max_budget_cents: cap });
   for (let i = 0; i < 3; i++) assert.equal((await chat(replicas[i]!, secret)).status, 200);
-  await until(async () => (await counter(id)).requests === 3, 2000, 'settlements');
+  await settled(id, 3);
   // What a Redis restart loses.
   await redisClient.del(`${redis.prefix}budget:${id}:0`, `${redis.prefix}held:${id}:0`);
   const statuses = [];
   for (let i = 0; i < 3; i++) statuses.push((await chat(replicas[(i + 1) % 3]!, secret)).status);
   assert.deepEqual(statuses, [200, 200, 429]);
-  await until(async () => (await counter(id)).requests === 5, 2000, 'settlements');
+  await settled(id, 5);
   assert.equal((await counter(id)).spend, cap);
   assert.equal(await mirrored(id), cap);
 });
