@@ -1,9 +1,12 @@
 // CLI entry: flags, load config, start the server, handle signals.
 
 import cluster from 'node:cluster';
+import type { DrainResult } from './admin/api.ts';
 import { parseCli, versionLine } from './cli.ts';
 import { ConfigError, configFiles, loadGatewayConfig, printMetadataBlocklist } from './config/index.ts';
 import { line } from './log.ts';
+import type { KeySource } from './observability/live.ts';
+import type { DrainCommand } from './server/drain.ts';
 import type { PrimaryService } from './server/workers.ts';
 
 async function main(): Promise<number | undefined> {
@@ -63,11 +66,14 @@ async function main(): Promise<number | undefined> {
           { start: (_workers, listen) => hostReasoningMemory(new ReasoningStore(), listen), stop: () => {} },
         ];
         const gov = config.governance;
+        /** The keys the dashboard lists, from the governance this primary runs. */
+        let keys: KeySource | undefined;
         if (gov?.fleet !== undefined) {
           // Shared stores: each worker is its own client; the primary reads the per-key gauges.
           const { FleetAuthority } = await import('./governance/fleet.ts');
           const fleet = await FleetAuthority.start(gov.fleet, gov.failOpen, true);
           catalogue.watchKeys(fleet);
+          keys = fleet;
           services.push({ start: () => {}, stop: () => fleet.close() });
         } else if (gov !== undefined) {
           // The node's one governance arbiter lives here; the workers call it (governance/arbiter-ipc.ts).
@@ -77,6 +83,7 @@ async function main(): Promise<number | undefined> {
           ]);
           const { arbiter, store } = openArbiter(gov);
           catalogue.watchKeys(arbiter);
+          keys = arbiter;
           services.push({
             start: (workers, listen) => hostArbiter(arbiter, workers, listen),
             stop: () => {
@@ -86,11 +93,25 @@ async function main(): Promise<number | undefined> {
           });
         }
         // Reloads: SIGHUP or a changed file here, and every worker swaps together.
-        const [{ hostReload }, { watchConfigFiles }, { logReload }] = await Promise.all([
-          import('./server/reload-ipc.ts'),
-          import('./server/config-watch.ts'),
-          import('./config/reload.ts'),
-        ]);
+        const [{ hostReload }, { watchConfigFiles }, { logReload }, { hostCommands }, { DRAIN_CHANNEL }] =
+          await Promise.all([
+            import('./server/reload-ipc.ts'),
+            import('./server/config-watch.ts'),
+            import('./config/reload.ts'),
+            import('./server/node-command.ts'),
+            import('./server/drain.ts'),
+          ]);
+        if (config.dashboard) {
+          // The dashboard's points: every worker's sample merged here, with the keys (observability/live.ts).
+          const { hostLive } = await import('./observability/live.ts');
+          services.push({ start: (workers, listen) => void hostLive(keys, workers, listen), stop: () => {} });
+        }
+        // A lane drained at one worker is drained at every worker.
+        services.push({
+          start: (workers, listen) =>
+            void hostCommands<DrainCommand, DrainResult>(DRAIN_CHANNEL, workers, listen),
+          stop: () => {},
+        });
         services.push({
           start: (workers, listen) => {
             // The one line a reload logs, for every worker.

@@ -9,7 +9,10 @@ import { discardBody } from '../lifecycle/body.ts';
 import { sendBody, sendError } from '../lifecycle/respond.ts';
 import { log } from '../log.ts';
 import { GATEWAY_EDGE } from '../protocols/registry.ts';
-import { type Checked, keyChangesFrom, newKeyFrom } from './validate.ts';
+import { type Checked, drainFrom, keyChangesFrom, newKeyFrom } from './validate.ts';
+
+/** What draining or undraining a lane came to (every worker's answer combined). */
+export type DrainResult = { ok: true; lane: string; drained: boolean } | { ok: false; status: 404 | 500 };
 
 /** Admin bodies are a few hundred bytes; this is generous and still cheap to hold. */
 const MAX_ADMIN_BODY = 64 * 1024;
@@ -97,6 +100,8 @@ export class AdminApi {
   #names: ReadonlySet<string>;
   /** POST /admin/config/reload; undefined = not offered. */
   #reload: (() => Promise<ReloadResult>) | undefined;
+  /** PATCH /admin/lanes/{name}; undefined = not offered. */
+  #drain: ((lane: string, drained: boolean) => Promise<DrainResult>) | undefined;
 
   constructor(authority: Authority, adminToken: string | undefined, names: ReadonlySet<string>) {
     this.#authority = authority;
@@ -114,8 +119,13 @@ export class AdminApi {
     this.#reload = reload;
   }
 
+  /** Offers PATCH /admin/lanes/{name} `{"drained": bool}`, answered by `drain`. */
+  onDrain(drain: (lane: string, drained: boolean) => Promise<DrainResult>): void {
+    this.#drain = drain;
+  }
+
   /** G-ADM-2: both carriers hashed and compared, results ORed; no short circuit, no length oracle. */
-  #authorized(req: IncomingMessage): boolean {
+  authorized(req: IncomingMessage): boolean {
     const digest = this.#tokenDigest;
     const presented = [bearer(req.headers.authorization), String(req.headers['x-admin-token'] ?? '').trim()];
     let ok = false;
@@ -127,7 +137,7 @@ export class AdminApi {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    if (!this.#authorized(req)) {
+    if (!this.authorized(req)) {
       drop(req);
       return sendError(res, GATEWAY_EDGE, GATEWAY_EDGE.authFailure());
     }
@@ -143,6 +153,13 @@ export class AdminApi {
         reloaded: result.changed,
         config: { hash: result.hash, loaded_at: result.loadedAt },
       });
+    }
+    if (parts.length >= 3 && parts[1] === 'lanes' && this.#drain !== undefined) {
+      if (method !== 'PATCH') {
+        drop(req);
+        return fail(res, 405, `method ${method} not allowed`, 'PATCH');
+      }
+      return this.#drainLane(req, res, parts.slice(2).join('/'), this.#drain);
     }
     if (parts.length === 2 && parts[1] === 'keys') {
       if (method === 'GET') return this.#answer(res, 200, await this.#authority.list(), (keys) => ({ keys }));
@@ -186,6 +203,30 @@ export class AdminApi {
         ? {}
         : { aws_access_key_id: minted.aws.accessKeyId, aws_secret_access_key: minted.aws.secretAccessKey }),
     }));
+  }
+
+  async #drainLane(
+    req: IncomingMessage,
+    res: ServerResponse,
+    encoded: string,
+    drain: (lane: string, drained: boolean) => Promise<DrainResult>,
+  ): Promise<void> {
+    const change = this.#checked(res, await readJson(req), drainFrom);
+    if (change === undefined) return;
+    let lane: string;
+    try {
+      lane = decodeURIComponent(encoded);
+    } catch {
+      return fail(res, 404, 'lane not found');
+    }
+    const result = await drain(lane, change.drained);
+    if (!result.ok)
+      return fail(res, result.status, result.status === 404 ? 'lane not found' : 'internal error');
+    log.info(
+      { lane: result.lane, drained: result.drained },
+      result.drained ? 'lane drained' : 'lane undrained',
+    );
+    return json(res, 200, { lane: result.lane, drained: result.drained });
   }
 
   async #update(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {

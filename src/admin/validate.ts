@@ -120,3 +120,12 @@ export function keyChangesFrom(body: unknown): Checked<KeyChanges> {
     return changes;
   });
 }
+
+/** `PATCH /admin/lanes/{name}`: `{"drained": true}` drains the lane, `false` gives it its weights back. */
+export function drainFrom(body: unknown): Checked<{ readonly drained: boolean }> {
+  return check(() => {
+    if (!isObject(body) || typeof body.drained !== 'boolean')
+      throw new Invalid(422, 'the body must be {"drained": true} or {"drained": false}');
+    return { drained: body.drained };
+  });
+}

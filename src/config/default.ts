@@ -101,6 +101,7 @@ export function embeddedDefault(
     pools: new Map(),
     observability: undefined,
     governance: undefined,
+    dashboard: undefined,
     security: undefined,
     limits: undefined,
   };

@@ -165,6 +165,8 @@ export interface RawDeployment {
   readonly governance: RawGovernance | undefined;
   readonly security: RawSecurity | undefined;
   readonly limits: RawLimits | undefined;
+  /** `dashboard:` (issue 17): the operator page at /ui. */
+  readonly dashboard: { readonly enabled: boolean | undefined } | undefined;
 }
 
 /** `limits:` — bounds on what one client can hold (connections, time, bytes). */
@@ -329,6 +331,7 @@ export function readDeployment(scope: ParseScope, root: Fields): RawDeployment {
   const governance = root.obj('governance');
   const security = root.obj('security');
   const limits = root.obj('limits');
+  const dashboard = root.obj('dashboard');
   const providers = root.require('providers', root.namedObjects('providers'));
   const models = root.require('models', root.namedObjects('models'));
   return {
@@ -376,6 +379,7 @@ export function readDeployment(scope: ParseScope, root: Fields): RawDeployment {
       responseHeaders: observability.bool('response_headers'),
     },
     governance: governance && readGovernance(governance),
+    dashboard: dashboard && { enabled: dashboard.bool('enabled') },
     limits: limits && {
       headerTimeoutSecs: limits.uint('header_timeout_secs'),
       keepaliveIdleSecs: limits.uint('keepalive_idle_secs'),

@@ -31,6 +31,7 @@ const FIXED: readonly (readonly [keyof GatewayConfig, string])[] = [
   ['security', 'security'],
   ['governance', 'governance (other than its prices)'],
   ['observability', 'observability'],
+  ['dashboard', 'dashboard'],
   ['embeddedDefault', 'the config file itself (it was absent or appeared)'],
 ];
 

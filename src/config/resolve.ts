@@ -115,6 +115,10 @@ export function resolveConfig(input: ResolveInput): Omit<GatewayConfig, 'source'
   errors.push(...hostListErrors('security.allow_metadata_hosts', security.allow));
   errors.push(...limitErrors(d.limits));
   errors.push(...governanceErrors(d.governance, authMode, new Set(d.models.keys())));
+  if (d.dashboard?.enabled === true && d.governance?.enabled !== true)
+    errors.push(
+      'dashboard.enabled needs governance.enabled: the dashboard signs in with governance.admin_token and acts through the admin API',
+    );
   const governed = d.governance?.enabled === true;
 
   const merged = new Map<string, MergedProvider>();
@@ -401,7 +405,13 @@ export function resolveConfig(input: ResolveInput): Omit<GatewayConfig, 'source'
     limits,
     governance: resolveGovernance(d.governance, input.cwd),
     observability: resolveObservability(d.observability, input.cwd, emit),
+    dashboard: resolveDashboard(d.dashboard, d.governance),
     workers,
     embeddedDefault: input.embeddedDefault ?? false,
   });
+}
+
+/** `dashboard.enabled`; that it needs governance is checked with the other errors. */
+function resolveDashboard(raw: RawDeployment['dashboard'], governance: RawDeployment['governance']): boolean {
+  return raw?.enabled === true && governance?.enabled === true;
 }

@@ -304,6 +304,8 @@ export interface GatewayConfig {
   /** Undefined when governance is off. */
   readonly governance: GovernanceConfig | undefined;
   readonly observability: ObservabilityConfig;
+  /** `dashboard.enabled` (issue 17): /ui is served, signed in to with the admin token. */
+  readonly dashboard: boolean;
   /** `workers: N | auto` (issue 5); 1 when absent. */
   readonly workers: number;
   /** True when no deployment file was found and the embedded default is serving. */

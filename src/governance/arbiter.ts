@@ -228,11 +228,15 @@ export class Arbiter implements Authority {
       }
       try {
         const used = this.#spend.usage(key.id, budgetWindowStart(key.budget_period, nowMs));
+        const rate = this.#rates.peek(key.id, nowMs);
         figures.push({
           id: key.id,
           spendCents: used.spend_cents,
           tokens: used.tokens,
           capCents: key.max_budget_cents,
+          requests: used.requests,
+          rpmUsed: rate.requests,
+          tpmUsed: rate.tokens,
         });
       } catch (err) {
         log.warn({ err: errText(err), key: key.id }, 'governance store failed to read usage for metrics');

@@ -73,6 +73,13 @@ export class RateWindows {
       entry.tokens = Math.min(Number.MAX_SAFE_INTEGER, entry.tokens + tokens);
   }
 
+  /** What the key has used of its current window (dashboard); zeros when it has used nothing. */
+  peek(keyId: string, nowMs: number): { requests: number; tokens: number } {
+    const entry = this.#entries.get(keyId);
+    if (entry === undefined || entry.window !== rateWindowStart(nowMs)) return { requests: 0, tokens: 0 };
+    return { requests: entry.requests, tokens: entry.tokens };
+  }
+
   /** Forgets a key (deleted, or its limits cleared). */
   forget(keyId: string): void {
     this.#entries.delete(keyId);

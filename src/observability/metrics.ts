@@ -22,6 +22,11 @@ export interface KeyFigures {
   readonly spendCents: number;
   readonly tokens: number;
   readonly capCents: number | null;
+  /** Requests in the budget window, where the source knows it. */
+  readonly requests?: number;
+  /** Requests and tokens in the key's current RPM/TPM window, where the source knows them. */
+  readonly rpmUsed?: number;
+  readonly tpmUsed?: number;
 }
 
 /** Where the per-key gauges come from: the process that runs the governance arbiter. */

@@ -19,6 +19,11 @@ export class LaneState {
   deadReason = '';
   /** Epoch seconds the last hard-down lasts until (0 = never hard-downed). */
   hardDownUntil = 0;
+  /**
+   * Drained by an operator at run time (PATCH /admin/lanes): weight 0 in every pool, as a
+   * configured `weight: 0` is; direct routes still reach it (G-POOL-10). Kept across reloads.
+   */
+  drained = false;
 
   constructor(maxConcurrent: number, clock: Clock, rand?: RandomInt) {
     this.permits = new Semaphore(maxConcurrent, clock);

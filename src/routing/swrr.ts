@@ -21,10 +21,11 @@ export function pickSwrr<S>(
   let bestWeight = 0;
   for (let i = 0; i < members.length; i++) {
     const m = members[i]!;
-    if (m.weight <= 0 || !usable(i, state)) continue;
+    const weight = m.weight;
+    if (weight <= 0 || !usable(i, state)) continue;
     const cell = m.cell;
-    total += m.weight;
-    cell.currentWeight += m.weight;
+    total += weight;
+    cell.currentWeight += weight;
     if (best < 0 || cell.currentWeight > bestWeight) {
       best = i;
       bestWeight = cell.currentWeight;

@@ -33,8 +33,8 @@ const REJECT: OnExhausted = Object.freeze({ action: 'reject' });
 
 export class Member {
   readonly lane: Lane;
-  /** 0 for drained and for excluded members: never picked, still hashed by affinity. */
-  readonly weight: number;
+  /** As configured; 0 for drained and for excluded members: never picked, still hashed by affinity. */
+  readonly configuredWeight: number;
   readonly contextMax: number | undefined;
   /** Listed in `failover.exclusions`: never a candidate of this pool (G-POOL-12). */
   readonly excluded: boolean;
@@ -61,7 +61,7 @@ export class Member {
   ) {
     this.lane = lane;
     this.attemptTimeoutMs = attemptTimeoutMs;
-    this.weight = excluded ? 0 : weight;
+    this.configuredWeight = excluded ? 0 : weight;
     this.contextMax = contextMax;
     this.excluded = excluded;
     this.costPerMtok = costPerMtok;
@@ -69,6 +69,11 @@ export class Member {
     this.tags = tags;
     this.#pool = pool;
     this.#breaker = breaker;
+  }
+
+  /** The weight picks use: 0 while an operator has the lane drained (pool members only). */
+  get weight(): number {
+    return this.#pool !== undefined && this.lane.state.drained ? 0 : this.configuredWeight;
   }
 
   /** This member's breaker cell: the pool's cell for the lane (made on first use), or the default cell. */

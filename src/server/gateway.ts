@@ -15,10 +15,13 @@ import { laneKey } from '../ledger/ledger.ts';
 import { BodyBudget } from '../lifecycle/body.ts';
 import { type ReasoningMemory, ReasoningStore } from '../lifecycle/reasoning-memory.ts';
 import { line } from '../log.ts';
+import type { KeySource } from '../observability/live.ts';
 import type { Catalogue } from '../observability/metrics.ts';
 import { startObservability } from '../observability/setup.ts';
+import { REPLICA } from '../replica.ts';
 import { type LaneMemory, type NameResolver, newLaneMemory, RoutingTable } from '../routing/table.ts';
 import { OriginPools } from '../upstream/origins.ts';
+import { DRAIN_CHANNEL, type DrainCommand, drainLane } from './drain.ts';
 import { RequestHandler } from './handler.ts';
 import { createListener } from './listener.ts';
 import { loadRuntime, type PipelineExtras, type Runtime } from './runtime.ts';
@@ -39,6 +42,16 @@ export interface GatewayOptions {
   /** The files a reload re-reads (`--config`, `--providers`; else as startup found them). */
   readonly configPath?: string | undefined;
   readonly providersPath?: string | undefined;
+}
+
+/** The keys and their figures, where the governance authority runs in this process. */
+function keySource(governed: GovernanceParts): KeySource | undefined {
+  const figures = governed.keyFigures;
+  if (figures === undefined) return undefined;
+  return {
+    list: () => governed.authority.list(),
+    keyFigures: (now, limit) => figures.keyFigures(now, limit),
+  };
 }
 
 /** In a worker of `workers: N`, the arbiter is the primary's; a lone process runs its own. */
@@ -115,10 +128,31 @@ export async function startGateway(
   );
   const metrics = observed.metrics;
   const reasoning = await reasoningMemory();
+  const admin =
+    governed === undefined
+      ? undefined
+      : new (await import('../admin/api.ts')).AdminApi(
+          governed.authority,
+          governed.config.adminToken,
+          new Set([...config.pools.keys(), ...config.models.keys()]),
+        );
+  // The dashboard (issue 17) needs the admin token, so governance: the config refuses it otherwise.
+  const dashboard =
+    config.dashboard && admin !== undefined && governed !== undefined
+      ? await (await import('./dashboard.ts')).startDashboard(table, admin, keySource(governed), () => ({
+          config: { hash: live.config.source.hash, loaded_at: live.config.source.loadedAt },
+          replica: REPLICA,
+          workers: config.workers,
+          reload: true,
+          governance: true,
+        }))
+      : undefined;
+  // Every finish listener but governance's settlement, which a reload rebuilds with its guard.
+  const listeners = [...observed.listeners, ...(dashboard === undefined ? [] : [dashboard.listener])];
   const extras: PipelineExtras = {
     guards: governed ? [governed.governance] : [],
     // Governance settles first: the request log records what the request cost.
-    listeners: [...(governed ? [governed.governance.settle] : []), ...observed.listeners],
+    listeners: [...(governed ? [governed.governance.settle] : []), ...listeners],
     begin: [
       ...observed.begin,
       (ctx) => {
@@ -150,14 +184,6 @@ export async function startGateway(
   runtime.catch((err: unknown) =>
     line('error', `request path failed to load: ${err instanceof Error ? err.message : String(err)}`),
   );
-  const admin =
-    governed === undefined
-      ? undefined
-      : new (await import('../admin/api.ts')).AdminApi(
-          governed.authority,
-          governed.config.adminToken,
-          new Set([...config.pools.keys(), ...config.models.keys()]),
-        );
   const handler = new RequestHandler(
     table,
     authenticator,
@@ -165,6 +191,7 @@ export async function startGateway(
     admin,
     scrape,
   );
+  if (dashboard !== undefined) handler.useDashboard(dashboard.dashboard);
 
   let tlsOptions: ReturnType<typeof loadTls> | undefined;
   if (config.tls !== undefined) {
@@ -197,6 +224,8 @@ export async function startGateway(
   const url = `${tlsOptions === undefined ? 'http' : 'https'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   if (!opts.quiet)
     line('info', `busbar listening on ${url}${config.tls?.clientCaFile !== undefined ? ' (mtls)' : ''}`);
+  if (!opts.quiet && dashboard !== undefined)
+    line('info', `dashboard on ${url}/ui/ (sign in with the admin token)`);
   if (config.embeddedDefault && !opts.quiet)
     for (const text of embeddedDefaultBanner(config, url)) process.stderr.write(`${text}\n`);
   // The request path's heavier modules, the probers and HTTP/2 load once the bind is announced
@@ -262,7 +291,7 @@ export async function startGateway(
     const guard = governed?.rebuild(next);
     const pipeline = rt.build(nextTable, {
       guards: guard === undefined ? [] : [guard],
-      listeners: [...(guard === undefined ? [] : [guard.settle]), ...observed.listeners],
+      listeners: [...(guard === undefined ? [] : [guard.settle]), ...listeners],
       begin: extras.begin,
     });
     const probers = await rt.probe(nextTable);
@@ -270,6 +299,7 @@ export async function startGateway(
     for (const prober of rt.probers.splice(0, rt.probers.length, ...probers)) prober.stop();
     handler.use(nextTable, pipeline);
     metrics.watchLanes(nextTable);
+    dashboard?.use(nextTable);
     admin?.setNames(new Set([...next.pools.keys(), ...next.models.keys()]));
     // Lanes the new config no longer has drain with the requests that hold them, then are gone.
     const kept = new Set([...next.models.values()].map(laneKey));
@@ -305,6 +335,12 @@ export async function startGateway(
     if (result.ok && announce !== undefined) announce();
     return result;
   });
+  // A lane drained at one worker is drained at every worker, through the primary.
+  const drainHere = async (command: DrainCommand) => drainLane(live.table, command);
+  const drainNode = cluster.isWorker
+    ? (await import('./node-command.ts')).workerCommands(DRAIN_CHANNEL, drainHere)
+    : drainHere;
+  admin?.onDrain((lane, drained) => drainNode({ lane, drained }));
 
   const close = async (): Promise<void> => {
     for (const prober of (await runtime).probers) prober.stop();
@@ -312,6 +348,7 @@ export async function startGateway(
       listening.close(() => resolve());
       listener.drain();
     });
+    dashboard?.close();
     await observed.close();
     await origins.close();
     await governed?.close();

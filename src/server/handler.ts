@@ -11,7 +11,8 @@ import { log } from '../log.ts';
 import { CONTENT_TYPE } from '../observability/exposition.ts';
 import { EDGES, GATEWAY_EDGE } from '../protocols/registry.ts';
 import type { RoutingTable } from '../routing/table.ts';
-import { matchRoute, type Route } from './routes.ts';
+import type { Dashboard } from './dashboard.ts';
+import { DEFAULT_NOT_FOUND, matchRoute, type Route } from './routes.ts';
 import { statsBody } from './stats.ts';
 
 export class RequestHandler {
@@ -22,6 +23,8 @@ export class RequestHandler {
   /** The Prometheus exposition; undefined when the node's view could not be gathered in time. */
   readonly #scrape: () => Promise<string | undefined>;
   #pipeline: InferencePipeline | undefined;
+  /** /ui, when `dashboard.enabled`; else /ui is an unknown route. */
+  #dashboard: Dashboard | undefined;
 
   constructor(
     table: RoutingTable,
@@ -41,6 +44,11 @@ export class RequestHandler {
       },
       () => {},
     );
+  }
+
+  /** Serves /ui. */
+  useDashboard(dashboard: Dashboard): void {
+    this.#dashboard = dashboard;
   }
 
   /**
@@ -106,6 +114,9 @@ export class RequestHandler {
           return sendError(res, GATEWAY_EDGE, GATEWAY_EDGE.authFailure());
         }
         return this.#admin.handle(req, res, route.path);
+      case 'dashboard':
+        if (this.#dashboard !== undefined) return this.#dashboard.handle(req, res, route.path);
+        return this.#dispatch(req, res, DEFAULT_NOT_FOUND, path, query);
       case 'not_found':
         return sendError(res, EDGES[route.protocol], {
           ...errorInfo(

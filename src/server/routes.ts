@@ -11,6 +11,7 @@ export type Route =
   | InferenceRoute
   | { readonly kind: 'healthz' | 'stats' | 'metrics' }
   | { readonly kind: 'admin'; readonly path: string }
+  | { readonly kind: 'dashboard'; readonly path: string }
   | { readonly kind: 'models'; readonly protocol: Protocol; readonly listing: ModelListing }
   | { readonly kind: 'not_found'; readonly protocol: Protocol; readonly hint?: string }
   | { readonly kind: 'method_not_allowed'; readonly protocol: Protocol; readonly allow: string };
@@ -35,7 +36,7 @@ const notFound = (protocol: Protocol): Route => Object.freeze({ kind: 'not_found
 const refusal = (protocol: Protocol, allow = 'POST'): Route =>
   Object.freeze({ kind: 'method_not_allowed', protocol, allow });
 
-const DEFAULT_NOT_FOUND = notFound(DEFAULT_PROTOCOL);
+export const DEFAULT_NOT_FOUND = notFound(DEFAULT_PROTOCOL);
 const DEFAULT_GET_ONLY = refusal(DEFAULT_PROTOCOL, 'GET');
 
 /** Scanned, not hashed: a Map would hash every request's fresh path string over its whole length. */
@@ -107,6 +108,7 @@ export function matchRoute(method: string, path: string, query: string): Route {
   const exact = exactPath(path);
   if (exact !== undefined) return method === exact.method ? exact.route : exact.refusal;
   if (path === '/admin' || path.startsWith('/admin/')) return { kind: 'admin', path };
+  if (path === '/ui' || path.startsWith('/ui/')) return { kind: 'dashboard', path };
   const family = familyOf(path);
   if (family === undefined) return DEFAULT_NOT_FOUND;
   const route = family.parse?.(path, query);

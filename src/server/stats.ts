@@ -26,6 +26,8 @@ export function statsBody(table: RoutingTable): string {
       // G-POOL-5: no lane is ever administratively dead; hard-downs show in the cells.
       dead: false,
       dead_reason: lane.state.deadReason,
+      // Beyond the reference: drained at run time (PATCH /admin/lanes/{name}); weight 0 in every pool.
+      drained: lane.state.drained,
       cooldown_remaining_s: Math.max(...cells.map((c) => c.cooldownRemaining(now))),
       streak: Math.max(...cells.map((c) => c.streak)),
       budget: totals.budget,
