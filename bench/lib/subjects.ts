@@ -3,6 +3,7 @@
 // in VARIANTS plus one entry in ROWS.
 
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startCollector } from './collector.ts';
@@ -49,6 +50,8 @@ export interface VariantOptions {
   readonly webhookSocket?: string;
   /** Pool `p` routed by a script policy that ranks its members in lane order. */
   readonly script?: boolean;
+  /** The operator dashboard served (needs `governance`). */
+  readonly dashboard?: boolean;
 }
 
 /**
@@ -101,7 +104,23 @@ export function deploymentYaml(v: VariantOptions = {}): string {
           ]),
     );
   }
+  if (v.dashboard) lines.push('dashboard:', '  enabled: true');
   return `${lines.join('\n')}\n`;
+}
+
+/** One dashboard open on `port`: its live stream read (and discarded) as a browser would. */
+function watchDashboard(port: number): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(
+      { host: '127.0.0.1', port, path: '/ui/api/live', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
+      (res) => {
+        if (res.statusCode !== 200) return reject(new Error(`/ui/api/live answered ${res.statusCode}`));
+        res.on('data', () => {});
+        resolve(() => req.destroy());
+      },
+    );
+    req.on('error', reject);
+  });
 }
 
 export function startBusbar(
@@ -202,6 +221,23 @@ export const VARIANTS: readonly Variant[] = [
     start: async (mockPort) =>
       startBusbar('busbar-governance-fleet', mockPort, { governance: true, fleet: await freshFleetStores() }),
     ready: keyReady({ max_budget_cents: 1_000_000_000_000, rpm_limit: 1_000_000_000 }),
+  },
+  {
+    // The dashboard (issue 17, ≤ 2 % CPU per request over `busbar-governance`): served, and one
+    // dashboard's live stream open for the whole run (per-key figures are read only then).
+    key: 'busbar-dashboard',
+    start: async (mockPort) => {
+      const running = await startBusbar('busbar-dashboard', mockPort, { governance: true, dashboard: true });
+      const close = await watchDashboard(running.port);
+      return {
+        ...running,
+        stop: async () => {
+          close();
+          await running.stop();
+        },
+      };
+    },
+    ready: keyReady({}),
   },
   {
     // A native routing policy (issue 13, G-PERF-1b): pool p ordered by `cheapest`.

@@ -33,6 +33,13 @@ function entry(map: Map<string, Traffic>, name: string): Traffic {
   return t;
 }
 
+function count(t: Traffic, failed: boolean, failovers: number, tokens: number): void {
+  t.requests++;
+  if (failed) t.errors++;
+  t.failovers += failovers;
+  t.tokens += tokens;
+}
+
 export class LiveTotals {
   #table: RoutingTable;
   #traffic = noTraffic();
@@ -70,13 +77,8 @@ export class LiveTotals {
       if (hop.respondedAt > 0) upstreamMs += hop.respondedAt - hop.startedAt;
       if (i === hops.length - 1 && outcome === 'delivered') lane.tokens += tokens;
     }
-    const pool = entry(this.#pools, poolLabel(ctx, this.#table));
-    for (const t of [pool, this.#traffic]) {
-      t.requests++;
-      if (failed) t.errors++;
-      t.failovers += failovers;
-      t.tokens += tokens;
-    }
+    count(entry(this.#pools, poolLabel(ctx, this.#table)), failed, failovers, tokens);
+    count(this.#traffic, failed, failovers, tokens);
     if (usage !== undefined) {
       this.#tokensIn += usage.inputTokens;
       this.#tokensOut += usage.outputTokens;
