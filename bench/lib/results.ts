@@ -220,6 +220,19 @@ export function evaluateTargets(r: Results): Target[] {
     note: 'one process each: identical processes differ by up to 10% here; bench/cpu-ab.ts is the careful figure',
   });
 
+  const gcpu = row(r, 'busbar-governance')?.figures.c64?.cpuUsPerReq;
+  const dcpu = row(r, 'busbar-dashboard')?.figures.c64?.cpuUsPerReq;
+  const dRatio = div(dcpu, gcpu);
+  t.push({
+    id: 'issue 17',
+    requirement: 'one dashboard open: CPU per request < 1.02 × Busbar with governance on',
+    measured: us(dcpu),
+    reference: `${us(gcpu)} (Busbar, governance on)`,
+    ratio: x(dRatio),
+    pass: check(dRatio, (v) => v < 1.02),
+    note: 'one process each: identical processes differ by up to 10% here; bench/cpu-ab.ts is the careful figure',
+  });
+
   for (const fig of ['c1', 'c8'] as const) {
     const c = fig === 'c1' ? 1 : 8;
     const a = added(r, 'busbar', fig, 'p50');

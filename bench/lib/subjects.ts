@@ -385,6 +385,15 @@ export const ROWS: readonly Row[] = [
     slow: false,
   },
   {
+    id: 'busbar-dashboard',
+    label: 'Busbar, governance on, one dashboard open',
+    process: 'busbar-dashboard',
+    shape: 'openai',
+    model: 'p',
+    baseline: 'direct',
+    slow: false,
+  },
+  {
     id: 'busbar-cheapest',
     label: 'Busbar, cheapest policy',
     process: 'busbar-cheapest',
