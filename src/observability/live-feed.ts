@@ -3,7 +3,6 @@
 // A subscriber that stops reading is cut off rather than buffered for: no watcher holds memory.
 
 import type { ServerResponse } from 'node:http';
-import type { KeyMetadata } from '../governance/keys.ts';
 import type { LaneView, LivePoint, PoolView } from './live-sample.ts';
 
 export const INTERVAL_MS = 1000;
@@ -19,7 +18,7 @@ export interface KeyView {
   readonly name: string;
   readonly enabled: boolean;
   readonly allowed_pools: readonly string[];
-  readonly budget_period: KeyMetadata['budget_period'];
+  readonly budget_period: string;
   readonly max_budget_cents: number | null;
   readonly spend_cents: number;
   readonly tokens: number;

@@ -3,8 +3,6 @@
 // figures of the governance it runs and sends the node's point back to every worker's feed.
 
 import type { Worker } from 'node:cluster';
-import type { AdminAnswer } from '../governance/arbiter.ts';
-import type { KeyMetadata } from '../governance/keys.ts';
 import { log } from '../log.ts';
 import { INTERVAL_MS, type KeyView, type LiveFeed, type LiveState } from './live-feed.ts';
 import { type LivePoint, type LiveSample, mergeSamples, toPoint } from './live-sample.ts';
@@ -14,9 +12,21 @@ import type { KeyFiguresSource } from './metrics.ts';
 /** Keys the dashboard lists at most (the rest are reachable through the admin API). */
 const MAX_KEYS = 500;
 
+/** A key as the governance authority lists it (its admin API metadata). */
+export interface ListedKey {
+  readonly id: string;
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly allowed_pools: readonly string[];
+  readonly budget_period: string;
+  readonly max_budget_cents: number | null;
+  readonly rpm_limit: number | null;
+  readonly tpm_limit: number | null;
+}
+
 /** Where the keys and their figures come from: the governance authority this process runs. */
 export interface KeySource extends KeyFiguresSource {
-  list(): Promise<AdminAnswer<KeyMetadata[]>>;
+  list(): Promise<{ readonly ok: true; readonly value: readonly ListedKey[] } | { readonly ok: false }>;
 }
 
 /** What a process says about itself alongside its sample. */
