@@ -1,16 +1,16 @@
 // `application/vnd.amazon.eventstream` framing (P-STR-6): binary frames with a length prelude,
 // typed headers, a JSON payload and two CRC32s. Decoding reassembles frames split across chunks.
+// Written here on node:zlib's CRC32: the framing is a few dozen lines, and @smithy's codec pulled
+// in @smithy/core (+12 MiB resident, measured) for them. The tests check both directions against
+// @smithy's codec, which the AWS SDK uses.
+//
+// A frame: total length (u32), headers length (u32), CRC32 of those 8 bytes; the headers, each a
+// name (u8 length + UTF-8), a type byte and a value; the payload; CRC32 of everything before it.
 
 import { crc32 } from 'node:zlib';
-import type { MessageHeaders } from '@smithy/eventstream-codec';
-import { EventStreamCodec } from '@smithy/eventstream-codec';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8');
-const codec = new EventStreamCodec(
-  (bytes) => decoder.decode(bytes),
-  (text) => encoder.encode(text),
-);
 
 /** Frames larger than this are refused rather than buffered (Bedrock frames are a few KiB). */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
@@ -23,10 +23,99 @@ export interface EventFrame {
   readonly payload: string;
 }
 
+/** Header value types (the framing's own numbering). */
+const TYPE_STRING = 7;
+
+/** One frame with string-typed headers (all Bedrock sends). */
 export function encodeFrame(headers: Readonly<Record<string, string>>, payload: string): Uint8Array {
-  const typed: MessageHeaders = {};
-  for (const [name, value] of Object.entries(headers)) typed[name] = { type: 'string', value };
-  return codec.encode({ headers: typed, body: encoder.encode(payload) });
+  const parts: Uint8Array[] = [];
+  let headersLength = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    const n = encoder.encode(name);
+    const v = encoder.encode(value);
+    const part = new Uint8Array(1 + n.byteLength + 3 + v.byteLength);
+    const view = new DataView(part.buffer);
+    part[0] = n.byteLength;
+    part.set(n, 1);
+    part[1 + n.byteLength] = TYPE_STRING;
+    view.setUint16(2 + n.byteLength, v.byteLength, false);
+    part.set(v, 4 + n.byteLength);
+    parts.push(part);
+    headersLength += part.byteLength;
+  }
+  const body = encoder.encode(payload);
+  const total = MIN_FRAME_BYTES + headersLength + body.byteLength;
+  const frame = new Uint8Array(total);
+  const view = new DataView(frame.buffer);
+  view.setUint32(0, total, false);
+  view.setUint32(4, headersLength, false);
+  view.setUint32(8, crc32(frame.subarray(0, 8)), false);
+  let at = 12;
+  for (const part of parts) {
+    frame.set(part, at);
+    at += part.byteLength;
+  }
+  frame.set(body, at);
+  view.setUint32(total - 4, crc32(frame.subarray(0, total - 4)), false);
+  return frame;
+}
+
+/** A header value as text; Bedrock's are strings, the other types are rendered for completeness. */
+function headerValue(view: DataView, bytes: Uint8Array, type: number, at: number): [string, number] {
+  switch (type) {
+    case 0:
+      return ['true', at];
+    case 1:
+      return ['false', at];
+    case 2:
+      return [String(view.getInt8(at)), at + 1];
+    case 3:
+      return [String(view.getInt16(at, false)), at + 2];
+    case 4:
+      return [String(view.getInt32(at, false)), at + 4];
+    case 5:
+      return [String(view.getBigInt64(at, false)), at + 8];
+    case 6:
+    case TYPE_STRING: {
+      const length = view.getUint16(at, false);
+      const value = bytes.subarray(at + 2, at + 2 + length);
+      if (value.byteLength !== length) throw new Error('header value runs past the headers');
+      return [type === 6 ? Buffer.from(value).toString('base64') : decoder.decode(value), at + 2 + length];
+    }
+    case 8:
+      return [new Date(Number(view.getBigInt64(at, false))).toISOString(), at + 8];
+    case 9: {
+      const hex = Buffer.from(bytes.subarray(at, at + 16)).toString('hex');
+      return [
+        `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`,
+        at + 16,
+      ];
+    }
+    default:
+      throw new Error(`unknown header type ${type}`);
+  }
+}
+
+/** A whole frame whose prelude was checked: its headers and payload, or a thrown reason. */
+function decodeFrame(frame: Uint8Array): EventFrame {
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const total = frame.byteLength;
+  if (crc32(frame.subarray(0, total - 4)) !== view.getUint32(total - 4, false))
+    throw new Error('bad message CRC');
+  const end = 12 + view.getUint32(4, false);
+  const headers: Record<string, string> = {};
+  let at = 12;
+  while (at < end) {
+    const nameLength = frame[at]!;
+    const name = decoder.decode(frame.subarray(at + 1, at + 1 + nameLength));
+    at += 1 + nameLength;
+    if (at >= end) throw new Error('header runs past the headers');
+    const [value, next] = headerValue(view, frame.subarray(0, end), frame[at]!, at + 1);
+    if (next > end) throw new Error('header value runs past the headers');
+    headers[name] = value;
+    at = next;
+  }
+  return { headers, payload: decoder.decode(frame.subarray(end, total - 4)) };
 }
 
 /** An event frame as Bedrock sends one. */
@@ -76,10 +165,7 @@ export class FrameDecoder {
       const bytes = this.#buf.slice(0, total);
       this.#buf = this.#buf.subarray(total);
       try {
-        const message = codec.decode(bytes);
-        const headers: Record<string, string> = {};
-        for (const [name, header] of Object.entries(message.headers)) headers[name] = String(header.value);
-        frames.push({ headers, payload: decoder.decode(message.body) });
+        frames.push(decodeFrame(bytes));
       } catch (err) {
         return this.#fail(frames, err instanceof Error ? err.message : 'undecodable frame');
       }
