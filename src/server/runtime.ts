@@ -4,7 +4,6 @@
 // answered at once instead of waiting for the whole load (G-PERF-3, G-CFG-31). Inference requests
 // await the pipeline only.
 
-import type { Pool } from 'undici';
 import type { Authenticator } from '../auth/principal.ts';
 import type { BodyBudget, BodyPace } from '../lifecycle/body.ts';
 import type { RequestContext } from '../lifecycle/context.ts';
@@ -37,13 +36,6 @@ export interface Runtime {
   probe(table: RoutingTable): Promise<HealthProber[]>;
 }
 
-/**
- * Only undici's connection pool: its index also loads fetch, WebSocket, cookies, caches and mocks,
- * which measured +70 ms and +16 MiB before the first request could be served. Requests go through
- * `dispatch`, which the pool class carries itself.
- */
-const UNDICI_POOL = 'undici/lib/dispatcher/pool.js';
-
 /** Lets requests that already arrived be answered between two synchronous module loads. */
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -57,8 +49,10 @@ export async function loadRuntime(
   extras: PipelineExtras,
   maxInbound = 0,
 ): Promise<Runtime> {
-  const { default: PoolClass } = (await import(UNDICI_POOL)) as { default: typeof Pool };
-  origins.use(PoolClass);
+  // undici's package entry: it also loads fetch, WebSocket and the rest (+14 MiB resident, measured),
+  // but its internal files are no public interface (issue 18), so the pool is taken from the entry.
+  const { Pool } = await import('undici');
+  origins.use(Pool);
   // One codec at a time, then the core that needs them all: one import of the whole graph measured
   // a 45–65 ms block of the event loop.
   for (const piece of CODEC_MODULES) {
