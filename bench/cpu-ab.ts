@@ -12,12 +12,15 @@
 // subject's own processes is printed as the noise floor). CPU is each process's threads' schedstat
 // time (nanoseconds), summed over all rounds, divided by requests served.
 //
+// `--threads` also splits each subject's CPU per request by thread (the main thread, V8's helper
+// threads for GC and compilation, libuv's pool), to see where a feature's cost lands.
+//
 //   node bench/cpu-ab.ts [--variants busbar,busbar-cheapest] [--baseline ../prev/bin/busbar.js]
-//                        [--instances 3] [--rounds 40] [--per-round 1000]
+//                        [--instances 3] [--rounds 40] [--per-round 1000] [--threads]
 
 import { parseArgs } from 'node:util';
 import { LoadGenerator } from './lib/load-generator.ts';
-import { cpuNanos } from './lib/proc.ts';
+import { cpuNanosByThread } from './lib/proc.ts';
 import { type Running, startMock } from './lib/processes.ts';
 import { CLIENT_TOKEN, rawRequest, startBusbar, VARIANTS } from './lib/subjects.ts';
 
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     instances: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '40' },
     'per-round': { type: 'string', default: '1000' },
+    threads: { type: 'boolean', default: false },
   },
 });
 const instances = Number(values.instances);
@@ -45,6 +49,8 @@ interface Instance {
   readonly token: string;
   nanos: number;
   requests: number;
+  /** CPU by thread name, over the rounds. */
+  readonly threads: Map<string, number>;
 }
 interface Subject {
   readonly name: string;
@@ -70,7 +76,7 @@ try {
     const list: Instance[] = [];
     for (let i = 0; i < instances; i++) {
       const running = await startBusbar(`baseline-${i}`, mock.port, {}, [], values.baseline);
-      list.push({ running, token: CLIENT_TOKEN, nanos: 0, requests: 0 });
+      list.push({ running, token: CLIENT_TOKEN, nanos: 0, requests: 0, threads: new Map() });
     }
     subjects.push({ name: 'off (baseline build)', instances: list });
   }
@@ -80,7 +86,7 @@ try {
       const running = await variant.start(mock.port);
       const ready = await variant.ready(running);
       if ('skip' in ready) throw new Error(`${variant.key}: ${ready.skip}`);
-      list.push({ running, token: ready.token, nanos: 0, requests: 0 });
+      list.push({ running, token: ready.token, nanos: 0, requests: 0, threads: new Map() });
     }
     subjects.push({ name: variant.key, instances: list });
   }
@@ -88,9 +94,13 @@ try {
   for (const instance of all) await load(instance, 5000);
   for (let round = 0; round < rounds; round++) {
     for (const instance of round % 2 === 0 ? all : [...all].reverse()) {
-      const before = cpuNanos(instance.running.pid);
+      const before = cpuNanosByThread(instance.running.pid);
       const r = await load(instance, perRound);
-      instance.nanos += cpuNanos(instance.running.pid) - before;
+      for (const [name, ns] of cpuNanosByThread(instance.running.pid)) {
+        const spent = ns - (before.get(name) ?? 0);
+        instance.nanos += spent;
+        instance.threads.set(name, (instance.threads.get(name) ?? 0) + spent);
+      }
       instance.requests += r.ok;
     }
   }
@@ -113,4 +123,16 @@ for (const s of subjects) {
     `  ${s.name.padEnd(22)} ${usPerRequest(s.instances).toFixed(1).padStart(6)} µs  ×${(usPerRequest(s.instances) / reference).toFixed(3)}` +
       `   (its processes: ${each.map((v) => v.toFixed(1)).join(', ')}; spread ${spread.toFixed(1)}%)`,
   );
+}
+if (values.threads) {
+  console.log("By thread, µs per request (summed over each subject's processes):");
+  for (const s of subjects) {
+    const requests = s.instances.reduce((a, i) => a + i.requests, 0);
+    const by = new Map<string, number>();
+    for (const i of s.instances) for (const [name, ns] of i.threads) by.set(name, (by.get(name) ?? 0) + ns);
+    const parts = [...by].filter(([, ns]) => ns / requests >= 50).sort((a, b) => b[1] - a[1]);
+    console.log(
+      `  ${s.name.padEnd(22)} ${parts.map(([n, ns]) => `${n} ${(ns / requests / 1000).toFixed(1)}`).join(', ')}`,
+    );
+  }
 }

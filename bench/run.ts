@@ -19,6 +19,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { availableParallelism, release, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { startCollector } from './lib/collector.ts';
 import { LoadGenerator } from './lib/load-generator.ts';
 import {
   clkTck,
@@ -556,17 +557,20 @@ async function profileRun(seconds: number): Promise<string> {
   const loadgen = new LoadGenerator();
   const parts: string[] = [];
   try {
-    for (const [title, model, governance] of [
-      ['same protocol (OpenAI → OpenAI)', 'p', false],
-      ['cross protocol (OpenAI → Anthropic)', 'xp', false],
-      ['governance on (OpenAI → OpenAI)', 'p', true],
+    for (const [title, model, governance, traced] of [
+      ['same protocol (OpenAI → OpenAI)', 'p', false, false],
+      ['cross protocol (OpenAI → Anthropic)', 'xp', false, false],
+      ['governance on (OpenAI → OpenAI)', 'p', true, false],
+      ['tracing on (OpenAI → OpenAI)', 'p', false, true],
     ] as const) {
       const dir = mkdtempSync(path.join(tmpdir(), 'busbar-prof-'));
-      const busbar = await startBusbar('busbar', mock.port, { governance }, [
-        '--cpu-prof',
-        `--cpu-prof-dir=${dir}`,
-        '--cpu-prof-interval=200',
-      ]);
+      const collector = traced ? await startCollector() : undefined;
+      const busbar = await startBusbar(
+        'busbar',
+        mock.port,
+        { governance, ...(collector === undefined ? {} : { otlp: collector.url }) },
+        ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=200'],
+      );
       const variant = VARIANTS.find((v) => v.key === (governance ? 'busbar-governance' : 'busbar'))!;
       const ready = await variant.ready(busbar);
       if ('skip' in ready) throw new Error(`cannot profile ${title}: ${ready.skip}`);
@@ -582,6 +586,7 @@ async function profileRun(seconds: number): Promise<string> {
         rssEveryMs: 0,
       });
       await busbar.stop();
+      await collector?.close();
       const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
       if (file === undefined) throw new Error(`no .cpuprofile written in ${dir}`);
       const summary = summarize(path.join(dir, file), REPO_ROOT);

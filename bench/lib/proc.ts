@@ -53,6 +53,30 @@ export function cpuNanos(pid: number): number {
   return sum;
 }
 
+/**
+ * CPU time of one process's threads alive now, in nanoseconds, by thread name (`comm`: the main
+ * thread is named after the process, V8's helpers `V8Worker`, libuv's `libuv-worker`).
+ */
+export function cpuNanosByThread(pid: number): Map<string, number> {
+  const by = new Map<string, number>();
+  let threads: string[];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return by;
+  }
+  for (const tid of threads) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'latin1').trim();
+      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0]);
+      by.set(name, (by.get(name) ?? 0) + ns);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return by;
+}
+
 /** Sum of cpuTicks over several processes. */
 export function cpuTicksOf(pids: readonly number[]): number {
   let sum = 0;
