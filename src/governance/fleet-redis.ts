@@ -226,6 +226,28 @@ export class FleetRedis {
     });
   }
 
+  /**
+   * What each key has used of its current RPM/TPM window (the dashboard), by key id; a key with no
+   * live window has used nothing. One pipelined read; on Redis's clock, as admission is.
+   */
+  async rateUse(ids: readonly string[]): Promise<Map<string, { requests: number; tokens: number }>> {
+    const used = new Map<string, { requests: number; tokens: number }>();
+    if (ids.length === 0) return used;
+    const pipeline = this.#redis.pipeline();
+    pipeline.time();
+    for (const id of ids) pipeline.hmget(rateKey(id), 'w', 'r', 't');
+    const replies = (await pipeline.exec()) ?? [];
+    const [seconds] = (replies[0]?.[1] as [string, string] | undefined) ?? ['0'];
+    const now = Number(seconds);
+    const window = now - (now % 60);
+    ids.forEach((id, i) => {
+      const [w, r, t] = (replies[i + 1]?.[1] as (string | null)[] | undefined) ?? [];
+      const live = Number(w) === window;
+      used.set(id, { requests: live ? Number(r ?? 0) : 0, tokens: live ? Number(t ?? 0) : 0 });
+    });
+    return used;
+  }
+
   /** Rate window, then budget reservation, for one request. Rejects when Redis does not answer. */
   admit(ask: AdmitAsk): Promise<AdmitAnswer> {
     return this.#admits.submit(ask);

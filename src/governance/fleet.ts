@@ -489,9 +489,18 @@ export class FleetAuthority implements Authority {
       this.#store
         .figures(windows, limit + 1)
         .then(
-          (rows) => {
+          async (rows) => {
             this.#figuresTruncated = rows.length > limit;
-            this.#figures = rows.slice(0, limit);
+            const kept = rows.slice(0, limit);
+            // The RPM/TPM windows live in Redis: without it the figures go on, without rate use.
+            const used = await this.#redis.rateUse(kept.map((r) => r.id)).catch((err: unknown) => {
+              this.redis.failed(err);
+              return undefined;
+            });
+            this.#figures = kept.map((r) => {
+              const u = used?.get(r.id);
+              return u === undefined ? r : { ...r, rpmUsed: u.requests, tpmUsed: u.tokens };
+            });
           },
           (err: unknown) => this.postgres.failed(err),
         )
