@@ -10,6 +10,8 @@
 //   add --gateway PATH                 run another entry point (a build, another checkout)
 //   add --update-docs                  copy the tables into docs/benchmarks.md
 //   add --strict                       exit 1 when a target fails (otherwise only when it cannot measure)
+//   add --peers                        also the frontier sweep with the Portkey gateway (bench/peers.ts),
+//                                      installed on first use into bench/.peers
 //
 // Results: bench/results/<timestamp>.json and bench/results/latest.md (latest-soak.md,
 // latest-profile.md for the other modes). Method and caveats: docs/benchmarks.md.
@@ -60,7 +62,7 @@ import { CLIENT_TOKEN, ROWS, type Row, rawRequest, startBusbar, VARIANTS } from 
 import type { LoadJob, LoadResult } from './loadgen.ts';
 
 const USAGE =
-  'usage: npm run bench -- [--quick] [--soak SECONDS] [--profile [--profile-seconds N]] [--gateway MAIN] [--update-docs] [--strict]\n';
+  'usage: npm run bench -- [--quick] [--peers] [--soak SECONDS] [--profile [--profile-seconds N]] [--gateway MAIN] [--update-docs] [--strict]\n';
 
 const { values: opts } = parseArgs({
   options: {
@@ -71,6 +73,7 @@ const { values: opts } = parseArgs({
     'update-docs': { type: 'boolean', default: false },
     gateway: { type: 'string' },
     strict: { type: 'boolean', default: false },
+    peers: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -686,7 +689,13 @@ async function main(): Promise<void> {
   const quick = opts.quick === true;
   const r = await fullRun(quick ? QUICK : FULL, quick ? WARMUP.quick : WARMUP.full);
   writeFileSync(path.join(RESULTS_DIR, `${stamp}.json`), `${JSON.stringify(r, null, 2)}\n`);
-  const md = markdown(r);
+  let md = markdown(r);
+  if (opts.peers) {
+    // The frontier sweep with the Portkey gateway beside us (bench/peers.ts).
+    const { runPeers, peersMarkdown } = await import('./peers.ts');
+    const peers = await runPeers({ peers: true, seconds: quick ? 1 : 3, log });
+    md += `\n### Peers and the frontier (\`--peers\`)\n\n${peersMarkdown(peers)}\n`;
+  }
   const mdFile = writeLatest('latest.md', md);
   process.stdout.write(md);
   log(`wrote bench/results/${stamp}.json and ${mdFile} in ${r.durationS.toFixed(0)} s`);
