@@ -16,7 +16,7 @@
 // threads for GC and compilation, libuv's pool), to see where a feature's cost lands.
 //
 //   node bench/cpu-ab.ts [--variants busbar,busbar-cheapest] [--baseline ../prev/bin/busbar.js]
-//                        [--instances 3] [--rounds 40] [--per-round 1000] [--threads]
+//                        [--instances 3] [--rounds 40] [--per-round 1000] [--threads] [--stream]
 
 import { parseArgs } from 'node:util';
 import { LoadGenerator } from './lib/load-generator.ts';
@@ -32,6 +32,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '40' },
     'per-round': { type: 'string', default: '1000' },
     threads: { type: 'boolean', default: false },
+    /** Streamed answers (SSE) instead of whole ones. */
+    stream: { type: 'boolean', default: false },
   },
 });
 const instances = Number(values.instances);
@@ -63,7 +65,7 @@ const subjects: Subject[] = [];
 const load = (instance: Instance, requests: number) =>
   loadgen.run({
     port: instance.running.port,
-    request: rawRequest(instance.running.port, 'openai', 'p', false, instance.token),
+    request: rawRequest(instance.running.port, 'openai', 'p', values.stream, instance.token),
     concurrency: 64,
     warmup: { requests: 0 },
     measure: { requests },
@@ -114,7 +116,7 @@ const usPerRequest = (list: readonly Instance[]): number =>
   list.reduce((a, i) => a + i.nanos, 0) / list.reduce((a, i) => a + i.requests, 0) / 1000;
 const reference = usPerRequest(subjects[0]!.instances);
 console.log(
-  `CPU per request at c=64, ${instances} processes per subject, ${rounds} interleaved rounds of ${perRound} requests each:`,
+  `CPU per ${values.stream ? 'streamed ' : ''}request at c=64, ${instances} processes per subject, ${rounds} interleaved rounds of ${perRound} requests each:`,
 );
 for (const s of subjects) {
   const each = s.instances.map((i) => usPerRequest([i]));

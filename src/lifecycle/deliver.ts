@@ -188,7 +188,7 @@ async function relay(ctx: RequestContext, d: Delivery, upstream: UpstreamExchang
   const { res } = ctx;
   // The usage event of a stream opted in on the client's behalf goes to the tap, not the client.
   const hidden = ctx.hiddenStreamUsage ? d.lane.upstream.edge.hiddenStreamUsage : undefined;
-  const dropper = hidden === undefined ? undefined : new EventDropper(hidden.isUsageOnlyEvent);
+  const dropper = hidden === undefined ? undefined : new EventDropper(hidden.isUsageOnlyEvent, hidden.marker);
   const headers = relayHeaders(upstream.headers);
   // Bytes may be taken out: a length the upstream declared would no longer hold.
   if (dropper !== undefined) delete headers['content-length'];

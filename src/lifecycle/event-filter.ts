@@ -17,16 +17,31 @@ function eventEnd(b: Buffer, from: number): number {
   return -1;
 }
 
+/** Whether `b` ends with the blank line that ends an event. */
+function endsAtEvent(b: Buffer): boolean {
+  const n = b.length;
+  // As eventEnd reads a blank line: LF LF, or LF CR LF.
+  return (
+    (n >= 2 && b[n - 2] === LF && b[n - 1] === LF) ||
+    (n >= 3 && b[n - 3] === LF && b[n - 2] === CR && b[n - 1] === LF)
+  );
+}
+
 export class EventDropper {
   readonly #drop: (event: Uint8Array) => boolean;
+  readonly #marker: Buffer;
   #held: Buffer | undefined;
 
-  constructor(drop: (event: Uint8Array) => boolean) {
+  /** `marker`: bytes every dropped event contains; a chunk of whole events without them passes as it is. */
+  constructor(drop: (event: Uint8Array) => boolean, marker: Uint8Array) {
     this.#drop = drop;
+    this.#marker = Buffer.from(marker.buffer, marker.byteOffset, marker.byteLength);
   }
 
   /** The bytes to forward now: every complete event but the dropped ones. */
   push(chunk: Buffer): Buffer {
+    // Most chunks are whole events of content: one scan for the marker, and the chunk goes on.
+    if (this.#held === undefined && endsAtEvent(chunk) && !chunk.includes(this.#marker)) return chunk;
     const b = this.#held === undefined ? chunk : Buffer.concat([this.#held, chunk]);
     this.#held = undefined;
     const out: Buffer[] = [];

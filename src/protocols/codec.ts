@@ -77,7 +77,11 @@ export interface ProtocolCodec {
   // responses
   readResponse(body: JsonValue): Response;
   writeResponse(res: Response): JsonObject;
-  newStreamReader(): StreamReader;
+  /**
+   * `tally`: the reader feeds only the usage tap (the stream itself is relayed as it is), which
+   * needs the start, the stop reason, usage and errors — a reader may skip the content frames.
+   */
+  newStreamReader(opts?: { readonly tally?: boolean }): StreamReader;
   newStreamWriter(opts?: StreamWriterOptions): StreamWriter;
 
   // usage (P-USE)

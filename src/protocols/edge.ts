@@ -26,6 +26,8 @@ export interface HiddenStreamUsage {
   optIn(current: JsonValue | undefined): JsonValue | undefined;
   /** Whether one stream event (its bytes, without the blank line) is the usage-only event. */
   isUsageOnlyEvent(event: Uint8Array): boolean;
+  /** Bytes the usage-only event always contains: a chunk without them is relayed without a look. */
+  readonly marker: Uint8Array;
 }
 
 export interface ProtocolEdge {

@@ -20,6 +20,7 @@ const streamUsage: HiddenStreamUsage = {
     const b = Buffer.from(event.buffer, event.byteOffset, event.byteLength);
     return b.includes(NO_CHOICES) && b.includes(USAGE_OBJECT);
   },
+  marker: NO_CHOICES,
 };
 
 export const openaiEdge: ProtocolEdge = {

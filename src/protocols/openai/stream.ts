@@ -55,7 +55,12 @@ type OpenBlock = {
   readonly tool?: number;
 };
 
+/** A frame the usage tap must read: it may carry a stop reason, a usage object or an error. */
+const TALLIED = /"finish_reason"\s*:\s*"|"usage"\s*:\s*\{|"error"/;
+
 export class OpenAIStreamReader implements StreamReader {
+  /** Only the usage tap reads this stream: content frames are not parsed (most of a stream). */
+  readonly #tally: boolean;
   #sse = new SseParser();
   #started = false;
   #done = false;
@@ -66,10 +71,16 @@ export class OpenAIStreamReader implements StreamReader {
   #tools = new Set<number>();
   #toolIds = new Map<number, string>();
 
+  constructor(tally = false) {
+    this.#tally = tally;
+  }
+
   push(chunk: Uint8Array): StreamEvent[] {
     const out: StreamEvent[] = [];
     for (const frame of this.#sse.push(chunk)) {
       if (this.#done) break;
+      // The first frame starts the message (its model); after it, a tally needs only these.
+      if (this.#tally && this.#started && !TALLIED.test(frame.data)) continue;
       this.#frame(frame.data, out);
     }
     if (this.#sse.overflowed && !this.#done) this.#fail(out, 'upstream stream frame too large');

@@ -1,0 +1,43 @@
+// The usage tap on a relayed OpenAI stream reads only the frames that can carry what it counts (the
+// first, a stop reason, usage, an error): the figures must be those of reading every frame, however
+// the upstream spaces its JSON and however the bytes are split.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { UsageTap } from '../../src/protocols/usage.ts';
+
+const frames = (spaced: boolean): string[] => {
+  const sp = spaced ? ' ' : '';
+  // OpenAI puts `"usage": null` on every chunk of an include_usage stream; others leave it out.
+  const chunk = (delta: string, finish: string, usage: string) =>
+    `data: {"id":"c1","object":"chat.completion.chunk","model":"gpt-x","choices":[{"index":0,"delta":${delta},"finish_reason":${sp}${finish}}]${spaced ? `,"usage":${sp}${usage}` : ''}}\n\n`;
+  return [
+    chunk('{"role":"assistant","content":""}', 'null', 'null'),
+    chunk('{"content":"the \\"usage\\" and \\"finish_reason\\":\\"x\\" in text"}', 'null', 'null'),
+    chunk('{"content":" more"}', 'null', 'null'),
+    chunk('{}', '"length"', 'null'),
+    `data: {"id":"c1","object":"chat.completion.chunk","model":"gpt-x","choices":[],"usage":${sp}{"prompt_tokens":${sp}12,"completion_tokens":${sp}34,"total_tokens":46}}\n\n`,
+    'data: [DONE]\n\n',
+  ];
+};
+
+test('a tally of a relayed stream: usage and stop reason as a full read finds them, at every split', () => {
+  for (const spaced of [false, true]) {
+    const bytes = Buffer.from(frames(spaced).join(''));
+    for (let cut = 0; cut <= bytes.length; cut += 7) {
+      const tap = new UsageTap('openai', true, true);
+      tap.push(bytes.subarray(0, cut));
+      tap.push(bytes.subarray(cut));
+      assert.deepEqual(tap.finish(), { inputTokens: 12, outputTokens: 34 }, `spaced ${spaced}, cut ${cut}`);
+      assert.deepEqual(tap.facts, { model: 'gpt-x', stopReason: 'max_tokens' });
+    }
+  }
+});
+
+test('an error frame in a relayed stream still fails the tally (no usage counted)', () => {
+  const tap = new UsageTap('openai', true);
+  tap.push(Buffer.from(frames(false).slice(0, 2).join('')));
+  tap.push(Buffer.from('data: {"error":{"message":"overloaded","type":"server_error"}}\n\n'));
+  tap.push(Buffer.from(frames(false).slice(4).join('')));
+  assert.equal(tap.finish(), undefined);
+});
