@@ -164,6 +164,9 @@ class RelaySink implements BodySink {
   data(chunk: Buffer): boolean {
     this.#tap.push(chunk);
     const out = this.#dropper === undefined ? chunk : this.#dropper.push(chunk);
+    // The head goes with the first bytes (one write, as a plain proxy's); a first chunk that was
+    // all dropped must not hold it back.
+    if (out.length === 0 && !this.#res.headersSent) this.#res.flushHeaders();
     if ((out.length === 0 || this.#res.write(out)) && !this.#waiting) return true;
     if (!this.#waiting) {
       this.#waiting = true;
@@ -193,8 +196,6 @@ async function relay(ctx: RequestContext, d: Delivery, upstream: UpstreamExchang
   // Bytes may be taken out: a length the upstream declared would no longer hold.
   if (dropper !== undefined) delete headers['content-length'];
   writeHead(ctx, d, upstream.statusCode, headers);
-  // The head goes now: a dropped first event must not hold it back.
-  if (dropper !== undefined) res.flushHeaders();
   const { protocol } = d.lane.upstream;
   const { operation } = ctx.route;
   const chat = operation === 'chat';
