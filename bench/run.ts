@@ -21,6 +21,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { availableParallelism, release, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { measureBurst } from './lib/burst.ts';
 import { startCollector } from './lib/collector.ts';
 import { LoadGenerator } from './lib/load-generator.ts';
 import {
@@ -460,6 +461,21 @@ async function fullRun(settings: Settings, warm: (typeof WARMUP)['full']): Promi
     await sleep(2000);
     for (const [key, l] of live)
       proc(key).idleAfterLoadRssMiB = toMiB(rssBytesOf(processTree(l.running.pid)));
+    if (settings.mode === 'full') {
+      // Memory after a burst (issue 18): Busbar and the minimal proxy, one after the other.
+      results.burst = {};
+      for (const key of ['busbar', 'minimal-proxy']) {
+        const l = live.get(key);
+        if (l === undefined) continue;
+        log(`${key}: 1,000 concurrent clients for 5 s, then 30 s of rest`);
+        results.burst[key] = await measureBurst(
+          loadgen,
+          l.running,
+          rawRequest(l.running.port, 'openai', 'p', false, l.token),
+          { concurrency: 1000, burstMs: 5000, afterMs: 30_000 },
+        );
+      }
+    }
   } finally {
     await loadgen.close();
     await Promise.all([...live.values()].map((l) => l.running.stop()));

@@ -2,6 +2,7 @@
 // (gateway.md §9.2): every target is a measured value against a limit or a ratio to the minimal
 // proxy measured in the same run.
 
+import type { BurstFigures } from './burst.ts';
 import type { Machine } from './proc.ts';
 import type { Percentiles } from './stats.ts';
 
@@ -90,6 +91,8 @@ export interface Results {
   readonly processes: Record<string, ProcessResult>;
   readonly rows: RowResult[];
   soak?: SoakResult;
+  /** RSS around a 1,000-concurrency burst, by process (full runs). */
+  burst?: Record<string, BurstFigures>;
   targets: Target[];
 }
 
@@ -132,6 +135,22 @@ const check = (v: number | undefined, ok: (v: number) => boolean): boolean | nul
 
 export function evaluateTargets(r: Results): Target[] {
   const t: Target[] = [];
+  const burst = r.burst?.busbar;
+  if (burst !== undefined) {
+    const proxy = r.burst?.['minimal-proxy'];
+    const ratio = burst.afterMiB / burst.idleMiB;
+    t.push({
+      id: 'issue 18',
+      requirement: 'RSS 30 s after a 1,000-concurrency burst within 10 % of idle',
+      measured: `${burst.afterMiB.toFixed(1)} MiB (idle ${burst.idleMiB.toFixed(1)}, peak ${burst.peakMiB.toFixed(1)})`,
+      reference:
+        proxy === undefined
+          ? ''
+          : `minimal proxy: ${proxy.afterMiB.toFixed(1)} MiB (idle ${proxy.idleMiB.toFixed(1)}, peak ${proxy.peakMiB.toFixed(1)})`,
+      ratio: `${ratio.toFixed(2)}×`,
+      pass: burst.errors === 0 && ratio <= 1.1,
+    });
+  }
   const bb = row(r, 'busbar');
   const mp = row(r, 'minimal-proxy');
   const xp = row(r, 'busbar-xproto');

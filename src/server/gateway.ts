@@ -23,6 +23,7 @@ import { type LaneMemory, type NameResolver, newLaneMemory, RoutingTable } from 
 import { OriginPools } from '../upstream/origins.ts';
 import { DRAIN_CHANNEL, type DrainCommand, drainLane } from './drain.ts';
 import { RequestHandler } from './handler.ts';
+import { IdleMemory, memoryReducingCollector } from './idle-memory.ts';
 import { createListener } from './listener.ts';
 import { loadRuntime, type PipelineExtras, type Runtime } from './runtime.ts';
 import { loadTls, TlsConfigError } from './tls.ts';
@@ -147,8 +148,15 @@ export async function startGateway(
           governance: true,
         }))
       : undefined;
+  // Memory a burst grew goes back once traffic stops (idle-memory.ts).
+  const idle = new IdleMemory(memoryReducingCollector());
+  const stopIdle = idle.start();
   // Every finish listener but governance's settlement, which a reload rebuilds with its guard.
-  const listeners = [...observed.listeners, ...(dashboard === undefined ? [] : [dashboard.listener])];
+  const listeners = [
+    ...observed.listeners,
+    ...(dashboard === undefined ? [] : [dashboard.listener]),
+    idle.count,
+  ];
   const extras: PipelineExtras = {
     guards: governed ? [governed.governance] : [],
     // Governance settles first: the request log records what the request cost.
@@ -349,6 +357,7 @@ export async function startGateway(
       listener.drain();
     });
     dashboard?.close();
+    stopIdle();
     await observed.close();
     await origins.close();
     await governed?.close();
