@@ -87,7 +87,18 @@ export class Dashboard {
       return;
     }
     const rest = path.slice('/ui/'.length);
-    if (rest === 'api/live') return this.#live(req, res);
+    // A HEAD would hold a subscriber slot with nothing to read.
+    if (rest === 'api/live')
+      return method === 'GET'
+        ? this.#live(req, res)
+        : sendError(
+            res,
+            GATEWAY_EDGE,
+            errorInfo('invalid_request_error', 405, 'Method HEAD is not allowed.'),
+            {
+              allow: 'GET',
+            },
+          );
     const file = this.#files.get(rest === '' ? 'index.html' : rest);
     if (file === undefined)
       return sendError(res, GATEWAY_EDGE, errorInfo('not_found_error', 404, 'No such dashboard file.'));

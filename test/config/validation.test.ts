@@ -697,6 +697,19 @@ describe('governance (§1.11)', CONCURRENT, () => {
     ]);
   });
 
+  test('dashboard.enabled needs governance (it signs in with the admin token)', async () => {
+    expectErrors(await run({ config: `${BASE}dashboard:\n  enabled: true\n` }), [
+      'dashboard.enabled needs governance.enabled: the dashboard signs in with governance.admin_token and acts through the admin API',
+    ]);
+    expectOk(
+      await run({
+        config: `${BASE}dashboard:\n  enabled: true\ngovernance:\n  enabled: true\n  admin_token: adm\n`,
+      }),
+      1,
+      0,
+    );
+  });
+
   test('disabled: the block is accepted and does nothing', async () => {
     const off = await run({ config: `${BASE}governance: {enabled: false}\n` });
     expectOk(off, 1, 0);

@@ -104,6 +104,27 @@ for (const workers of [1, 2]) {
     });
     after(() => gw?.stop());
 
+    if (workers === 1)
+      test('the page is served under its policy; the stream wants the token and GET', async () => {
+        const bare = await fetch(`${gw.url}/ui`, { redirect: 'manual' });
+        assert.equal(bare.status, 308);
+        assert.equal(bare.headers.get('location'), '/ui/');
+        const page = await fetch(`${gw.url}/ui/`);
+        assert.equal(page.status, 200);
+        assert.match(
+          page.headers.get('content-security-policy') ?? '',
+          /default-src 'none'; script-src 'self'/,
+        );
+        assert.match(await page.text(), /<script type="module" src="\.\/app\.js">/);
+        assert.equal((await fetch(`${gw.url}/ui/nope.js`)).status, 404);
+        assert.equal((await fetch(`${gw.url}/ui/api/live`)).status, 401);
+        const head = await fetch(`${gw.url}/ui/api/live`, {
+          method: 'HEAD',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        });
+        assert.equal(head.status, 405);
+      });
+
     test('30 requests: counted once each, tokens exact, the key at 30 cents and 30 of its RPM', async () => {
       const { id, secret } = await mintKey(gw.url, { rpm_limit: 1000 });
       await earlyInAMinute();
