@@ -5,10 +5,18 @@ import { useEffect, useState } from './vendor/preact-htm.js';
 const KEY = 'busbar.theme';
 const media = window.matchMedia('(prefers-color-scheme: dark)');
 
+/** The theme in force: theme-init.js has set it before the first paint. */
 export function currentTheme() {
-  const chosen = document.documentElement.dataset.theme;
-  if (chosen === 'dark' || chosen === 'light') return chosen;
-  return media.matches ? 'dark' : 'light';
+  return document.documentElement.dataset.theme === 'dark' ? 'dark' : 'light';
+}
+
+/** Whether the operator picked a theme (else the page follows the system). */
+function chosen() {
+  try {
+    return localStorage.getItem(KEY) !== null;
+  } catch {
+    return false;
+  }
 }
 
 function choose(theme) {
@@ -24,7 +32,10 @@ function choose(theme) {
 export function useTheme() {
   const [theme, setTheme] = useState(currentTheme);
   useEffect(() => {
-    const follow = () => setTheme(currentTheme());
+    const follow = () => {
+      if (!chosen()) document.documentElement.dataset.theme = media.matches ? 'dark' : 'light';
+      setTheme(currentTheme());
+    };
     media.addEventListener('change', follow);
     return () => media.removeEventListener('change', follow);
   }, []);

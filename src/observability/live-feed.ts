@@ -13,19 +13,24 @@ export const MAX_SUBSCRIBERS = 16;
 /** Bytes a subscriber may leave unread before it is cut off (a ring's snapshot is well under this). */
 const MAX_UNREAD = 4 * 1024 * 1024;
 
-export interface KeyView {
+/** A key as the governance authority lists it (its admin API metadata). */
+export interface ListedKey {
   readonly id: string;
   readonly name: string;
   readonly enabled: boolean;
   readonly allowed_pools: readonly string[];
   readonly budget_period: string;
   readonly max_budget_cents: number | null;
+  readonly rpm_limit: number | null;
+  readonly tpm_limit: number | null;
+}
+
+/** A listed key with what it has used: in its budget window, and of its RPM/TPM window. */
+export interface KeyView extends ListedKey {
   readonly spend_cents: number;
   readonly tokens: number;
   readonly requests: number | null;
-  readonly rpm_limit: number | null;
   readonly rpm_used: number | null;
-  readonly tpm_limit: number | null;
   readonly tpm_used: number | null;
 }
 

@@ -4,25 +4,13 @@
 
 import type { Worker } from 'node:cluster';
 import { log } from '../log.ts';
-import { INTERVAL_MS, type KeyView, type LiveFeed, type LiveState } from './live-feed.ts';
+import { INTERVAL_MS, type KeyView, type ListedKey, type LiveFeed, type LiveState } from './live-feed.ts';
 import { type LivePoint, type LiveSample, mergeSamples, toPoint } from './live-sample.ts';
 import type { LiveTotals } from './live-totals.ts';
 import type { KeyFiguresSource } from './metrics.ts';
 
 /** Keys the dashboard lists at most (the rest are reachable through the admin API). */
 const MAX_KEYS = 500;
-
-/** A key as the governance authority lists it (its admin API metadata). */
-export interface ListedKey {
-  readonly id: string;
-  readonly name: string;
-  readonly enabled: boolean;
-  readonly allowed_pools: readonly string[];
-  readonly budget_period: string;
-  readonly max_budget_cents: number | null;
-  readonly rpm_limit: number | null;
-  readonly tpm_limit: number | null;
-}
 
 /** Where the keys and their figures come from: the governance authority this process runs. */
 export interface KeySource extends KeyFiguresSource {
