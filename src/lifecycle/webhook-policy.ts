@@ -110,8 +110,6 @@ async function ask(ctx: RequestContext, poolName: string, policy: WebhookPolicy)
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body,
-        headersTimeout: policy.timeoutMs,
-        bodyTimeout: policy.timeoutMs,
       },
       exchange,
     );

@@ -57,7 +57,7 @@ export function extractHost(url: string): HostExtraction {
   return { ok: true, scheme, host };
 }
 
-/** Every host the URL could reach: our extraction and, when it parses, the WHATWG URL host undici uses. */
+/** Every host the URL could reach: our extraction and, when it parses, the WHATWG URL host the upstream pool connects to. */
 function candidateHosts(url: string, extracted: ExtractedHost): string[] {
   const hosts = [extracted.host];
   try {

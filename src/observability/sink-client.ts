@@ -1,5 +1,5 @@
 // POSTs to an operator's sink (the OTLP collector, the request-log webhook) over the gateway's own
-// undici pools and exchange handler: redirects are never followed (a 3xx is a failed delivery,
+// upstream pools and exchange handler: redirects are never followed (a 3xx is a failed delivery,
 // G-OBS-33/42), and each delivery, answer included, ends within its timeout.
 
 import { UpstreamExchange } from '../upstream/exchange.ts';
@@ -29,8 +29,6 @@ export class SinkClient {
         method: 'POST',
         headers,
         body,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
       },
       exchange,
     );

@@ -1,4 +1,4 @@
-// The request path's heavier modules (the upstream HTTP client, the six codecs, request signers,
+// The request path's heavier modules (the six codecs, request signers,
 // the lifecycle) load after the listener is bound, then the health probers and the structured
 // logger. Each step yields to the event loop, so a readiness probe that arrives meanwhile is
 // answered at once instead of waiting for the whole load (G-PERF-3, G-CFG-31). Inference requests
@@ -49,10 +49,6 @@ export async function loadRuntime(
   extras: PipelineExtras,
   maxInbound = 0,
 ): Promise<Runtime> {
-  // undici's package entry: it also loads fetch, WebSocket and the rest (+14 MiB resident, measured),
-  // but its internal files are no public interface (issue 18), so the pool is taken from the entry.
-  const { Pool } = await import('undici');
-  origins.use(Pool);
   // One codec at a time, then the core that needs them all: one import of the whole graph measured
   // a 45–65 ms block of the event loop.
   for (const piece of CODEC_MODULES) {

@@ -72,15 +72,7 @@ function send(
   exchange: UpstreamExchange,
 ): void {
   (endpoint.inProcess ?? origins.get(endpoint.origin)).dispatch(
-    {
-      path,
-      method: 'POST',
-      headers,
-      body: call.body,
-      // The exchange's own ceiling bounds the whole answer; these only stop undici waiting longer.
-      headersTimeout: call.stream ? origins.limits.timeoutMs : Math.max(1000, call.timeoutMs),
-      bodyTimeout: origins.limits.timeoutMs,
-    },
+    { path, method: 'POST', headers, body: call.body },
     exchange,
   );
 }

@@ -7,7 +7,8 @@ import type { Protocol } from '../protocols/names.ts';
 import { EMBED_CODECS, RERANK_CODECS } from '../protocols/operation-codecs.ts';
 import { EDGES } from '../protocols/registry.ts';
 import type { Operation } from '../protocols/routes.ts';
-import { InProcessDispatcher, type UpstreamDispatcher } from './in-process.ts';
+import type { UpstreamDispatcher } from './dispatch.ts';
+import { InProcessDispatcher } from './in-process.ts';
 
 /** Header values must be encodable and free of control characters (G-SEC-21). */
 export function isHeaderSafe(value: string): boolean {

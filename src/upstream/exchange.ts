@@ -1,10 +1,10 @@
-// One upstream HTTP exchange, driven through undici's dispatch handler interface. Body chunks go
+// One upstream HTTP exchange, driven through the dispatch handler interface (dispatch.ts). Body chunks go
 // from the HTTP parser straight to a sink (the client's socket, a capped buffer, a stream
 // translator): no Readable, no async iterator and no extra tick per chunk, and backpressure is
 // the parser's own pause and resume.
 
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Dispatcher } from 'undici';
+import type { DispatchController, DispatchHandler } from './dispatch.ts';
 
 /** Receives the body once the head has been looked at. `data` returning false pauses the upstream. */
 export interface BodySink {
@@ -17,20 +17,20 @@ export interface BodySink {
 /** Why the exchange was aborted from our side (the client left, the body was not wanted). */
 const ABORTED = new Error('upstream exchange aborted by the gateway');
 
-export class UpstreamExchange implements Dispatcher.DispatchHandler {
+export class UpstreamExchange implements DispatchHandler {
   statusCode = 0;
   headers: IncomingHttpHeaders = {};
   /** Resolves true when the response head arrived, false when the exchange failed before it. */
   readonly head: Promise<boolean>;
   #settleHead: ((ok: boolean) => void) | undefined;
-  #controller: Dispatcher.DispatchController | undefined;
+  #controller: DispatchController | undefined;
   #sink: BodySink | undefined;
   /** Chunks that arrived between the head and `attach` (the head settles through a microtask). */
   #early: Buffer[] | undefined;
   #state: 'open' | 'end' | 'error' = 'open';
   #abortRequested = false;
   #ceiling: NodeJS.Timeout | undefined;
-  /** The exchange failed because a time limit passed (ours or undici's), not a connection error. */
+  /** The exchange failed because a time limit passed (ours or the connect's), not a connection error. */
   timedOut = false;
 
   constructor() {
@@ -39,12 +39,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     });
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  onRequestStart(controller: DispatchController): void {
     this.#controller = controller;
     if (this.#abortRequested) controller.abort(ABORTED);
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(_c: DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return; // 1xx informational heads are not the answer
     this.statusCode = statusCode;
     this.headers = headers;
@@ -52,7 +52,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#settleHead = undefined;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(controller: DispatchController, chunk: Buffer): void {
     if (this.#sink === undefined) {
       this.#early ??= [];
       this.#early.push(chunk);
@@ -90,10 +90,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.#sink !== undefined) this.#sink.end();
   }
 
-  onResponseError(_c: Dispatcher.DispatchController | undefined, err: Error): void {
+  onResponseError(_c: DispatchController | undefined, err: Error): void {
     clearTimeout(this.#ceiling);
     if (this.#state !== 'open') return;
-    // undici's UND_ERR_HEADERS_TIMEOUT, UND_ERR_BODY_TIMEOUT, UND_ERR_CONNECT_TIMEOUT.
+    // CONNECT_TIMEOUT from the pool (dispatch.ts: `…_TIMEOUT` codes are time limits).
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && code.endsWith('_TIMEOUT')) this.timedOut = true;
     this.#state = 'error';

@@ -1,16 +1,11 @@
-// An upstream answered inside the process, behind the same dispatch interface as undici's pools:
+// An upstream answered inside the process, behind the same dispatch interface as the HTTP pools:
 // the exchange sees a head, body chunks with pause/resume, and an end, exactly as from the network.
 
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { InProcessUpstream } from '../config/types.ts';
+import type { DispatchController, DispatchHandler, DispatchOptions, UpstreamDispatcher } from './dispatch.ts';
 
-/** What an endpoint sends calls through: an undici pool, or an in-process upstream. */
-export interface UpstreamDispatcher {
-  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
-}
-
-class InProcessController implements Dispatcher.DispatchController {
+class InProcessController implements DispatchController {
   #aborted = false;
   #paused = false;
   #reason: Error | null = null;
@@ -58,35 +53,34 @@ export class InProcessDispatcher implements UpstreamDispatcher {
     this.#model = model;
   }
 
-  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+  dispatch(options: DispatchOptions, handler: DispatchHandler): void {
     const controller = new InProcessController();
-    handler.onRequestStart?.(controller, {});
+    handler.onRequestStart(controller);
     const body = options.body instanceof Uint8Array ? options.body : new Uint8Array();
-    const accept = String((options.headers as Record<string, string> | undefined)?.accept ?? '');
+    const accept = options.headers.accept ?? '';
     const stream = accept !== '' && accept !== 'application/json';
     this.#run(controller, handler, body, stream).catch((err: unknown) => {
       if (!controller.aborted)
-        handler.onResponseError?.(controller, err instanceof Error ? err : new Error(String(err)));
+        handler.onResponseError(controller, err instanceof Error ? err : new Error(String(err)));
     });
-    return true;
   }
 
   async #run(
     controller: InProcessController,
-    handler: Dispatcher.DispatchHandler,
+    handler: DispatchHandler,
     body: Uint8Array,
     stream: boolean,
   ): Promise<void> {
     const answer = await this.#upstream.answer({ model: this.#model, stream, body });
-    if (controller.aborted) return handler.onResponseError?.(controller, controller.reason!);
-    handler.onResponseStart?.(controller, answer.status, answer.headers as IncomingHttpHeaders);
+    if (controller.aborted) return handler.onResponseError(controller, controller.reason!);
+    handler.onResponseStart(controller, answer.status, answer.headers as IncomingHttpHeaders);
     for (const chunk of answer.chunks) {
       await controller.flowing();
-      if (controller.aborted) return handler.onResponseError?.(controller, controller.reason!);
-      if (chunk.length > 0) handler.onResponseData?.(controller, Buffer.from(chunk));
+      if (controller.aborted) return handler.onResponseError(controller, controller.reason!);
+      if (chunk.length > 0) handler.onResponseData(controller, Buffer.from(chunk));
     }
     await controller.flowing();
-    if (controller.aborted) return handler.onResponseError?.(controller, controller.reason!);
-    handler.onResponseEnd?.(controller, {});
+    if (controller.aborted) return handler.onResponseError(controller, controller.reason!);
+    handler.onResponseEnd(controller);
   }
 }

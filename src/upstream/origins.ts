@@ -1,38 +1,32 @@
-// One undici keep-alive pool per upstream origin, shared by every lane on that origin. Redirects
-// are never followed (G-SEC-36): undici only follows them when asked to. undici itself is loaded
-// after the listener is bound (see server/runtime.ts), so it never delays startup.
+// One keep-alive HTTP/1.1 pool per upstream origin, shared by every lane on that origin.
+// Redirects are never followed (G-SEC-36): a 3xx is an answer like any other.
 
-import type { Pool } from 'undici';
 import { DEFAULT_UPSTREAM_LIMITS } from '../config/limits.ts';
 import type { UpstreamLimits } from '../config/types.ts';
+import { H1Pool, type H1PoolOptions } from './h1-pool.ts';
+
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export class OriginPools {
-  readonly #pools = new Map<string, Pool>();
-  #PoolClass: typeof Pool | undefined;
+  readonly #pools = new Map<string, H1Pool>();
   /** Bounds and defaults of upstream calls (`limits:`). */
   readonly limits: UpstreamLimits;
+  readonly #ca: H1PoolOptions['ca'];
 
-  constructor(limits: UpstreamLimits = DEFAULT_UPSTREAM_LIMITS) {
+  /** `ca`: authorities trusted instead of the system's (tests with their own CA). */
+  constructor(limits: UpstreamLimits = DEFAULT_UPSTREAM_LIMITS, ca?: H1PoolOptions['ca']) {
     this.limits = limits;
+    this.#ca = ca;
   }
 
-  /** Called once by the runtime loader before any upstream call. */
-  use(PoolClass: typeof Pool): void {
-    this.#PoolClass = PoolClass;
-  }
-
-  get(origin: string): Pool {
+  get(origin: string): H1Pool {
     let pool = this.#pools.get(origin);
     if (pool === undefined) {
-      if (this.#PoolClass === undefined) throw new Error('upstream client used before it was loaded');
-      const { idleMs, connectionsPerHost } = this.limits;
-      pool = new this.#PoolClass(origin, {
-        pipelining: 1,
-        // A keep-alive hint from the upstream may shorten this, never lengthen it.
-        keepAliveTimeout: idleMs,
-        keepAliveMaxTimeout: idleMs,
-        connect: { timeout: 10_000 },
-        ...(connectionsPerHost > 0 ? { connections: connectionsPerHost } : {}),
+      pool = new H1Pool(origin, {
+        connections: this.limits.connectionsPerHost,
+        idleMs: this.limits.idleMs,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        ...(this.#ca === undefined ? {} : { ca: this.#ca }),
       });
       this.#pools.set(origin, pool);
     }
@@ -40,15 +34,15 @@ export class OriginPools {
   }
 
   /** The pool for a local Unix socket (a routing-policy sidecar); its requests name no real host. */
-  forSocket(socketPath: string): Pool {
+  forSocket(socketPath: string): H1Pool {
     const key = `unix:${socketPath}`;
     let pool = this.#pools.get(key);
     if (pool === undefined) {
-      if (this.#PoolClass === undefined) throw new Error('upstream client used before it was loaded');
-      pool = new this.#PoolClass('http://localhost', {
-        pipelining: 1,
-        keepAliveTimeout: this.limits.idleMs,
-        connect: { socketPath, timeout: 10_000 },
+      pool = new H1Pool('http://localhost', {
+        connections: 0,
+        idleMs: this.limits.idleMs,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        socketPath,
       });
       this.#pools.set(key, pool);
     }

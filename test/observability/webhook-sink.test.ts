@@ -9,7 +9,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Pool } from 'undici';
 import { WebhookSink } from '../../src/observability/request-log.ts';
 import { SinkClient } from '../../src/observability/sink-client.ts';
 import { OriginPools } from '../../src/upstream/origins.ts';
@@ -29,19 +28,13 @@ const server = createServer(
   },
 );
 let url: string;
-const origins = new OriginPools();
+let origins: OriginPools;
 
 before(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
   // The gateway's pools, told to trust the test CA (in production: the system roots).
-  origins.use(
-    class extends Pool {
-      constructor(origin: string, options: Pool.Options) {
-        super(origin, { ...options, connect: { ...options.connect, ca: pki.client.ca } });
-      }
-    },
-  );
+  origins = new OriginPools(undefined, pki.client.ca);
 });
 after(async () => {
   await origins.close();
