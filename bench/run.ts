@@ -396,6 +396,16 @@ async function fullRun(settings: Settings, warm: (typeof WARMUP)['full']): Promi
           }),
       },
       {
+        name: 's64',
+        make: (r) =>
+          job(r, {
+            c: 64,
+            stream: true,
+            warm: { requests: warm.c64Requests },
+            measure: { requests: settings.throughputRequests, capMs: 30_000 },
+          }),
+      },
+      {
         // Steady-state RSS: V8 grows the young generation with the allocation rate over several
         // seconds, so a short fixed-count run would catch each process at a different point.
         name: 'load',

@@ -43,7 +43,7 @@ export function markdown(r: Results): string {
   );
   out.push(
     `- Per figure: ${s.latencyMs / 1000} s at c=1 and c=8, ${s.ttfbMs / 1000} s TTFB at c=1, ` +
-      `${s.throughputRequests} requests at c=64` +
+      `${s.throughputRequests} requests and as many SSE streams at c=64` +
       (s.rounds > 1
         ? `, each ${s.rounds} rounds with the subjects interleaved (median of rounds shown)`
         : '') +
@@ -129,6 +129,8 @@ export function markdown(r: Results): string {
         'req/s c=64',
         'errors',
         'CPU µs/req',
+        'SSE streams/s c=64',
+        'CPU µs/stream',
         'RSS idle MiB',
         'RSS under load MiB',
         'RSS idle after load MiB',
@@ -136,8 +138,9 @@ export function markdown(r: Results): string {
         'cold start CPU ms',
       ],
       r.rows.map((x) => {
-        if (x.skipped !== undefined) return [x.label, `*${x.skipped}*`, '', '', '', '', '', '', ''];
+        if (x.skipped !== undefined) return [x.label, `*${x.skipped}*`, '', '', '', '', '', '', '', '', ''];
         const f = x.figures.c64;
+        const st = x.figures.s64;
         // Process-wide figures belong to the first row served by that process.
         const first = !seen.has(x.process);
         seen.add(x.process);
@@ -147,6 +150,8 @@ export function markdown(r: Results): string {
           n0(f?.reqPerS),
           n0(f?.errors),
           n0(f?.cpuUsPerReq),
+          n0(st?.reqPerS),
+          n0(st?.cpuUsPerReq),
           first ? n1(p?.idleRssMiB) : '″',
           first ? n1(x.figures.load?.rssSteadyMiB) : '″',
           first ? n1(p?.idleAfterLoadRssMiB) : '″',
@@ -159,7 +164,7 @@ export function markdown(r: Results): string {
   out.push('');
   out.push(
     'CPU µs/req is utime + stime of the subject process alone (the direct rows: the mock) over the ' +
-      'fixed-count c=64 runs; the mock and the load generator run in their own processes. RSS under ' +
+      'fixed-count c=64 runs (streams: the same count of SSE answers); the mock and the load generator run in their own processes. RSS under ' +
       `load is the median VmRSS over the second half of a ${s.loadMs / 1000} s run at c=64 (steady state).`,
   );
   out.push('');

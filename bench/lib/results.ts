@@ -21,7 +21,8 @@ export interface Figure {
   readonly latencyUs: Percentiles;
 }
 
-export type FigureName = 'c1' | 'c8' | 'ttfb' | 'c64' | 'load' | 'slow';
+/** `s64`: SSE streams at c=64, fixed count (streams per second and CPU per stream). */
+export type FigureName = 'c1' | 'c8' | 'ttfb' | 'c64' | 's64' | 'load' | 'slow';
 
 export interface RowResult {
   readonly id: string;
@@ -153,19 +154,19 @@ export function evaluateTargets(r: Results): Target[] {
   }
   const bb = row(r, 'busbar');
   const mp = row(r, 'minimal-proxy');
-  const xp = row(r, 'busbar-xproto');
+  const errs = (id: string): number =>
+    (row(r, id)?.figures.c64?.errors ?? 0) + (row(r, id)?.figures.s64?.errors ?? 0);
 
   const rps = bb?.figures.c64?.reqPerS;
   const rpsRef = mp?.figures.c64?.reqPerS;
   const rpsRatio = div(rps, rpsRef);
-  const errs = bb?.figures.c64?.errors ?? 0;
   t.push({
     id: 'G-PERF-1',
-    requirement: 'req/s at c=64 ≥ 0.85 × minimal proxy, zero errors',
-    measured: rps === undefined ? 'n/a' : `${rps.toFixed(0)} req/s, ${errs} errors`,
+    requirement: 'req/s at c=64 ≥ 1.0 × minimal proxy, zero errors',
+    measured: rps === undefined ? 'n/a' : `${rps.toFixed(0)} req/s, ${errs('busbar')} errors`,
     reference: rpsRef === undefined ? 'n/a' : `${rpsRef.toFixed(0)} req/s`,
     ratio: x(rpsRatio),
-    pass: check(rpsRatio, (v) => v >= 0.85 && errs === 0),
+    pass: check(rpsRatio, (v) => v >= 1.0 && errs('busbar') === 0),
   });
 
   const cpu = bb?.figures.c64?.cpuUsPerReq;
@@ -173,35 +174,58 @@ export function evaluateTargets(r: Results): Target[] {
   const cpuRatio = div(cpu, cpuRef);
   t.push({
     id: 'G-PERF-1',
-    requirement: 'CPU per request ≤ 1.2 × minimal proxy',
+    requirement: 'CPU per request ≤ 1.0 × minimal proxy',
     measured: us(cpu),
     reference: us(cpuRef),
     ratio: x(cpuRatio),
-    pass: check(cpuRatio, (v) => v <= 1.2),
+    pass: check(cpuRatio, (v) => v <= 1.0),
   });
 
-  const xcpu = xp?.figures.c64?.cpuUsPerReq;
-  const xRatio = div(xcpu, cpu);
+  const sps = bb?.figures.s64?.reqPerS;
+  const spsRef = mp?.figures.s64?.reqPerS;
+  const spsRatio = div(sps, spsRef);
   t.push({
     id: 'G-PERF-1',
-    requirement: 'cross-protocol CPU per request ≤ 1.8 × same-protocol',
-    measured: us(xcpu),
-    reference: `${us(cpu)} (Busbar same-protocol)`,
-    ratio: x(xRatio),
-    pass: check(xRatio, (v) => v <= 1.8),
+    requirement: 'SSE streams per second at c=64 ≥ 1.0 × minimal proxy',
+    measured: sps === undefined ? 'n/a' : `${sps.toFixed(0)} streams/s`,
+    reference: spsRef === undefined ? 'n/a' : `${spsRef.toFixed(0)} streams/s`,
+    ratio: x(spsRatio),
+    pass: check(spsRatio, (v) => v >= 1.0),
   });
 
-  const pcpu = row(r, 'busbar-cheapest')?.figures.c64?.cpuUsPerReq;
-  const pRatio = div(pcpu, cpu);
-  t.push({
-    id: 'G-PERF-1b',
-    requirement: 'a native routing policy (cheapest): CPU per request ≤ 1.05 × weighted',
-    measured: us(pcpu),
-    reference: `${us(cpu)} (Busbar same-protocol)`,
-    ratio: x(pRatio),
-    pass: check(pRatio, (v) => v <= 1.05),
-    note: 'one process each: identical processes differ by up to 10% here; bench/cpu-ab.ts is the careful figure',
-  });
+  /** CPU per request of a feature's row against a base row, at most `limit` times. */
+  const featureCost = (id: string, label: string, limit: number, baseId = 'busbar', note?: string): void => {
+    const base = row(r, baseId)?.figures.c64?.cpuUsPerReq;
+    const cost = row(r, id)?.figures.c64?.cpuUsPerReq;
+    const ratio = div(cost, base);
+    t.push({
+      id: 'G-PERF-1b',
+      requirement: `${label}: CPU per request ≤ ${limit} × ${baseId === 'busbar' ? 'Busbar same-protocol' : baseId}`,
+      measured: us(cost),
+      reference: `${us(base)} (${row(r, baseId)?.label ?? baseId})`,
+      ratio: x(ratio),
+      pass: check(ratio, (v) => v <= limit),
+      ...(note === undefined ? {} : { note }),
+    });
+  };
+  const ONE_PROCESS =
+    'one process each: identical processes differ by up to 10% here; bench/cpu-ab.ts is the careful figure';
+  {
+    const xcpu = row(r, 'busbar-xproto')?.figures.c64?.cpuUsPerReq;
+    const xRatio = div(xcpu, cpu);
+    t.push({
+      id: 'G-PERF-1',
+      requirement: 'cross-protocol CPU per request ≤ 1.5 × same-protocol',
+      measured: us(xcpu),
+      reference: `${us(cpu)} (Busbar same-protocol)`,
+      ratio: x(xRatio),
+      pass: check(xRatio, (v) => v <= 1.5),
+    });
+  }
+  featureCost('busbar-governance', 'governance on (SQLite)', 1.15);
+  featureCost('busbar-governance-fleet', 'governance on PostgreSQL + Redis', 1.3);
+  featureCost('busbar-traced', 'metrics and tracing on', 1.05, 'busbar', ONE_PROCESS);
+  featureCost('busbar-cheapest', 'a native routing policy (cheapest)', 1.05, 'busbar', ONE_PROCESS);
 
   const scpu = row(r, 'busbar-script')?.figures.c64?.cpuUsPerReq;
   const sRatio = div(scpu, cpu);
@@ -227,18 +251,6 @@ export function evaluateTargets(r: Results): Target[] {
     pass: check(hookDelta, (v) => v < 200),
   });
 
-  const tcpu = row(r, 'busbar-traced')?.figures.c64?.cpuUsPerReq;
-  const tRatio = div(tcpu, cpu);
-  t.push({
-    id: 'issue 12',
-    requirement: 'tracing on: CPU per request < 1.05 × Busbar (metrics only)',
-    measured: us(tcpu),
-    reference: `${us(cpu)} (Busbar same-protocol)`,
-    ratio: x(tRatio),
-    pass: check(tRatio, (v) => v < 1.05),
-    note: 'one process each: identical processes differ by up to 10% here; bench/cpu-ab.ts is the careful figure',
-  });
-
   const gcpu = row(r, 'busbar-governance')?.figures.c64?.cpuUsPerReq;
   const dcpu = row(r, 'busbar-dashboard')?.figures.c64?.cpuUsPerReq;
   const dRatio = div(dcpu, gcpu);
@@ -249,7 +261,7 @@ export function evaluateTargets(r: Results): Target[] {
     reference: `${us(gcpu)} (Busbar, governance on)`,
     ratio: x(dRatio),
     pass: check(dRatio, (v) => v < 1.02),
-    note: 'one process each: identical processes differ by up to 10% here; bench/cpu-ab.ts is the careful figure',
+    note: ONE_PROCESS,
   });
 
   for (const fig of ['c1', 'c8'] as const) {
@@ -259,26 +271,25 @@ export function evaluateTargets(r: Results): Target[] {
     const ratio = div(a, ref);
     t.push({
       id: 'G-PERF-1a',
-      requirement: `added p50 at c=${c} ≤ 1.3 × minimal proxy's`,
+      requirement: `added p50 at c=${c} ≤ 1.0 × minimal proxy's`,
       measured: us(a),
       reference: us(ref),
       ratio: x(ratio),
-      pass: check(ratio, (v) => v <= 1.3),
+      pass: check(ratio, (v) => v <= 1.0),
     });
   }
   for (const fig of ['c1', 'c8'] as const) {
     const c = fig === 'c1' ? 1 : 8;
     const tail = added(r, 'busbar', fig, 'p999');
-    const mid = added(r, 'busbar', fig, 'p50');
-    const ratio = div(tail, mid);
-    const refRatio = div(added(r, 'minimal-proxy', fig, 'p999'), added(r, 'minimal-proxy', fig, 'p50'));
+    const ref = added(r, 'minimal-proxy', fig, 'p999');
+    const ratio = div(tail, ref);
     t.push({
       id: 'G-PERF-1a',
-      requirement: `added p99.9 ≤ 3 × added p50 at c=${c}`,
-      measured: `${us(tail)} vs ${us(mid)}`,
-      reference: `minimal proxy: ${x(refRatio)}`,
+      requirement: `added p99.9 at c=${c} ≤ 1.5 × minimal proxy's`,
+      measured: us(tail),
+      reference: us(ref),
       ratio: x(ratio),
-      pass: check(ratio, (v) => v <= 3),
+      pass: check(ratio, (v) => v <= 1.5),
     });
   }
 
@@ -287,41 +298,39 @@ export function evaluateTargets(r: Results): Target[] {
   const ttfbDelta = ttfb === undefined || ttfbRef === undefined ? undefined : ttfb - ttfbRef;
   t.push({
     id: 'G-PERF-1a',
-    requirement: "streaming TTFB added (p50) within 200 µs of minimal proxy's",
+    requirement: "streaming TTFB added (p50) within 100 µs of minimal proxy's",
     measured: us(ttfb),
     reference: us(ttfbRef),
     ratio: ttfbDelta === undefined ? 'n/a' : `${ttfbDelta >= 0 ? '+' : ''}${ttfbDelta.toFixed(0)} µs`,
-    pass: check(ttfbDelta, (v) => v <= 200),
+    pass: check(ttfbDelta, (v) => v <= 100),
   });
 
   const cold = r.processes.busbar?.coldStartMs?.median;
   const floor = r.processes['node-floor']?.coldStartMs?.median;
+  const overFloor = cold === undefined || floor === undefined ? undefined : cold - floor;
   const ms = (v: number | undefined): string => (v === undefined ? 'n/a' : `${v.toFixed(1)} ms`);
   const mib = (v: number | undefined): string => (v === undefined ? 'n/a' : `${v.toFixed(1)} MiB`);
+  const plus = (v: number | undefined, unit: string): string =>
+    v === undefined ? 'n/a' : `${v >= 0 ? '+' : ''}${v.toFixed(1)} ${unit}`;
   t.push({
     id: 'G-PERF-3',
-    requirement: 'cold start to first /healthz 200 ≤ 150 ms (20-model config)',
+    requirement: 'cold start to first /healthz 200 ≤ Node floor + 60 ms (20-model config)',
     measured: ms(cold),
-    reference:
-      `minimal proxy ${ms(r.processes['minimal-proxy']?.coldStartMs?.median)}; ` +
-      `bare node:http ${ms(floor)}` +
-      (cold === undefined || floor === undefined ? '' : ` (Busbar +${(cold - floor).toFixed(1)} ms over it)`),
-    ratio: x(div(cold, 150)),
-    pass: check(cold, (v) => v <= 150),
-    note: 'ratio to the 150 ms limit',
+    reference: `bare node:http ${ms(floor)}; minimal proxy ${ms(r.processes['minimal-proxy']?.coldStartMs?.median)}`,
+    ratio: plus(overFloor, 'ms'),
+    pass: check(overFloor, (v) => v <= 60),
   });
 
   const idle = r.processes.busbar?.idleRssMiB;
+  const idleFloor = r.processes['node-floor']?.idleRssMiB;
+  const idleOver = idle === undefined || idleFloor === undefined ? undefined : idle - idleFloor;
   t.push({
     id: 'G-PERF-4',
-    requirement: 'idle RSS ≤ 70 MiB',
+    requirement: 'idle RSS ≤ Node floor + 20 MiB',
     measured: mib(idle),
-    reference:
-      `minimal proxy ${mib(r.processes['minimal-proxy']?.idleRssMiB)}; ` +
-      `bare node:http ${mib(r.processes['node-floor']?.idleRssMiB)}`,
-    ratio: x(div(idle, 70)),
-    pass: check(idle, (v) => v <= 70),
-    note: 'ratio to the 70 MiB limit',
+    reference: `bare node:http ${mib(idleFloor)}; minimal proxy ${mib(r.processes['minimal-proxy']?.idleRssMiB)}`,
+    ratio: plus(idleOver, 'MiB'),
+    pass: check(idleOver, (v) => v <= 20),
   });
 
   const load = bb?.figures.load?.rssSteadyMiB;
@@ -329,24 +338,36 @@ export function evaluateTargets(r: Results): Target[] {
   const loadRatio = div(load, loadRef);
   t.push({
     id: 'G-PERF-4',
-    requirement: 'RSS under load (steady state at c=64) ≤ 1.2 × minimal proxy',
+    requirement: 'RSS under load (steady state at c=64) ≤ 1.0 × minimal proxy',
     measured: load === undefined ? 'n/a' : `${load.toFixed(1)} MiB`,
     reference: loadRef === undefined ? 'n/a' : `${loadRef.toFixed(1)} MiB`,
     ratio: x(loadRatio),
-    pass: check(loadRatio, (v) => v <= 1.2),
+    pass: check(loadRatio, (v) => v <= 1.0),
   });
 
   const soak = r.soak;
   t.push({
     id: 'G-PERF-4',
-    requirement: 'RSS flat over a 60 s soak at c=64 (after warm-up)',
+    requirement: 'RSS flat over a 300 s soak at c=64 (after warm-up)',
     measured:
       soak === undefined
-        ? 'not run (`npm run bench -- --soak 60`)'
+        ? 'not run (`npm run bench -- --soak 300`)'
         : `${soak.earlyMiB.toFixed(1)} → ${soak.lateMiB.toFixed(1)} MiB over ${soak.durationS - soak.warmupS} s`,
     reference: soak === undefined ? '' : `growth ≤ max(2 MiB, 3 %)`,
     ratio: soak === undefined ? '' : `${soak.growthMiB >= 0 ? '+' : ''}${soak.growthMiB.toFixed(1)} MiB`,
-    pass: soak === undefined ? null : soak.flat,
+    pass: soak === undefined ? null : soak.flat && soak.durationS >= 300,
+  });
+
+  const two = row(r, 'busbar-2w')?.figures.c64?.reqPerS;
+  const scale = div(two, rps);
+  t.push({
+    id: 'G-PERF-4a',
+    requirement: 'workers: 2 → req/s ≥ 0.8 × 2 × one worker',
+    measured: two === undefined ? 'n/a' : `${two.toFixed(0)} req/s`,
+    reference: rps === undefined ? 'n/a' : `${rps.toFixed(0)} req/s (one worker)`,
+    ratio: x(scale),
+    pass: null,
+    note: 'not measurable on this machine: its 2 cores also run the load generator and the mock (docs/benchmarks.md, scale-out)',
   });
   return t;
 }
