@@ -586,11 +586,12 @@ async function profileRun(seconds: number): Promise<string> {
   const loadgen = new LoadGenerator();
   const parts: string[] = [];
   try {
-    for (const [title, model, governance, traced] of [
-      ['same protocol (OpenAI → OpenAI)', 'p', false, false],
-      ['cross protocol (OpenAI → Anthropic)', 'xp', false, false],
-      ['governance on (OpenAI → OpenAI)', 'p', true, false],
-      ['tracing on (OpenAI → OpenAI)', 'p', false, true],
+    for (const [title, model, governance, traced, stream] of [
+      ['same protocol (OpenAI → OpenAI)', 'p', false, false, false],
+      ['same protocol, SSE streams (OpenAI → OpenAI)', 'p', false, false, true],
+      ['cross protocol (OpenAI → Anthropic)', 'xp', false, false, false],
+      ['governance on (OpenAI → OpenAI)', 'p', true, false, false],
+      ['tracing on (OpenAI → OpenAI)', 'p', false, true, false],
     ] as const) {
       const dir = mkdtempSync(path.join(tmpdir(), 'busbar-prof-'));
       const collector = traced ? await startCollector() : undefined;
@@ -606,7 +607,7 @@ async function profileRun(seconds: number): Promise<string> {
       log(`profiling ${title}: c=64 for ${seconds} s`);
       const r = await loadgen.run({
         port: busbar.port,
-        request: rawRequest(busbar.port, 'openai', model, false, ready.token),
+        request: rawRequest(busbar.port, 'openai', model, stream, ready.token),
         concurrency: 64,
         warmup: { requests: 2000 },
         measure: { ms: seconds * 1000 },

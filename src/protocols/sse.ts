@@ -62,25 +62,39 @@ export class SseParser {
       this.#skipLf = false;
     }
     let start = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c !== 10 && c !== 13) continue;
-      const line = this.#pending === '' ? text.slice(start, i) : this.#pending + text.slice(start, i);
-      this.#pending = '';
-      this.#line(line, frames);
-      if (this.overflowed) return frames;
-      if (c === 13) {
-        if (i + 1 < text.length) {
-          if (text.charCodeAt(i + 1) === 10) i++;
-        } else {
-          this.#skipLf = true;
-        }
+    // Most providers end lines with LF alone: then the native search jumps from line to line.
+    if (text.indexOf('\r') === -1) {
+      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', start)) {
+        this.#endLine(text, start, i, frames);
+        if (this.overflowed) return frames;
+        start = i + 1;
       }
-      start = i + 1;
+    } else {
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c !== 10 && c !== 13) continue;
+        this.#endLine(text, start, i, frames);
+        if (this.overflowed) return frames;
+        if (c === 13) {
+          if (i + 1 < text.length) {
+            if (text.charCodeAt(i + 1) === 10) i++;
+          } else {
+            this.#skipLf = true;
+          }
+        }
+        start = i + 1;
+      }
     }
     this.#pending += text.slice(start);
     if (this.#pending.length + this.#dataSize > this.#maxBuffer) this.#overflow();
     return frames;
+  }
+
+  /** The line `text[start, end)`, after what was pending from earlier chunks. */
+  #endLine(text: string, start: number, end: number, frames: SseFrame[]): void {
+    const line = this.#pending === '' ? text.slice(start, end) : this.#pending + text.slice(start, end);
+    this.#pending = '';
+    this.#line(line, frames);
   }
 
   #line(line: string, frames: SseFrame[]): void {
