@@ -163,7 +163,6 @@ export async function startGateway(
     listeners: [...(governed ? [governed.governance.settle] : []), ...listeners],
     begin: [
       ...observed.begin,
-      idle.begin,
       (ctx) => {
         ctx.reasoningMemory = reasoning;
       },
@@ -243,12 +242,6 @@ export async function startGateway(
     startRuntime();
     listener.enableHttp2().catch(() => line('error', 'HTTP/2 support failed to load'));
   });
-  runtime
-    .then((r) => r.settled)
-    .then(
-      () => idle.afterStartup(),
-      () => {},
-    );
 
   /**
    * One reload at a time: read and validate both files, refuse changes only a restart applies,

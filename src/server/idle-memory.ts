@@ -3,9 +3,7 @@
 // starts by itself. Measured after 5 s at 1,000 concurrent clients: RSS 283 MiB against 144 MiB
 // idle, unchanged 30 s later (a plain node:http proxy the same). Once traffic stops after a busy
 // spell, one such collection returns it: 135 MiB within 10 s. It runs only when nothing has
-// finished for a while, so its pause (tens of ms) lands on an idle process. Start-up is such a spell
-// too: loading the gateway leaves ~7 MiB of young generation committed (busbar idle 83 → 75 MiB
-// after one collection, measured), so one runs when loading is done if no request has started.
+// finished for a while, so its pause (tens of ms) lands on an idle process.
 
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -41,7 +39,6 @@ export class IdleMemory {
   readonly #collect: () => void;
   readonly #busyRequests: number;
   #finished = 0;
-  #started = 0;
   #lastSeen = 0;
   /** Requests finished since the last collection. */
   #sinceCollect = 0;
@@ -56,16 +53,6 @@ export class IdleMemory {
   readonly count = (): void => {
     this.#finished++;
   };
-
-  /** The begin hook: a request started. */
-  readonly begin = (): void => {
-    this.#started++;
-  };
-
-  /** Loading is done: what it left goes back now, unless the gateway is already serving. */
-  afterStartup(): void {
-    if (this.#started === 0) this.#collect();
-  }
 
   /** One look at traffic; collects once a busy spell has been followed by quiet. */
   check(): void {

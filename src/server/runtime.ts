@@ -27,8 +27,6 @@ export interface Runtime {
   readonly pipeline: InferencePipeline;
   /** Filled once the probers have started, after the request path is ready. */
   readonly probers: HealthProber[];
-  /** Resolves once the probers and the structured logger are up (start-up is over). */
-  readonly settled: Promise<void>;
   /**
    * A pipeline for another routing table (a reloaded config), with its own guards and finish
    * listeners; everything else (bodies, inbound slots, origins) is shared with the first.
@@ -81,13 +79,9 @@ export async function loadRuntime(
       inbound,
     });
   };
-  let settle: () => void = () => {};
   const runtime: Runtime = {
     pipeline: build(table, extras),
     probers: [],
-    settled: new Promise((resolve) => {
-      settle = resolve;
-    }),
     build,
     probe: async (forTable) => {
       await attachSigners(forTable);
@@ -95,14 +89,12 @@ export async function loadRuntime(
       return health.startHealthProbers(forTable.lanes.values(), origins);
     },
   };
-  startBackground(table, origins, runtime)
-    .catch((err: unknown) =>
-      line(
-        'error',
-        `health probers or logger failed to load: ${err instanceof Error ? err.message : String(err)}`,
-      ),
-    )
-    .finally(settle);
+  startBackground(table, origins, runtime).catch((err: unknown) =>
+    line(
+      'error',
+      `health probers or logger failed to load: ${err instanceof Error ? err.message : String(err)}`,
+    ),
+  );
   return runtime;
 }
 

@@ -34,17 +34,6 @@ test('collects once after a busy spell and two quiet checks; not during traffic,
   assert.equal(collections, 1, 'a trickle is not a burst');
 });
 
-test('collects once start-up is over, unless a request has already begun', () => {
-  let collections = 0;
-  const quiet = new IdleMemory(() => collections++);
-  quiet.afterStartup();
-  assert.equal(collections, 1);
-  const serving = new IdleMemory(() => collections++);
-  serving.begin();
-  serving.afterStartup();
-  assert.equal(collections, 1, 'no pause while the first requests are served');
-});
-
 test("V8's memory-reducing collection runs and frees what nothing holds", async () => {
   const collect = memoryReducingCollector();
   let reclaimed = false;
