@@ -206,7 +206,8 @@ class H1Connection {
   #release(): void {
     this.#request = undefined;
     this.#pending = undefined;
-    if (!this.#reusable || this.#closed) {
+    // An answer that came before the whole request was written leaves the connection mid-request.
+    if (!this.#reusable || this.#closed || this.socket.writableLength > 0) {
       this.destroy();
       this.#pool.closed(this);
       return;

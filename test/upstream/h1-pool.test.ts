@@ -273,6 +273,32 @@ describe('upstream HTTP/1.1 pool', () => {
     await pool.close();
   });
 
+  test('an answer that comes before the request is written does not leave the connection in use', {
+    timeout: 10_000,
+  }, async () => {
+    let accepted = 0;
+    const early = createServer((socket) => {
+      accepted++;
+      let answered = false;
+      socket.on('data', () => {
+        if (!answered) socket.write(ok('early'));
+        answered = true;
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => early.listen(0, '127.0.0.1', resolve));
+    const pool = new H1Pool(`http://127.0.0.1:${(early.address() as AddressInfo).port}`, {
+      connections: 0,
+      idleMs: 10_000,
+      connectTimeoutMs: 1000,
+    });
+    assert.equal((await send(pool, post('x'.repeat(32 * 1024 * 1024)))).body, 'early');
+    assert.equal((await send(pool)).body, 'early');
+    assert.equal(accepted, 2);
+    await pool.close();
+    early.close();
+  });
+
   test('a refused connection is an error with the reason', async () => {
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
