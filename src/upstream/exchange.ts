@@ -45,7 +45,6 @@ export class UpstreamExchange implements DispatchHandler {
   }
 
   onResponseStart(_c: DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    if (statusCode < 200) return; // 1xx informational heads are not the answer
     this.statusCode = statusCode;
     this.headers = headers;
     this.#settleHead?.(true);
