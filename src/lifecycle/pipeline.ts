@@ -108,6 +108,11 @@ export class InferencePipeline {
     this.#inbound = parts.inbound ?? new InboundSlots(0);
   }
 
+  /** The process's count of requests in progress (shown in /stats). */
+  get inbound(): InboundSlots {
+    return this.#inbound;
+  }
+
   /** Serves one inference request to its end. Never rejects: a defect becomes a native 500. */
   async serve(req: IncomingMessage, res: ServerResponse, route: IngressRoute, query: string): Promise<void> {
     const ctx = new RequestContext({

@@ -96,7 +96,8 @@ export class RequestHandler {
       case 'metrics':
         if (this.#authenticator.authenticate(req.headers, '') === undefined)
           return sendError(res, GATEWAY_EDGE, GATEWAY_EDGE.authFailure());
-        if (route.kind === 'stats') return sendBody(res, 200, 'application/json', statsBody(this.#table));
+        if (route.kind === 'stats')
+          return sendBody(res, 200, 'application/json', statsBody(this.#table, this.#pipeline?.inbound));
         {
           const text = await this.#scrape();
           if (text === undefined)

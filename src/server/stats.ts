@@ -1,11 +1,12 @@
 // GET /stats body (G-OBS-2, G-OBS-3): pools, per-lane counters from the ledger and breaker cells,
 // read without side effects.
 
+import type { InboundSlots } from '../lifecycle/pipeline.ts';
 import { laneAvailability } from '../observability/lane-availability.ts';
 import { REPLICA } from '../replica.ts';
 import type { RoutingTable } from '../routing/table.ts';
 
-export function statsBody(table: RoutingTable): string {
+export function statsBody(table: RoutingTable, inbound: InboundSlots | undefined): string {
   const pools: Record<string, string[]> = {};
   for (const pool of table.pools.values()) pools[pool.name] = pool.members.map((m) => m.lane.name);
   const now = table.clock.nowSecs();
@@ -55,5 +56,8 @@ export function statsBody(table: RoutingTable): string {
   // Beyond the reference: which configuration is serving (the files' hash and when they were loaded).
   const config = { hash: table.source.hash, loaded_at: table.source.loadedAt };
   // Which replica (process) answered: breakers, affinity and latency are its own (docs/deployment.md).
-  return JSON.stringify({ pools, lanes, config, replica: REPLICA });
+  // Beyond the reference: inference requests in progress in this process (limits:
+  // max_inbound_concurrent, 0 = no cap); null until the request path has loaded.
+  const requests = inbound === undefined ? null : { in_flight: inbound.inFlight, max: inbound.max };
+  return JSON.stringify({ pools, lanes, config, replica: REPLICA, inbound: requests });
 }

@@ -51,9 +51,9 @@ function chat(
   } as RequestInit);
 }
 
-async function until(what: string, ok: () => boolean): Promise<void> {
+async function until(what: string, ok: () => boolean | Promise<boolean>): Promise<void> {
   for (let i = 0; i < 250; i++) {
-    if (ok()) return;
+    if (await ok()) return;
     await new Promise((r) => setTimeout(r, 20));
   }
   assert.fail(`timed out waiting until ${what}`);
@@ -71,6 +71,12 @@ async function burst(gw: Gateway, mock: MockUpstream, n: number, holdMs: number)
       return r.status;
     }),
   );
+}
+
+/** /stats' count of requests in progress in the gateway. */
+async function inboundNow(gw: Gateway): Promise<{ in_flight: number; max: number }> {
+  const r = await fetch(`${gw.url}/stats`, { headers: HEADERS, dispatcher: agent } as RequestInit);
+  return ((await r.json()) as { inbound: { in_flight: number; max: number } }).inbound;
 }
 
 const count = (statuses: number[], status: number): number => statuses.filter((s) => s === status).length;
@@ -91,12 +97,8 @@ describe('max_inbound_concurrent: every way a request ends gives its slot back o
     ]);
   });
   after(async () => {
-    let t = Date.now();
     await gw?.stop();
-    console.log('stop', Date.now() - t, gw.stderr().slice(-1500));
-    t = Date.now();
     await mock?.close();
-    console.log('mock', Date.now() - t);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -116,10 +118,13 @@ describe('max_inbound_concurrent: every way a request ends gives its slot back o
     const shed = await chat(gw);
     assert.equal(shed.status, 503);
     await shed.arrayBuffer();
+    assert.deepEqual(await inboundNow(gw), { in_flight: 2, max: 2 });
     waiting.abort();
     streaming.abort();
     assert.equal(await waited, 'aborted');
     await Promise.all(leaving.map((a) => a.destroy()));
+    // The gateway hears of both departures a moment later; /stats shows when it has.
+    await until('both slots are back', async () => (await inboundNow(gw)).in_flight === 0);
     // An upstream error relayed to the client, and a refused credential.
     mock.enqueue({ status: 400, message: 'bad' });
     const failed = await chat(gw);
