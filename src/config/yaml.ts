@@ -1,7 +1,7 @@
 // YAML 1.2 (core schema) to a plain value tree, plus a typed field reader that names key paths in
 // errors and remembers which keys were read so the rest can be warned about (G-CFG-9…12).
 
-import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { CORE_SCHEMA, defineMappingTag, defineScalarTag, load, NOT_RESOLVED, YAMLException } from 'js-yaml';
 import { ConfigError } from './errors.ts';
 
 /** Integers stay `bigint` so `1` and `1.0` remain distinguishable (G-CFG-10). */
@@ -10,56 +10,80 @@ export type YamlMapping = ReadonlyMap<string, YamlValue>;
 
 const MAX_NODES = 1_000_000;
 
+/** YAML 1.2 core integers (`0o17`, `0x1F`, `-12`; explicit `!!int` also `0b101` and signed forms). */
+const IMPLICIT_INT = /^(?:0o[0-7]+|0x[0-9a-fA-F]+|[-+]?[0-9]+)$/;
+const EXPLICIT_INT = /^(?:[-+]?0b[01]+|[-+]?0o[0-7]+|[-+]?0x[0-9a-fA-F]+|[-+]?[0-9]+)$/;
+
+const exactInt = defineScalarTag('tag:yaml.org,2002:int', {
+  implicit: true,
+  implicitFirstChars: ['-', '+', ...'0123456789'],
+  resolve: (source, explicit) => {
+    if (!(explicit ? EXPLICIT_INT : IMPLICIT_INT).test(source)) return NOT_RESOLVED;
+    const negative = source.startsWith('-');
+    const digits = BigInt(/^[-+]/.test(source) ? source.slice(1) : source);
+    return negative ? -digits : digits;
+  },
+  identify: (value) => typeof value === 'bigint',
+});
+
+/**
+ * A mapping as its pairs in document order, duplicates and all: the walk below turns it into a Map
+ * and names the path of a duplicate or non-scalar key.
+ */
+class Pairs {
+  readonly items: [unknown, unknown][] = [];
+}
+
+const pairs = defineMappingTag('tag:yaml.org,2002:map', {
+  create: () => new Pairs(),
+  addPair: (carrier: Pairs, key, value) => {
+    carrier.items.push([key, value]);
+    return '';
+  },
+  // Duplicates are found by the walk, which knows the key path.
+  has: () => false,
+  keys: (carrier: Pairs) => carrier.items.map(([key]) => key),
+  get: (carrier: Pairs, key) => carrier.items.find(([k]) => k === key)?.[1],
+  identify: (value) => value instanceof Pairs,
+});
+
+/** The core schema without merge keys, with exact integers and mappings in document order. */
+const SCHEMA = CORE_SCHEMA.withTags(exactInt, pairs);
+
 /** Parses one document; syntax errors, duplicate keys and non-scalar keys are fatal. */
 export function parseYaml(text: string, file: string): YamlValue {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
-    version: '1.2',
-    schema: 'core',
-    intAsBigInt: true,
-    uniqueKeys: false,
-    merge: false,
-    prettyErrors: false,
-    lineCounter,
-  });
-  const first = doc.errors[0];
-  if (first) {
-    const pos = lineCounter.linePos(first.pos[0]);
-    const detail = first.message.split('\n')[0]!;
-    throw new ConfigError(`${file}: invalid YAML: line ${pos.line}, column ${pos.col}: ${detail}`);
+  let doc: unknown;
+  try {
+    doc = load(text, { schema: SCHEMA });
+  } catch (err) {
+    if (!(err instanceof YAMLException)) throw err;
+    const at = err.mark === undefined ? '' : `line ${err.mark.line + 1}, column ${err.mark.column + 1}: `;
+    throw new ConfigError(`${file}: invalid YAML: ${at}${err.reason.split('\n')[0]}`);
   }
   let budget = MAX_NODES;
   const fail = (path: string, detail: string): never => {
     throw new ConfigError(`${file}: invalid YAML: ${path === '' ? '' : `${path}: `}${detail}`);
   };
+  // Aliases are shared references here: the budget counts each visit, so an alias bomb fails.
   const walk = (node: unknown, path: string): YamlValue => {
     if (--budget < 0) fail(path, 'document too large (too many nodes or alias expansions)');
     if (node === null || node === undefined) return null;
-    if (isAlias(node)) return walk(node.resolve(doc), path);
-    if (isScalar(node)) {
-      const v = node.value;
-      if (v === null || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint') return v;
-      if (typeof v === 'number') return v;
-      return fail(path, 'unsupported YAML tag (only strings, numbers, booleans, lists and mappings)');
-    }
-    if (isSeq(node)) return node.items.map((item, i) => walk(item, `${path}[${i}]`));
-    if (isMap(node)) {
+    if (typeof node === 'string' || typeof node === 'boolean' || typeof node === 'bigint') return node;
+    if (typeof node === 'number') return node;
+    if (Array.isArray(node)) return node.map((item, i) => walk(item, `${path}[${i}]`));
+    if (node instanceof Pairs) {
       const out = new Map<string, YamlValue>();
-      for (const pair of node.items) {
-        const keyNode = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
-        if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === 'object') {
-          fail(path, 'mapping keys must be plain strings');
-        }
-        const key = String((keyNode as { value: unknown }).value);
-        const keyPath = joinPath(path, key);
+      for (const [k, value] of node.items) {
+        if (k === null || typeof k === 'object') fail(path, 'mapping keys must be plain strings');
+        const key = String(k);
         if (out.has(key)) fail(path === '' ? key : path, `duplicate key '${key}'`);
-        out.set(key, walk(pair.value as Node | null, keyPath));
+        out.set(key, walk(value, joinPath(path, key)));
       }
       return out;
     }
-    return fail(path, 'unsupported YAML node');
+    return fail(path, 'unsupported YAML tag (only strings, numbers, booleans, lists and mappings)');
   };
-  return walk(doc.contents, '');
+  return walk(doc, '');
 }
 
 export function joinPath(path: string, key: string | number): string {
