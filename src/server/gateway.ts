@@ -236,12 +236,9 @@ export async function startGateway(
     line('info', `dashboard on ${url}/ui/ (sign in with the admin token)`);
   if (config.embeddedDefault && !opts.quiet)
     for (const text of embeddedDefaultBanner(config, url)) process.stderr.write(`${text}\n`);
-  // The request path's heavier modules, the probers and HTTP/2 load once the bind is announced
+  // The request path's heavier modules and the probers load once the bind is announced
   // (G-CFG-31), in steps that let early requests through (server/runtime.ts).
-  setImmediate(() => {
-    startRuntime();
-    listener.enableHttp2().catch(() => line('error', 'HTTP/2 support failed to load'));
-  });
+  setImmediate(startRuntime);
 
   /**
    * One reload at a time: read and validate both files, refuse changes only a restart applies,

@@ -57,8 +57,6 @@ export function replaying(socket: Socket, head: Buffer): Duplex {
 export interface Listener {
   /** The socket to bind. */
   readonly tcp: TcpServer;
-  /** Loads the HTTP/2 side of a plain listener (node:http2 costs startup time); TLS has it already. */
-  enableHttp2(): Promise<void>;
   /** Shutdown: close idle connections now and busy ones as their last request ends. */
   drain(): void;
   /** TLS only: new connections use this certificate material (a reload re-read it). */
@@ -224,6 +222,8 @@ function plainListener(handle: RequestListener, limits: LimitsConfig): Listener 
   http1.on('connection', (socket: Duplex) => tracker.add(socket));
   http1.on('request', (req: IncomingMessage, res: ServerResponse) => tracker.request(req, res));
   http1.on('clientError', answerClientError);
+  // node:http2 (with node:tls under it) is ~9 MiB of a process's memory: loaded when the first
+  // HTTP/2 connection arrives, so a gateway that only ever sees HTTP/1.1 never holds it.
   let http2: Promise<Http2Server> | undefined;
   const enableHttp2 = (): Promise<Http2Server> => {
     http2 ??= import('node:http2').then(({ createServer }) => {
@@ -267,13 +267,7 @@ function plainListener(handle: RequestListener, limits: LimitsConfig): Listener 
   // Node arms the HTTP/1.1 server's header timeout checks on its own 'listening' event, which
   // only the TCP front emits.
   tcp.once('listening', () => http1.emit('listening'));
-  return {
-    tcp,
-    enableHttp2: async () => {
-      await enableHttp2();
-    },
-    drain: () => tracker.drain(),
-  };
+  return { tcp, drain: () => tracker.drain() };
 }
 
 function tlsListener(handle: RequestListener, limits: LimitsConfig, tls: TlsOptions): Listener {
@@ -325,7 +319,6 @@ function tlsListener(handle: RequestListener, limits: LimitsConfig, tls: TlsOpti
   tcp.once('listening', () => server.emit('listening'));
   return {
     tcp,
-    enableHttp2: async () => {},
     drain: () => tracker.drain(),
     // Connections already open keep the context they shook hands with.
     useTls: (next) => server.setSecureContext(next),
