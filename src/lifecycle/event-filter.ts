@@ -5,6 +5,7 @@
 // small event looked for and goes on as it is.
 
 const MAX_HELD = 1024 * 1024;
+const NOTHING = Buffer.alloc(0);
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -65,8 +66,8 @@ export class EventDropper {
 
   /** What is still held at the end of the stream (an event without its blank line). */
   end(): Buffer {
-    const rest = this.#held ?? Buffer.alloc(0);
+    const rest = this.#held ?? NOTHING;
     this.#held = undefined;
-    return rest.length > 0 && this.#drop(rest) ? Buffer.alloc(0) : rest;
+    return rest.length > 0 && this.#drop(rest) ? NOTHING : rest;
   }
 }
