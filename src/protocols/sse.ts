@@ -32,6 +32,20 @@ export class SseParser {
     this.#maxBuffer = maxBuffer;
   }
 
+  /**
+   * Between events: nothing of a line, an event or a UTF-8 sequence is held, so a chunk of whole
+   * events may be judged on its own.
+   */
+  get idle(): boolean {
+    return (
+      this.#pending === '' &&
+      this.#data.length === 0 &&
+      this.#event === undefined &&
+      !this.#skipLf &&
+      !this.overflowed
+    );
+  }
+
   push(chunk: Uint8Array | string): SseFrame[] {
     if (this.overflowed) return [];
     let text = typeof chunk === 'string' ? chunk : this.#decoder.decode(chunk, { stream: true });

@@ -41,3 +41,35 @@ test('an error frame in a relayed stream still fails the tally (no usage counted
   tap.push(Buffer.from(frames(false).slice(4).join('')));
   assert.equal(tap.finish(), undefined);
 });
+
+test('one event per chunk, as upstreams send them: the same figures as one chunk of everything', () => {
+  const content = (text: string) =>
+    `data: {"id":"c1","model":"gpt-x","choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}},"finish_reason":null}]}\n\n`;
+  const finish =
+    'data: {"id":"c1","model":"gpt-x","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n';
+  const usage =
+    'data: {"id":"c1","model":"gpt-x","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":9,"total_tokens":14}}\n\n';
+  const error = 'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n';
+  const head = [content(''), content('Grüße ✓ — "usage": {'), content(' more')];
+  const streams = {
+    'usage after the stop': [...head, finish, usage, 'data: [DONE]\n\n'],
+    'no usage, then [DONE]': [...head, finish, 'data: [DONE]\n\n'],
+    '[DONE] without a stop': [...head, 'data: [DONE]\n\n'],
+    'an error mid-stream': [...head, error, finish, usage],
+    'cut off after content': [...head],
+  };
+  const read = (chunks: readonly string[]) => {
+    const tap = new UsageTap('openai', true, true);
+    for (const c of chunks) tap.push(Buffer.from(c));
+    return { usage: tap.finish(), facts: tap.facts };
+  };
+  for (const [name, events] of Object.entries(streams)) {
+    const whole = read([events.join('')]);
+    assert.deepEqual(read(events), whole, `${name}: one event per chunk`);
+    // Each event split in two: the second half arrives while the parser holds the first.
+    const halves = events.flatMap((e) => [e.slice(0, 9), e.slice(9)]);
+    assert.deepEqual(read(halves), whole, `${name}: halves`);
+  }
+  assert.deepEqual(read(streams['usage after the stop']).usage, { inputTokens: 5, outputTokens: 9 });
+  assert.equal(read(streams['an error mid-stream']).usage, undefined);
+});

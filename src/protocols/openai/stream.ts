@@ -57,6 +57,14 @@ type OpenBlock = {
 
 /** A frame the usage tap must read: it may carry a stop reason, a usage object or an error. */
 const TALLIED = /"finish_reason"\s*:\s*"|"usage"\s*:\s*\{|"error"/;
+/** A chunk a tally may pass over whole: none of its events is tallied or ends the stream. */
+const TALLIED_OR_DONE = /"finish_reason"\s*:\s*"|"usage"\s*:\s*\{|"error"|\[DONE\]/;
+
+/** Whether `b` ends with a blank line (LF LF), the end of an event. */
+function endsAtEvent(b: Uint8Array): boolean {
+  const n = b.length;
+  return n >= 2 && b[n - 1] === 0x0a && b[n - 2] === 0x0a;
+}
 
 export class OpenAIStreamReader implements StreamReader {
   /** Only the usage tap reads this stream: content frames are not parsed (most of a stream). */
@@ -76,6 +84,12 @@ export class OpenAIStreamReader implements StreamReader {
   }
 
   push(chunk: Uint8Array): StreamEvent[] {
+    // Most chunks of a stream are whole content events: a tally skips them without framing them.
+    // (Latin-1 reads the ASCII markers as UTF-8 would; a multi-byte character can only add a match.)
+    if (this.#tally && this.#started && this.#sse.idle && endsAtEvent(chunk)) {
+      const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+      if (!TALLIED_OR_DONE.test(text)) return [];
+    }
     const out: StreamEvent[] = [];
     for (const frame of this.#sse.push(chunk)) {
       if (this.#done) break;
