@@ -7,6 +7,7 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import { UpstreamError } from './dispatch.ts';
+import { headerMap } from './relay-headers.ts';
 
 const MAX_HEAD_BYTES = 64 * 1024;
 /** A chunk-size line, extensions included. */
@@ -275,7 +276,7 @@ function parseHead(text: string): ParsedHead {
   const lines = text.split('\r\n');
   const statusLine = STATUS_LINE.exec(lines[0]!);
   if (statusLine === null) throw malformed('bad status line');
-  const headers: Record<string, string | string[]> = Object.create(null);
+  const headers = headerMap();
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     const colon = line.indexOf(':');
