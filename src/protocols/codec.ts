@@ -80,8 +80,9 @@ export interface ProtocolCodec {
   /**
    * `tally`: the reader feeds only the usage tap (the stream itself is relayed as it is), which
    * needs the start, the stop reason, usage and errors — a reader may skip the content frames.
+   * `facts: false` (a tally for usage alone, no trace): the start's model is not needed either.
    */
-  newStreamReader(opts?: { readonly tally?: boolean }): StreamReader;
+  newStreamReader(opts?: { readonly tally?: boolean; readonly facts?: boolean }): StreamReader;
   newStreamWriter(opts?: StreamWriterOptions): StreamWriter;
 
   // usage (P-USE)

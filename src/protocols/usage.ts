@@ -70,7 +70,7 @@ export class UsageTap {
   ) {
     this.#protocol = protocol;
     this.#usageOf = usageOf ?? CODECS[protocol].usageFromResponse;
-    this.#reader = stream ? CODECS[protocol].newStreamReader({ tally: true }) : undefined;
+    this.#reader = stream ? CODECS[protocol].newStreamReader({ tally: true, facts: wantFacts }) : undefined;
     this.#wantFacts = wantFacts;
   }
 

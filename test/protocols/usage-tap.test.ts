@@ -58,8 +58,8 @@ test('one event per chunk, as upstreams send them: the same figures as one chunk
     'an error mid-stream': [...head, error, finish, usage],
     'cut off after content': [...head],
   };
-  const read = (chunks: readonly string[]) => {
-    const tap = new UsageTap('openai', true, true);
+  const read = (chunks: readonly string[], facts = true) => {
+    const tap = new UsageTap('openai', true, facts);
     for (const c of chunks) tap.push(Buffer.from(c));
     return { usage: tap.finish(), facts: tap.facts };
   };
@@ -69,6 +69,9 @@ test('one event per chunk, as upstreams send them: the same figures as one chunk
     // Each event split in two: the second half arrives while the parser holds the first.
     const halves = events.flatMap((e) => [e.slice(0, 9), e.slice(9)]);
     assert.deepEqual(read(halves), whole, `${name}: halves`);
+    // Without traces the tally reads no start at all: the usage is still the same.
+    for (const pieces of [[events.join('')], events, halves])
+      assert.deepEqual(read(pieces, false).usage, whole.usage, `${name}: usage alone`);
   }
   assert.deepEqual(read(streams['usage after the stop']).usage, { inputTokens: 5, outputTokens: 9 });
   assert.equal(read(streams['an error mid-stream']).usage, undefined);

@@ -19,7 +19,7 @@ export const openaiCodec: ProtocolCodec = {
   probeBody: openAIProbeBody,
   readResponse: readOpenAIResponse,
   writeResponse: writeOpenAIResponse,
-  newStreamReader: (opts) => new OpenAIStreamReader(opts?.tally ?? false),
+  newStreamReader: (opts) => new OpenAIStreamReader(opts?.tally ?? false, opts?.facts ?? true),
   newStreamWriter: (opts) =>
     new OpenAIStreamWriter(opts?.includeUsage === undefined ? {} : { includeUsage: opts.includeUsage }),
   usageFromResponse: usageFromOpenAIResponse,

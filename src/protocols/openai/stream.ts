@@ -57,8 +57,6 @@ type OpenBlock = {
 
 /** A frame the usage tap must read: it may carry a stop reason, a usage object or an error. */
 const TALLIED = /"finish_reason"\s*:\s*"|"usage"\s*:\s*\{|"error"/;
-/** A chunk a tally may pass over whole: none of its events is tallied or ends the stream. */
-const TALLIED_OR_DONE = /"finish_reason"\s*:\s*"|"usage"\s*:\s*\{|"error"|\[DONE\]/;
 
 /** Whether `b` ends with a blank line (LF LF), the end of an event. */
 function endsAtEvent(b: Uint8Array): boolean {
@@ -69,6 +67,8 @@ function endsAtEvent(b: Uint8Array): boolean {
 export class OpenAIStreamReader implements StreamReader {
   /** Only the usage tap reads this stream: content frames are not parsed (most of a stream). */
   readonly #tally: boolean;
+  /** The tally also gathers the answer's model (from the first frame) for traces. */
+  readonly #facts: boolean;
   #sse = new SseParser();
   #started = false;
   #done = false;
@@ -79,22 +79,28 @@ export class OpenAIStreamReader implements StreamReader {
   #tools = new Set<number>();
   #toolIds = new Map<number, string>();
 
-  constructor(tally = false) {
+  constructor(tally = false, facts = true) {
     this.#tally = tally;
+    this.#facts = facts;
+  }
+
+  /** Frames without a stop reason, usage or error are passed over (a tally past the first frame). */
+  get #skipping(): boolean {
+    return this.#tally && (this.#started || !this.#facts);
   }
 
   push(chunk: Uint8Array): StreamEvent[] {
     // Most chunks of a stream are whole content events: a tally skips them without framing them.
     // (Latin-1 reads the ASCII markers as UTF-8 would; a multi-byte character can only add a match.)
-    if (this.#tally && this.#started && this.#sse.idle && endsAtEvent(chunk)) {
+    if (this.#skipping && this.#sse.idle && endsAtEvent(chunk)) {
       const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
-      if (!TALLIED_OR_DONE.test(text)) return [];
+      if (!TALLIED.test(text)) return [];
     }
     const out: StreamEvent[] = [];
     for (const frame of this.#sse.push(chunk)) {
       if (this.#done) break;
       // The first frame starts the message (its model); after it, a tally needs only these.
-      if (this.#tally && this.#started && !TALLIED.test(frame.data)) continue;
+      if (this.#skipping && !TALLIED.test(frame.data)) continue;
       this.#frame(frame.data, out);
     }
     if (this.#sse.overflowed && !this.#done) this.#fail(out, 'upstream stream frame too large');
