@@ -99,7 +99,7 @@ export class OpenAIStreamReader implements StreamReader {
     const out: StreamEvent[] = [];
     for (const frame of this.#sse.push(chunk)) {
       if (this.#done) break;
-      // The first frame starts the message (its model); after it, a tally needs only these.
+      // The first frame starts the message (its model, for traces); past it a tally needs only these.
       if (this.#skipping && !TALLIED.test(frame.data)) continue;
       this.#frame(frame.data, out);
     }
