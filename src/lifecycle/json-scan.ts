@@ -151,9 +151,12 @@ function trackedKey(b: Uint8Array, start: number, end: number): Tracked | undefi
   return undefined;
 }
 
+/** The open brackets of the scan in progress; one for all scans (a scan runs to its end at once). */
+const STACK = new Uint8Array(MAX_DEPTH + 1);
+
 export function scanJson(b: Uint8Array): ScanResult | ScanFailure {
   const n = b.length;
-  const stack = new Uint8Array(MAX_DEPTH + 1);
+  const stack = STACK;
   const spans: Partial<Record<Tracked, Span>> = {};
   let depth = 0;
   let state = VALUE;
