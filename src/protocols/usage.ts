@@ -97,7 +97,9 @@ export class UsageTap {
     if (this.#size > MAX_SCANNED_BODY) return undefined;
     let body: JsonValue;
     try {
-      body = JSON.parse(Buffer.concat(this.#chunks, this.#size).toString()) as JsonValue;
+      const chunks = this.#chunks;
+      const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#size);
+      body = JSON.parse(whole.toString()) as JsonValue;
     } catch {
       return undefined;
     }
