@@ -90,14 +90,20 @@ export class OpenAIStreamReader implements StreamReader {
   }
 
   push(chunk: Uint8Array): StreamEvent[] {
-    // Most chunks of a stream are whole content events: a tally skips them without framing them.
-    // (Latin-1 reads the ASCII markers as UTF-8 would; a multi-byte character can only add a match.)
+    let bytes = chunk;
+    // Most chunks of a stream are whole content events: a tally passes over them without framing
+    // them, and over the content events before the first one it needs. Every LF LF in a chunk
+    // that starts between events ends one. (Latin-1 reads the ASCII markers as UTF-8 would; a
+    // multi-byte character can only add a match.)
     if (this.#skipping && this.#sse.idle && endsAtEvent(chunk)) {
       const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
-      if (!TALLIED.test(text)) return [];
+      const at = text.search(TALLIED);
+      if (at < 0) return [];
+      const eventStart = text.lastIndexOf('\n\n', at);
+      if (eventStart >= 0) bytes = chunk.subarray(eventStart + 2);
     }
     const out: StreamEvent[] = [];
-    for (const frame of this.#sse.push(chunk)) {
+    for (const frame of this.#sse.push(bytes)) {
       if (this.#done) break;
       // The first frame starts the message (its model, for traces); past it a tally needs only these.
       if (this.#skipping && !TALLIED.test(frame.data)) continue;
