@@ -57,6 +57,17 @@ test('one event per chunk, as upstreams send them: the same figures as one chunk
     '[DONE] without a stop': [...head, 'data: [DONE]\n\n'],
     'an error mid-stream': [...head, error, finish, usage],
     'cut off after content': [...head],
+    // Some OpenAI-compatible servers report running usage on every chunk.
+    'usage on every chunk': [
+      content(''),
+      ...[1, 2, 3].map(
+        (n) =>
+          `data: {"id":"c1","model":"gpt-x","choices":[{"index":0,"delta":{"content":"t${n}"},"finish_reason":null}],"usage":{"prompt_tokens":5,"completion_tokens":${n},"total_tokens":${5 + n}}}\n\n`,
+      ),
+      content(' after'),
+      finish,
+      usage,
+    ],
   };
   const read = (chunks: readonly string[], facts = true) => {
     const tap = new UsageTap('openai', true, facts);
