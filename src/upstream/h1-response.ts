@@ -280,8 +280,8 @@ function parseHead(text: string): ParsedHead {
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     const colon = line.indexOf(':');
-    const name = colon < 0 ? '' : line.slice(0, colon).toLowerCase();
-    if (!TOKEN.test(name)) throw malformed('bad header line');
+    if (colon <= 0) throw malformed('bad header line');
+    const name = headerName(line.slice(0, colon));
     const value = trimOws(line.slice(colon + 1));
     if (BAD_VALUE_BYTE.test(value)) throw malformed(`bad byte in header '${name}'`);
     const prev = headers[name];
@@ -294,6 +294,20 @@ function parseHead(text: string): ParsedHead {
   const keepAlive =
     statusLine[1] === '1' ? !/(?:^|[\s,])close(?:$|[\s,])/.test(tokens) : /keep-alive/.test(tokens);
   return { status: Number(statusLine[2]), headers: headers as IncomingHttpHeaders, keepAlive };
+}
+
+/** Header names as sent → lower-cased and checked: an upstream sends the same few every time. */
+const NAMES = new Map<string, string>();
+const MAX_NAMES = 256;
+
+/** `raw` lower-cased, or a malformed-answer error when it is not a token. */
+function headerName(raw: string): string {
+  const known = NAMES.get(raw);
+  if (known !== undefined) return known;
+  const name = raw.toLowerCase();
+  if (!TOKEN.test(name)) throw malformed('bad header line');
+  if (NAMES.size < MAX_NAMES) NAMES.set(raw, name);
+  return name;
 }
 
 /** One length, or a list of equal ones (a repeated header). */

@@ -153,6 +153,7 @@ describe('upstream response parser', () => {
     fails('HTTP/1.1 200 OK\r\nx-a: a\nb: c\r\ncontent-length: 0\r\n\r\n', /bad byte/);
     fails('HTTP/1.1 200 OK\r\nbad name: 1\r\n\r\n', /header line/);
     fails('HTTP/1.1 200 OK\r\nno-colon\r\n\r\n', /header line/);
+    fails('HTTP/1.1 200 OK\r\n: empty name\r\n\r\n', /header line/);
     fails('HTTP/2 200 OK\r\n\r\n', /status line/);
     fails('HTTP/1.1 99 Low\r\n\r\n', /status line/);
     fails('HTTP/1.1 200 OK\r\nx\x00: 1\r\n\r\n', /header line/);
