@@ -55,8 +55,13 @@ type OpenBlock = {
   readonly tool?: number;
 };
 
-/** A frame the usage tap must read: it may carry a stop reason, a usage object or an error. */
-const TALLIED = /"finish_reason"\s*:\s*"|"usage"\s*:\s*\{|"error"/;
+/**
+ * A frame the usage tap must read: it may carry a stop reason, a usage object or an error. Written
+ * from `_reason` rather than `"finish_reason`: with every branch opening on a quote, the search
+ * stopped at each of a chunk's quotes (2.7× the time, measured). Any `…_reason` with a string value
+ * matching too only means a frame read that need not have been.
+ */
+const TALLIED = /_reason"\s*:\s*"|"usage"\s*:\s*\{|"error"/;
 
 /** Whether `b` ends with a blank line (LF LF), the end of an event. */
 function endsAtEvent(b: Uint8Array): boolean {
