@@ -4,7 +4,11 @@
 // the parser's own pause and resume.
 
 import type { IncomingHttpHeaders } from 'node:http';
+import { deadlines, type Expiring } from '../deadlines.ts';
 import type { DispatchController, DispatchHandler } from './dispatch.ts';
+
+/** Whole-exchange limits this long or longer are left to the deadline sweep. */
+const LONG_MS = 1000;
 
 /** Receives the body once the head has been looked at. `data` returning false pauses the upstream. */
 export interface BodySink {
@@ -17,7 +21,7 @@ export interface BodySink {
 /** Why the exchange was aborted from our side (the client left, the body was not wanted). */
 const ABORTED = new Error('upstream exchange aborted by the gateway');
 
-export class UpstreamExchange implements DispatchHandler {
+export class UpstreamExchange implements DispatchHandler, Expiring {
   statusCode = 0;
   headers: IncomingHttpHeaders = {};
   /** Resolves true when the response head arrived, false when the exchange failed before it. */
@@ -29,7 +33,10 @@ export class UpstreamExchange implements DispatchHandler {
   #early: Buffer[] | undefined;
   #state: 'open' | 'end' | 'error' = 'open';
   #abortRequested = false;
-  #ceiling: NodeJS.Timeout | undefined;
+  /** A whole-exchange limit of a second or more, watched by the process's deadline sweep. */
+  #ceilingAt = 0;
+  /** A shorter one (a webhook policy's), on a timer of its own for precision. */
+  #shortCeiling: NodeJS.Timeout | undefined;
   /** The exchange failed because a time limit passed (ours or the connect's), not a connection error. */
   timedOut = false;
 
@@ -62,11 +69,25 @@ export class UpstreamExchange implements DispatchHandler {
 
   /** The whole exchange, body included, ends within `ms`: past it the exchange is aborted (G-FO-5). */
   expireAfter(ms: number): void {
-    this.#ceiling = setTimeout(() => {
-      this.timedOut = true;
-      this.abort();
-    }, ms);
-    this.#ceiling.unref();
+    if (ms >= LONG_MS) {
+      // Seconds-long ceilings (most of them): one sweep for all, at most SWEEP_MS late.
+      this.#ceilingAt = performance.now() + ms;
+      deadlines.watch(this);
+      return;
+    }
+    this.#shortCeiling = setTimeout(() => this.expire(), ms);
+    this.#shortCeiling.unref();
+  }
+
+  /** When the whole-exchange limit passes (the deadline sweep asks). */
+  expiresAt(): number {
+    return this.#ceilingAt;
+  }
+
+  /** The whole-exchange limit passed: aborted as timed out. */
+  expire(): void {
+    this.timedOut = true;
+    this.abort();
   }
 
   /**
@@ -84,13 +105,13 @@ export class UpstreamExchange implements DispatchHandler {
   }
 
   onResponseEnd(): void {
-    clearTimeout(this.#ceiling);
+    this.#clearCeiling();
     this.#state = 'end';
     if (this.#sink !== undefined) this.#sink.end();
   }
 
   onResponseError(_c: DispatchController | undefined, err: Error): void {
-    clearTimeout(this.#ceiling);
+    this.#clearCeiling();
     if (this.#state !== 'open') return;
     // CONNECT_TIMEOUT from the pool (dispatch.ts: `…_TIMEOUT` codes are time limits).
     const code = (err as { code?: unknown }).code;
@@ -102,6 +123,11 @@ export class UpstreamExchange implements DispatchHandler {
       return;
     }
     if (this.#sink !== undefined) this.#sink.error();
+  }
+
+  #clearCeiling(): void {
+    deadlines.unwatch(this);
+    clearTimeout(this.#shortCeiling);
   }
 
   /** Starts delivering the body to `sink`, first what arrived before it was attached. */
