@@ -23,6 +23,9 @@ export interface FamilySnapshot {
 
 const SEP = '\u0000';
 
+/** Label value → the next level, or the series at the last label. */
+type Index = Map<string, Index | Series>;
+
 export class Family {
   readonly name: string;
   readonly help: string;
@@ -33,7 +36,10 @@ export class Family {
   readonly bounds: readonly number[];
   /** Scrape-time gauges fill themselves here, just before a render or a snapshot. */
   collect: (() => void) | undefined;
+  /** Every series in the order made (the exposition's order), by its labels joined. */
   readonly #series = new Map<string, Series>();
+  /** The same series by label, a level per label. */
+  readonly #index: Index = new Map();
 
   constructor(init: {
     name: string;
@@ -53,8 +59,19 @@ export class Family {
 
   /** The series with these label values (in `labelNames` order), made on first use. */
   series(...labels: string[]): Series {
-    const key = labels.length === 1 ? labels[0]! : labels.join(SEP);
-    let series = this.#series.get(key);
+    // One map per label position: finding a series per request builds no key string.
+    let node = this.#index;
+    const last = labels.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = node.get(labels[i]!) as Index | undefined;
+      if (next === undefined) {
+        next = new Map();
+        node.set(labels[i]!, next);
+      }
+      node = next;
+    }
+    const leaf = last < 0 ? '' : labels[last]!;
+    let series = node.get(leaf) as Series | undefined;
     if (series === undefined) {
       series = {
         labels,
@@ -62,7 +79,8 @@ export class Family {
         buckets: this.type === 'histogram' ? new Array<number>(this.bounds.length + 1).fill(0) : undefined,
         sum: 0,
       };
-      this.#series.set(key, series);
+      node.set(leaf, series);
+      this.#series.set(labels.join(SEP), series);
     }
     return series;
   }
@@ -88,6 +106,7 @@ export class Family {
   /** Drops every series (a scrape-time gauge refills from scratch, so removed keys disappear). */
   clear(): void {
     this.#series.clear();
+    this.#index.clear();
   }
 
   all(): IterableIterator<Series> {
