@@ -102,7 +102,10 @@ export class Failover {
       if (picked === undefined) break;
       // A caller's own key only ever goes to the provider it was first sent to.
       if (ctx.principal?.kind === 'passthrough') req.provider ??= picked.lane.model.provider.name;
-      if (!(await takePermit(picked, req))) {
+      // A free permit is taken at once; only a full lane is waited for.
+      const permit = takePermit(picked, req);
+      const held = typeof permit === 'boolean' ? permit : await permit;
+      if (!held) {
         if (ctx.signal.aborted) return 'client_gone';
         break;
       }
