@@ -2,7 +2,6 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { Http2Stream } from 'node:http2';
-import { deadlines, type Expiring } from '../deadlines.ts';
 
 /** True when the declared length already exceeds the cap: answer 413 without reading. */
 export function declaredTooLarge(req: IncomingMessage, maxBytes: number): boolean {
@@ -59,21 +58,23 @@ export type BodyRead = Buffer | 'too_large' | 'too_slow' | 'no_memory' | 'aborte
 export function readBody(req: IncomingMessage, pace: BodyPace, budget: BodyBudget): Promise<BodyRead> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    const started = performance.now();
+    const started = Date.now();
     let size = 0;
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const settle = (value: BodyRead): void => {
       if (settled) return;
       settled = true;
-      deadlines.unwatch(pacing);
+      clearTimeout(timer);
       req.off('data', onData);
       if (!Buffer.isBuffer(value)) budget.give(size);
       resolve(value);
     };
-    // The grace, plus the time the bytes so far may take at the slowest pace allowed.
-    const pacing: Expiring = {
-      expiresAt: () => started + pace.graceMs + (size / pace.minBytesPerSec) * 1000,
-      expire: () => settle('too_slow'),
+    const deadline = (): number => started + pace.graceMs + (size / pace.minBytesPerSec) * 1000;
+    const check = (): void => {
+      const left = deadline() - Date.now();
+      if (left <= 0) settle('too_slow');
+      else timer = setTimeout(check, left);
     };
     const onData = (chunk: Buffer): void => {
       if (size + chunk.length > pace.maxBytes) {
@@ -93,7 +94,7 @@ export function readBody(req: IncomingMessage, pace: BodyPace, budget: BodyBudge
     req.once('end', () => settle(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
     req.once('error', () => settle('aborted'));
     req.once('close', () => settle('aborted'));
-    deadlines.watch(pacing);
+    timer = setTimeout(check, pace.graceMs);
   });
 }
 

@@ -4,11 +4,7 @@
 // the parser's own pause and resume.
 
 import type { IncomingHttpHeaders } from 'node:http';
-import { deadlines, type Expiring } from '../deadlines.ts';
 import type { DispatchController, DispatchHandler } from './dispatch.ts';
-
-/** Whole-exchange limits this long or longer are left to the deadline sweep. */
-const LONG_MS = 1000;
 
 /** Receives the body once the head has been looked at. `data` returning false pauses the upstream. */
 export interface BodySink {
@@ -21,7 +17,7 @@ export interface BodySink {
 /** Why the exchange was aborted from our side (the client left, the body was not wanted). */
 const ABORTED = new Error('upstream exchange aborted by the gateway');
 
-export class UpstreamExchange implements DispatchHandler, Expiring {
+export class UpstreamExchange implements DispatchHandler {
   statusCode = 0;
   headers: IncomingHttpHeaders = {};
   /** Resolves true when the response head arrived, false when the exchange failed before it. */
@@ -33,10 +29,7 @@ export class UpstreamExchange implements DispatchHandler, Expiring {
   #early: Buffer[] | undefined;
   #state: 'open' | 'end' | 'error' = 'open';
   #abortRequested = false;
-  /** A whole-exchange limit of a second or more, watched by the process's deadline sweep. */
-  #ceilingAt = 0;
-  /** A shorter one (a webhook policy's), on a timer of its own for precision. */
-  #shortCeiling: NodeJS.Timeout | undefined;
+  #ceiling: NodeJS.Timeout | undefined;
   /** The exchange failed because a time limit passed (ours or the connect's), not a connection error. */
   timedOut = false;
 
@@ -69,25 +62,11 @@ export class UpstreamExchange implements DispatchHandler, Expiring {
 
   /** The whole exchange, body included, ends within `ms`: past it the exchange is aborted (G-FO-5). */
   expireAfter(ms: number): void {
-    if (ms >= LONG_MS) {
-      // Seconds-long ceilings (most of them): one sweep for all, at most SWEEP_MS late.
-      this.#ceilingAt = performance.now() + ms;
-      deadlines.watch(this);
-      return;
-    }
-    this.#shortCeiling = setTimeout(() => this.expire(), ms);
-    this.#shortCeiling.unref();
-  }
-
-  /** When the whole-exchange limit passes (the deadline sweep asks). */
-  expiresAt(): number {
-    return this.#ceilingAt;
-  }
-
-  /** The whole-exchange limit passed: aborted as timed out. */
-  expire(): void {
-    this.timedOut = true;
-    this.abort();
+    this.#ceiling = setTimeout(() => {
+      this.timedOut = true;
+      this.abort();
+    }, ms);
+    this.#ceiling.unref();
   }
 
   /**
@@ -105,13 +84,13 @@ export class UpstreamExchange implements DispatchHandler, Expiring {
   }
 
   onResponseEnd(): void {
-    this.#clearCeiling();
+    clearTimeout(this.#ceiling);
     this.#state = 'end';
     if (this.#sink !== undefined) this.#sink.end();
   }
 
   onResponseError(_c: DispatchController | undefined, err: Error): void {
-    this.#clearCeiling();
+    clearTimeout(this.#ceiling);
     if (this.#state !== 'open') return;
     // CONNECT_TIMEOUT from the pool (dispatch.ts: `…_TIMEOUT` codes are time limits).
     const code = (err as { code?: unknown }).code;
@@ -123,11 +102,6 @@ export class UpstreamExchange implements DispatchHandler, Expiring {
       return;
     }
     if (this.#sink !== undefined) this.#sink.error();
-  }
-
-  #clearCeiling(): void {
-    deadlines.unwatch(this);
-    clearTimeout(this.#shortCeiling);
   }
 
   /** Starts delivering the body to `sink`, first what arrived before it was attached. */
