@@ -71,10 +71,12 @@ function sameProtocolBody(ctx: RequestContext, lane: Lane): Buffer {
   if (edge.bodyNamesModel) {
     const span = ctx.scan.model;
     const model = lane.model.upstreamModel;
-    // The body's model is the name routing read already, unless the path named it.
-    const named = ctx.route.pathName === undefined ? ctx.name : spanString(body, span);
     if (span === undefined) inserted.push(`"model":${JSON.stringify(model)}`);
-    else if (named !== model) edits.push({ ...span, text: JSON.stringify(model) });
+    else {
+      // The body's model is the name routing read already, unless the path named it.
+      const named = ctx.route.pathName === undefined ? ctx.name : spanString(body, span);
+      if (named !== model) edits.push({ ...span, text: JSON.stringify(model) });
+    }
   }
   const hidden = edge.hiddenStreamUsage;
   ctx.hiddenStreamUsage = false;
