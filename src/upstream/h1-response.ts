@@ -187,6 +187,21 @@ export class ResponseParser {
   }
 
   #readChunkSize(buf: Buffer, at: number): number {
+    // Most size lines are bare hex digits and CRLF, whole in this read: taken from the bytes.
+    if (this.#parts === undefined) {
+      let size = 0;
+      let i = at;
+      for (; i < buf.length && i - at < 12; i++) {
+        const digit = hexDigit(buf[i]!);
+        if (digit < 0) break;
+        size = size * 16 + digit;
+      }
+      if (i > at && buf[i] === 13 && buf[i + 1] === 10) {
+        this.#remaining = size;
+        this.#state = size === 0 ? TRAILERS : CHUNK_DATA;
+        return i + 2;
+      }
+    }
     const line = this.#line(buf, at, MAX_CHUNK_LINE_BYTES, 'chunk-size line');
     if (line === undefined) return buf.length;
     const semi = line.text.indexOf(';');
@@ -294,6 +309,13 @@ function parseHead(text: string): ParsedHead {
   const keepAlive =
     statusLine[1] === '1' ? !/(?:^|[\s,])close(?:$|[\s,])/.test(tokens) : /keep-alive/.test(tokens);
   return { status: Number(statusLine[2]), headers: headers as IncomingHttpHeaders, keepAlive };
+}
+
+/** The value of one hex digit's byte, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const lower = c | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }
 
 /** Header names as sent → lower-cased and checked: an upstream sends the same few every time. */

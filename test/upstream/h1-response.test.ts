@@ -84,6 +84,20 @@ describe('upstream response parser', () => {
     });
   });
 
+  test('chunk sizes in either case and up to 12 hex digits, at every split', () => {
+    const wire =
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n' +
+      'A\r\n0123456789\r\nb\r\nabcdefghijk\r\n00000000000C\r\nABCDEFGHIJKL\r\n0\r\n\r\n';
+    everySplit(wire, (p) => {
+      assert.equal(p.body, '0123456789abcdefghijkABCDEFGHIJKL');
+      assert.equal(p.ended, true);
+      assert.equal(p.rest, 0);
+    });
+    fails('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n000000000000A\r\n', /chunk size/);
+    fails('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\r\n', /chunk size/);
+    fails('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1g\r\n', /chunk size/);
+  });
+
   test('1xx heads are skipped; the final head is the one passed on', () => {
     const wire =
       'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n' +
