@@ -67,35 +67,34 @@ function sameProtocolBody(ctx: RequestContext, lane: Lane): Buffer {
   const edge = lane.upstream.edge;
   const body = ctx.body;
   const edits: Edit[] = [];
-  const inserted: string[] = [];
+  // Members the body lacks, each with its comma, put first in the object.
+  let inserted = '';
   if (edge.bodyNamesModel) {
     const span = ctx.scan.model;
-    const model = lane.model.upstreamModel;
-    if (span === undefined) inserted.push(`"model":${JSON.stringify(model)}`);
+    if (span === undefined) inserted += `"model":${lane.upstreamModelJson},`;
     else {
       // The body's model is the name routing read already, unless the path named it.
       const named = ctx.route.pathName === undefined ? ctx.name : spanString(body, span);
-      if (named !== model) edits.push({ ...span, text: JSON.stringify(model) });
+      if (named !== lane.model.upstreamModel)
+        edits.push({ start: span.start, end: span.end, text: lane.upstreamModelJson });
     }
   }
   const hidden = edge.hiddenStreamUsage;
   ctx.hiddenStreamUsage = false;
   if (hidden !== undefined && ctx.stream && ctx.route.operation === 'chat') {
     const span = ctx.scan[hidden.field as 'stream_options'];
-    const optedIn = hidden.optIn(
-      span === undefined ? undefined : (parseJson(body.subarray(span.start, span.end)) ?? null),
-    );
-    if (optedIn !== undefined) {
+    if (span === undefined) {
       ctx.hiddenStreamUsage = true;
-      const raw = JSON.stringify(optedIn);
-      if (span === undefined) inserted.push(`${JSON.stringify(hidden.field)}:${raw}`);
-      else edits.push({ ...span, text: raw });
+      inserted += `${hidden.absentMember},`;
+    } else {
+      const optedIn = hidden.optIn(parseJson(body.subarray(span.start, span.end)) ?? null);
+      if (optedIn !== undefined) {
+        ctx.hiddenStreamUsage = true;
+        edits.push({ start: span.start, end: span.end, text: JSON.stringify(optedIn) });
+      }
     }
   }
-  if (inserted.length > 0) {
-    const first = insertion(body, '', '');
-    edits.push({ ...first, text: `${inserted.join(',')}${first.text.endsWith(',') ? ',' : ''}` });
-  }
+  if (inserted !== '') edits.unshift(insertion(body, inserted));
   return applyEdits(body, edits);
 }
 

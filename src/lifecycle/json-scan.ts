@@ -272,28 +272,39 @@ export interface Edit {
   readonly text: string;
 }
 
-/** The edit inserting `"key":<raw JSON>` as the first member of the object `b`. */
-export function insertion(b: Buffer, key: string, raw: string): Edit {
+/**
+ * The edit putting `members` (each `"key":value` followed by a comma) first in the object `b`; in
+ * an empty object the last comma goes.
+ */
+export function insertion(b: Buffer, members: string): Edit {
   const open = b.indexOf(0x7b);
   let next = open + 1;
   while (next < b.length && isWs(b[next])) next++;
-  return {
-    start: open + 1,
-    end: open + 1,
-    text: `${JSON.stringify(key)}:${raw}${b[next] === 0x7d ? '' : ','}`,
-  };
+  return { start: open + 1, end: open + 1, text: b[next] === 0x7d ? members.slice(0, -1) : members };
 }
 
-/** `b` with every edit made; edits refer to `b`'s own offsets and must not overlap. */
+/**
+ * `b` with every edit made; edits refer to `b`'s own offsets and must not overlap. The result is
+ * written in one allocation, the texts straight into it.
+ */
 export function applyEdits(b: Buffer, edits: readonly Edit[]): Buffer {
   if (edits.length === 0) return b;
-  const sorted = [...edits].sort((x, y) => x.start - y.start);
-  const parts: Buffer[] = [];
-  let at = 0;
+  const sorted = edits.length === 1 || inOrder(edits) ? edits : [...edits].sort((x, y) => x.start - y.start);
+  let size = b.length;
+  for (const e of sorted) size += Buffer.byteLength(e.text) - (e.end - e.start);
+  const out = Buffer.allocUnsafe(size);
+  let from = 0;
+  let to = 0;
   for (const e of sorted) {
-    parts.push(b.subarray(at, e.start), Buffer.from(e.text));
-    at = e.end;
+    to += b.copy(out, to, from, e.start);
+    to += out.write(e.text, to);
+    from = e.end;
   }
-  parts.push(b.subarray(at));
-  return Buffer.concat(parts);
+  b.copy(out, to, from);
+  return out;
+}
+
+function inOrder(edits: readonly Edit[]): boolean {
+  for (let i = 1; i < edits.length; i++) if (edits[i]!.start < edits[i - 1]!.start) return false;
+  return true;
 }

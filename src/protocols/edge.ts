@@ -24,6 +24,8 @@ export interface HiddenStreamUsage {
   readonly field: string;
   /** That field's value opting in, from its current value (undefined: absent); undefined = already in. */
   optIn(current: JsonValue | undefined): JsonValue | undefined;
+  /** The member added to a body without the field (`"field":<opt-in value>`), made once. */
+  readonly absentMember: string;
   /** Whether one stream event (its bytes, without the blank line) is the usage-only event. */
   isUsageOnlyEvent(event: Uint8Array): boolean;
   /** Bytes the usage-only event always contains: a chunk without them is relayed without a look. */

@@ -18,6 +18,8 @@ export class Lane {
   readonly name: string;
   /** The name as `x-busbar-route-target` carries it (G-POL-6); undefined when it cannot be one. */
   readonly headerName: string | undefined;
+  /** The upstream model name as a JSON string: what a same-protocol body is given (made once). */
+  readonly upstreamModelJson: string;
   readonly index: number;
   /** Model identity: the key of this lane's state and ledger account. */
   readonly key: string;
@@ -39,6 +41,7 @@ export class Lane {
     this.model = model;
     this.name = model.name;
     this.headerName = HEADER_VALUE.test(model.name) ? model.name : undefined;
+    this.upstreamModelJson = JSON.stringify(model.upstreamModel);
     this.index = model.index;
     this.key = key;
     this.upstream = upstream;

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scanJson, spanIsTrue, spanString, spliceString } from '../../src/lifecycle/json-scan.ts';
+import {
+  applyEdits,
+  insertion,
+  scanJson,
+  spanIsTrue,
+  spanString,
+  spliceString,
+} from '../../src/lifecycle/json-scan.ts';
 
 function scan(text: string) {
   return scanJson(Buffer.from(text));
@@ -84,5 +91,51 @@ describe('scanJson', () => {
     const numeric = scan('{"model":5}');
     assert.ok(typeof numeric === 'object');
     assert.equal(spanString(Buffer.from('{"model":5}'), numeric.model), undefined);
+  });
+});
+
+describe('applyEdits and insertion', () => {
+  /** The edits made one at a time on strings, from the last: the reference. */
+  function naive(text: string, edits: ReadonlyArray<{ start: number; end: number; text: string }>): string {
+    const bytes = Buffer.from(text);
+    let out = bytes;
+    for (const e of [...edits].sort((x, y) => y.start - x.start))
+      out = Buffer.concat([out.subarray(0, e.start), Buffer.from(e.text), out.subarray(e.end)]);
+    return out.toString();
+  }
+
+  it('makes every edit, in any order given, with multi-byte texts', () => {
+    const body = '{"model":"p","messages":[{"content":"grüße 🚀"}],"stream":true}';
+    const b = Buffer.from(body);
+    const scan = scanJson(b);
+    assert.ok(typeof scan !== 'string' && scan.model !== undefined && scan.stream !== undefined);
+    const edits = [
+      { start: scan.stream.start, end: scan.stream.end, text: 'false' },
+      { start: scan.model.start, end: scan.model.end, text: '"modèle-🚀"' },
+      insertion(b, '"first":1,'),
+    ];
+    const out = applyEdits(b, edits).toString();
+    assert.equal(out, naive(body, edits));
+    assert.deepEqual(JSON.parse(out), {
+      first: 1,
+      model: 'modèle-🚀',
+      messages: [{ content: 'grüße 🚀' }],
+      stream: false,
+    });
+    assert.equal(applyEdits(b, []), b, 'no edit: the same bytes');
+  });
+
+  it('puts members first, dropping the last comma in an empty object', () => {
+    for (const [body, expected] of [
+      ['{}', { a: 1, b: 'x' }],
+      [' { \n } ', { a: 1, b: 'x' }],
+      ['{"c":true}', { a: 1, b: 'x', c: true }],
+      ['{ "c" : [] }', { a: 1, b: 'x', c: [] }],
+    ] as const) {
+      const b = Buffer.from(body);
+      const out = applyEdits(b, [insertion(b, '"a":1,"b":"x",')]).toString();
+      assert.deepEqual(JSON.parse(out), expected, body);
+      assert.deepEqual(Object.keys(JSON.parse(out)).slice(0, 2), ['a', 'b'], body);
+    }
   });
 });

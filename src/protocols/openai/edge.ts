@@ -21,6 +21,7 @@ const streamUsage: HiddenStreamUsage = {
     return b.includes(NO_CHOICES) && b.includes(USAGE_OBJECT);
   },
   marker: NO_CHOICES,
+  absentMember: '"stream_options":{"include_usage":true}',
 };
 
 export const openaiEdge: ProtocolEdge = {
