@@ -17,7 +17,8 @@ export const DEFAULT_SSE_MAX_BUFFER = 16 * 1024 * 1024;
  * past `maxBuffer` it sets `overflowed` and ignores everything after.
  */
 export class SseParser {
-  #decoder = new TextDecoder('utf-8');
+  /** Made for the first chunk that ends inside a UTF-8 sequence; until then chunks decode whole. */
+  #decoder: InstanceType<typeof TextDecoder> | undefined;
   #pending = '';
   #skipLf = false;
   #started = false;
@@ -48,7 +49,7 @@ export class SseParser {
 
   push(chunk: Uint8Array | string): SseFrame[] {
     if (this.overflowed) return [];
-    let text = typeof chunk === 'string' ? chunk : this.#decoder.decode(chunk, { stream: true });
+    let text = typeof chunk === 'string' ? chunk : this.#decode(chunk);
     if (!this.#started && text.length > 0) {
       this.#started = true;
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -59,13 +60,32 @@ export class SseParser {
   /** The stream ended: a final frame without its blank line is still delivered. */
   end(): SseFrame[] {
     if (this.overflowed) return [];
-    const frames = this.#scan(this.#decoder.decode());
+    const frames = this.#scan(this.#decoder?.decode() ?? '');
     if (this.#pending !== '') {
       this.#line(this.#pending, frames);
       this.#pending = '';
     }
     this.#dispatch(frames);
     return frames;
+  }
+
+  /**
+   * UTF-8 text of `chunk`. Most chunks end on a character boundary (an event ends with LF): those
+   * are decoded on their own, without a streaming decoder and the bytes it would hold back. As the
+   * decoder would, a byte order mark at the stream's first byte is dropped (the event-stream rule
+   * drops one more from the text: `push`).
+   */
+  #decode(chunk: Uint8Array): string {
+    if (this.#decoder === undefined) {
+      const last = chunk[chunk.length - 1];
+      if (last === undefined || last < 0x80) {
+        const bom = !this.#started && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
+        return Buffer.from(chunk.buffer, chunk.byteOffset + bom, chunk.byteLength - bom).toString('utf8');
+      }
+      // Made before any text came, it sees the stream's start; made later, a BOM is only a character.
+      this.#decoder = new TextDecoder('utf-8', { ignoreBOM: this.#started });
+    }
+    return this.#decoder.decode(chunk, { stream: true });
   }
 
   #scan(input: string): SseFrame[] {

@@ -67,6 +67,30 @@ describe('SseParser', () => {
     assert.equal(lines.overflowed, true, 'many data lines of one frame count too');
   });
 
+  it('reads invalid UTF-8 and byte order marks as one streaming decoder would, however split', () => {
+    const encode = (t: string): number[] => [...new TextEncoder().encode(t)];
+    const bytes = Uint8Array.from([
+      ...[0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf],
+      ...encode('data: a'),
+      ...[0xff, 0xc3, 0x28, 0xe2, 0x82],
+      ...encode('\n\ndata: '),
+      ...[0xef, 0xbb, 0xbf, 0xf0, 0x9f, 0x9a],
+      ...encode('\n\ndata: end'),
+      0xe2,
+    ]);
+    // The reference: the whole stream decoded at once by the WHATWG decoder, then framed.
+    const expected = parseAll([new TextDecoder().decode(bytes)]);
+    assert.equal(expected.length, 3);
+    for (let at = 0; at <= bytes.length; at++) {
+      assert.deepEqual(parseAll([bytes.subarray(0, at), bytes.subarray(at)]), expected, `split at ${at}`);
+    }
+    assert.deepEqual(
+      parseAll(Array.from(bytes, (_, i) => bytes.subarray(i, i + 1))),
+      expected,
+      'byte by byte',
+    );
+  });
+
   it('never throws on arbitrary bytes', () => {
     let s = 12345;
     const next = (): number => {

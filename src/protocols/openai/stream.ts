@@ -81,8 +81,8 @@ export class OpenAIStreamReader implements StreamReader {
   #usage: Usage | undefined;
   #next = 0;
   #open: OpenBlock | undefined;
-  #tools = new Set<number>();
-  #toolIds = new Map<number, string>();
+  /** The tool calls seen, by index, with their ids (made with the first: most answers have none). */
+  #tools: Map<number, string> | undefined;
 
   constructor(tally = false, facts = true) {
     this.#tally = tally;
@@ -183,7 +183,7 @@ export class OpenAIStreamReader implements StreamReader {
     const finish = str(field(choice, 'finish_reason'));
     if (finish !== undefined && this.#finish === undefined) {
       this.#close(out);
-      this.#finish = stopFromFinish(finish, this.#tools.size > 0);
+      this.#finish = stopFromFinish(finish, this.#tools !== undefined);
     }
   }
 
@@ -207,17 +207,17 @@ export class OpenAIStreamReader implements StreamReader {
     if (index !== undefined) return index;
     const id = str(field(call, 'id'));
     const current = this.#open?.tool;
-    if (current !== undefined && (id === undefined || id === this.#toolIds.get(current))) return current;
-    return Math.max(-1, ...this.#tools) + 1;
+    if (current !== undefined && (id === undefined || id === this.#tools?.get(current))) return current;
+    return Math.max(-1, ...(this.#tools?.keys() ?? [])) + 1;
   }
 
   #toolFragment(call: JsonValue, tool: number, out: StreamEvent[]): void {
     const fn = field(call, 'function');
     const args = str(field(fn, 'arguments'));
-    if (!this.#tools.has(tool)) {
+    if (this.#tools?.has(tool) !== true) {
       this.#close(out);
-      this.#tools.add(tool);
-      this.#toolIds.set(tool, str(field(call, 'id')) ?? '');
+      this.#tools ??= new Map();
+      this.#tools.set(tool, str(field(call, 'id')) ?? '');
       this.#open = { kind: 'tool', index: this.#next++, tool };
       out.push({
         type: 'block_start',
@@ -240,7 +240,7 @@ export class OpenAIStreamReader implements StreamReader {
     this.#close(out);
     out.push({
       type: 'message_delta',
-      stopReason: this.#finish ?? (this.#tools.size > 0 ? 'tool_use' : 'end_turn'),
+      stopReason: this.#finish ?? (this.#tools !== undefined ? 'tool_use' : 'end_turn'),
       ...(this.#usage ? { usage: this.#usage } : {}),
     });
     out.push({ type: 'message_stop' });
