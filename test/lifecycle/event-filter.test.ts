@@ -46,3 +46,21 @@ test('an event longer than the hold limit goes on as it is', () => {
   assert.equal(out.length, huge.length);
   assert.equal(d.end().length, 0);
 });
+
+test('a whole-event chunk is searched for the marker wherever it sits, among near misses', () => {
+  const events = [
+    'data: ]]]\n\n',
+    'data: {"x":[[]],"choices":[ ],"y":"]"}\n\n',
+    'data: "choices":]]\n\n',
+    'data: choices":[]\n\n',
+  ];
+  const usage = '"choices":[]\n\n';
+  for (let n = 0; n <= events.length; n++) {
+    const kept = events.slice(0, n).join('');
+    const d = new EventDropper(isUsage, MARKER);
+    // The marker as the chunk's very first bytes (no `data:` field: an event of its own).
+    assert.equal(d.push(Buffer.from(usage + kept)).toString(), kept, `marker first, ${n} others`);
+    assert.equal(new EventDropper(isUsage, MARKER).push(Buffer.from(kept + usage)).toString(), kept);
+    assert.equal(new EventDropper(isUsage, MARKER).push(Buffer.from(kept)).toString(), kept);
+  }
+});
