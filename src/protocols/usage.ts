@@ -81,7 +81,8 @@ export class UsageTap {
 
   readonly push = (chunk: Buffer): void => {
     if (this.#reader !== undefined) {
-      for (const event of this.#reader.push(chunk)) this.#events.add(event);
+      const events = this.#reader.push(chunk);
+      for (let i = 0; i < events.length; i++) this.#events.add(events[i]!);
       return;
     }
     this.#size += chunk.length;

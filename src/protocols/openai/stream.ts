@@ -63,6 +63,9 @@ type OpenBlock = {
  */
 const TALLIED = /_reason"\s*:\s*"|"usage"\s*:\s*\{|"error"/;
 
+/** What a chunk the tally passes over yields: one frozen empty list, not a new one per chunk. */
+const PASSED_OVER = Object.freeze([]) as unknown as StreamEvent[];
+
 /** Whether `b` ends with a blank line (LF LF), the end of an event. */
 function endsAtEvent(b: Uint8Array): boolean {
   const n = b.length;
@@ -103,7 +106,7 @@ export class OpenAIStreamReader implements StreamReader {
     if (this.#skipping && this.#sse.idle && endsAtEvent(chunk)) {
       const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
       const at = text.search(TALLIED);
-      if (at < 0) return [];
+      if (at < 0) return PASSED_OVER;
       const eventStart = text.lastIndexOf('\n\n', at);
       if (eventStart >= 0) bytes = chunk.subarray(eventStart + 2);
     }
