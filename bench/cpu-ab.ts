@@ -16,7 +16,8 @@
 // threads for GC and compilation, libuv's pool), to see where a feature's cost lands.
 //
 //   node bench/cpu-ab.ts [--variants busbar,busbar-cheapest] [--baseline ../prev/bin/busbar.js]
-//                        [--instances 3] [--rounds 40] [--per-round 1000] [--threads] [--stream]
+//                        [--instances 3] [--rounds 40] [--per-round 1000] [--threads]
+//                        [--stream [--stream-tokens 200]]
 
 import { parseArgs } from 'node:util';
 import { LoadGenerator } from './lib/load-generator.ts';
@@ -34,6 +35,8 @@ const { values } = parseArgs({
     threads: { type: 'boolean', default: false },
     /** Streamed answers (SSE) instead of whole ones. */
     stream: { type: 'boolean', default: false },
+    /** With --stream: answers of this many tokens, one event per HTTP chunk (the mock's --stream-tokens). */
+    'stream-tokens': { type: 'string' },
   },
 });
 const instances = Number(values.instances);
@@ -59,7 +62,9 @@ interface Subject {
   readonly instances: Instance[];
 }
 
-const mock = await startMock();
+const mock = await startMock(
+  values['stream-tokens'] === undefined ? [] : [`--stream-tokens=${values['stream-tokens']}`],
+);
 const loadgen = new LoadGenerator();
 const subjects: Subject[] = [];
 const load = (instance: Instance, requests: number) =>

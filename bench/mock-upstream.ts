@@ -3,10 +3,13 @@
 // buffers after a fixed delay, so the mock stays far cheaper than anything measured through it.
 //
 //   node bench/mock-upstream.ts [--delay-ms 0] [--slow-delay-ms 200] [--chunk-gap-ms 1]
+//                               [--stream-tokens N]
 //
 // A request body containing `slow` (the bench's `slow` model) waits --slow-delay-ms instead of
 // --delay-ms. A streamed answer sends its first event at once and the rest --chunk-gap-ms later, so
-// a proxy that buffered the stream would show it in time-to-first-byte. Prints `{"port":N}` on
+// a proxy that buffered the stream would show it in time-to-first-byte. With --stream-tokens N, a
+// streamed answer is N tokens long and each event is written on its own (one HTTP chunk each, a
+// loop turn apart), as an LLM's tokens arrive; the whole answers keep the short text. Prints `{"port":N}` on
 // stdout once listening on 127.0.0.1 (port 0 = any free port, or --port).
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -18,13 +21,17 @@ const { values } = parseArgs({
     'delay-ms': { type: 'string', default: '0' },
     'slow-delay-ms': { type: 'string', default: '200' },
     'chunk-gap-ms': { type: 'string', default: '1' },
+    'stream-tokens': { type: 'string', default: '0' },
   },
 });
 const delayMs = Number(values['delay-ms']);
 const slowDelayMs = Number(values['slow-delay-ms']);
 const chunkGapMs = Number(values['chunk-gap-ms']);
+const streamTokens = Number(values['stream-tokens']);
 
-const TEXT = ['Hello', ' from', ' the', ' bench', ' mock.'];
+const SHORT_TEXT = ['Hello', ' from', ' the', ' bench', ' mock.'];
+/** The streamed answer's tokens. */
+const TEXT = streamTokens > 0 ? Array.from({ length: streamTokens }, (_, i) => ` tok${i}`) : SHORT_TEXT;
 const sse = (data: unknown, event?: string): string =>
   `${event === undefined ? '' : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`;
 
@@ -38,7 +45,7 @@ function openaiJson(): Buffer {
       choices: [
         {
           index: 0,
-          message: { role: 'assistant', content: TEXT.join(''), refusal: null },
+          message: { role: 'assistant', content: SHORT_TEXT.join(''), refusal: null },
           logprobs: null,
           finish_reason: 'stop',
         },
@@ -73,7 +80,7 @@ function anthropicJson(): Buffer {
       type: 'message',
       role: 'assistant',
       model: 'claude-bench',
-      content: [{ type: 'text', text: TEXT.join('') }],
+      content: [{ type: 'text', text: SHORT_TEXT.join('') }],
       stop_reason: 'end_turn',
       stop_sequence: null,
       usage: { input_tokens: 11, output_tokens: 7 },
@@ -113,6 +120,7 @@ interface Canned {
   readonly jsonHeaders: Record<string, string | number>;
   readonly first: Buffer;
   readonly rest: Buffer;
+  readonly events: readonly Buffer[];
 }
 
 function canned(json: Buffer, events: string[]): Canned {
@@ -121,6 +129,7 @@ function canned(json: Buffer, events: string[]): Canned {
     jsonHeaders: { 'content-type': 'application/json', 'content-length': json.length },
     first: Buffer.from(events[0]!),
     rest: Buffer.from(events.slice(1).join('')),
+    events: events.map((e) => Buffer.from(e)),
   };
 }
 
@@ -137,9 +146,23 @@ function answer(res: ServerResponse, c: Canned, stream: boolean): void {
     return;
   }
   res.writeHead(200, SSE_HEADERS);
+  if (streamTokens > 0) {
+    writeEach(res, c.events, 0);
+    return;
+  }
   res.write(c.first);
   if (chunkGapMs > 0) setTimeout(() => res.end(c.rest), chunkGapMs);
   else res.end(c.rest);
+}
+
+/** One event per write, a loop turn apart: each its own HTTP chunk. */
+function writeEach(res: ServerResponse, events: readonly Buffer[], at: number): void {
+  if (at === events.length - 1) {
+    res.end(events[at]);
+    return;
+  }
+  res.write(events[at]);
+  setImmediate(writeEach, res, events, at + 1);
 }
 
 function onRequest(req: IncomingMessage, res: ServerResponse): void {
