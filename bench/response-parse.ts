@@ -5,6 +5,7 @@
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { compareCheckouts, cpuMicrosPer } from './lib/checkouts.ts';
 
 const { values } = parseArgs({
   options: {
@@ -65,20 +66,7 @@ async function measure(root: string): Promise<number> {
   };
   once();
   if (ended !== 1 || bytes !== BODY_BYTES) throw new Error(`${root}: the answer was not read whole`);
-  for (let i = 0; i < 2000; i++) once();
-  const before = process.cpuUsage();
-  for (let i = 0; i < answers; i++) once();
-  const spent = process.cpuUsage(before);
-  return (spent.user + spent.system) / answers;
+  return cpuMicrosPer(answers, 2000, once);
 }
 
-const here = path.resolve(import.meta.dirname, '..');
-const subjects = values.baseline === undefined ? [here] : [path.resolve(values.baseline), here];
-// Alternate the subjects so a drift of the machine's speed lands on both.
-const totals = new Map(subjects.map((s) => [s, [] as number[]]));
-for (let round = 0; round < 5; round++) for (const s of subjects) totals.get(s)!.push(await measure(s));
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-for (const [s, xs] of totals)
-  console.log(
-    `${path.relative(process.cwd(), s) || '.'}: ${median(xs).toFixed(2)} µs of CPU per ${events}-event answer`,
-  );
+await compareCheckouts(values.baseline, `${events}-event answer`, measure, 2);

@@ -5,6 +5,7 @@
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { compareCheckouts, cpuMicrosPer } from './lib/checkouts.ts';
 
 const { values } = parseArgs({
   options: { baseline: { type: 'string' }, streams: { type: 'string', default: '2000' } },
@@ -37,20 +38,7 @@ async function measure(root: string): Promise<number> {
   };
   const usage = JSON.stringify(once());
   if (usage !== '{"inputTokens":10,"outputTokens":300}') throw new Error(`${root}: usage read as ${usage}`);
-  for (let i = 0; i < 300; i++) once();
-  const before = process.cpuUsage();
-  for (let i = 0; i < streams; i++) once();
-  const spent = process.cpuUsage(before);
-  return (spent.user + spent.system) / streams;
+  return cpuMicrosPer(streams, 300, once);
 }
 
-const here = path.resolve(import.meta.dirname, '..');
-const subjects = values.baseline === undefined ? [here] : [path.resolve(values.baseline), here];
-// Alternate the subjects so a drift of the machine's speed lands on both.
-const totals = new Map(subjects.map((s) => [s, [] as number[]]));
-for (let round = 0; round < 5; round++) for (const s of subjects) totals.get(s)!.push(await measure(s));
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-for (const [s, xs] of totals)
-  console.log(
-    `${path.relative(process.cwd(), s) || '.'}: ${median(xs).toFixed(1)} µs of CPU per ${EVENTS.length}-event stream`,
-  );
+await compareCheckouts(values.baseline, `${EVENTS.length}-event stream`, measure);
