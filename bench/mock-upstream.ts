@@ -157,6 +157,7 @@ function answer(res: ServerResponse, c: Canned, stream: boolean): void {
 
 /** One event per write, a loop turn apart: each its own HTTP chunk. */
 function writeEach(res: ServerResponse, events: readonly Buffer[], at: number): void {
+  if (res.destroyed) return; // the client left: nothing more to write
   if (at === events.length - 1) {
     res.end(events[at]);
     return;

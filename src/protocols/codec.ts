@@ -51,7 +51,7 @@ export interface StreamWriter {
 /** Turns upstream stream bytes into IR events. Frames split across chunks are reassembled. */
 export interface StreamReader {
   /** Never throws: a malformed frame yields an `error` event. */
-  push(chunk: Uint8Array): StreamEvent[];
+  push(chunk: Uint8Array): readonly StreamEvent[];
   /** The upstream ended; an incomplete stream yields an `error` event. */
   end(): StreamEvent[];
 }

@@ -64,7 +64,7 @@ type OpenBlock = {
 const TALLIED = /_reason"\s*:\s*"|"usage"\s*:\s*\{|"error"/;
 
 /** What a chunk the tally passes over yields: one frozen empty list, not a new one per chunk. */
-const PASSED_OVER = Object.freeze([]) as unknown as StreamEvent[];
+const PASSED_OVER: readonly StreamEvent[] = Object.freeze([]);
 
 /** Whether `b` ends with a blank line (LF LF), the end of an event. */
 function endsAtEvent(b: Uint8Array): boolean {
@@ -97,7 +97,7 @@ export class OpenAIStreamReader implements StreamReader {
     return this.#tally && (this.#started || !this.#facts);
   }
 
-  push(chunk: Uint8Array): StreamEvent[] {
+  push(chunk: Uint8Array): readonly StreamEvent[] {
     let bytes = chunk;
     // Most chunks of a stream are whole content events: a tally passes over them without framing
     // them, and over the content events before the first one it needs. Every LF LF in a chunk
