@@ -10,6 +10,7 @@
 //   add --gateway PATH                 run another entry point (a build, another checkout)
 //   add --update-docs                  copy the tables into docs/benchmarks.md
 //   add --strict                       exit 1 when a target fails (otherwise only when it cannot measure)
+//   add --instances N                  processes per subject (full: 3, quick: 1; rounds at least N)
 //   add --peers                        also the frontier sweep with the Portkey gateway (bench/peers.ts),
 //                                      installed on first use into bench/.peers
 //
@@ -63,7 +64,7 @@ import { CLIENT_TOKEN, ROWS, type Row, rawRequest, startBusbar, VARIANTS } from 
 import type { LoadJob, LoadResult } from './loadgen.ts';
 
 const USAGE =
-  'usage: npm run bench -- [--quick] [--peers] [--soak SECONDS] [--profile [--profile-seconds N]] [--gateway MAIN] [--update-docs] [--strict]\n';
+  'usage: npm run bench -- [--quick] [--peers] [--soak SECONDS] [--profile [--profile-seconds N]] [--gateway MAIN] [--instances N] [--update-docs] [--strict]\n';
 
 const { values: opts } = parseArgs({
   options: {
@@ -75,6 +76,7 @@ const { values: opts } = parseArgs({
     gateway: { type: 'string' },
     strict: { type: 'boolean', default: false },
     peers: { type: 'boolean', default: false },
+    instances: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -85,6 +87,7 @@ const MOCK_SLOW_DELAY_MS = 200;
 const FULL: Settings = {
   mode: 'full',
   rounds: 3,
+  instances: 3,
   latencyMs: 2000,
   ttfbMs: 1500,
   throughputRequests: 8000,
@@ -99,6 +102,7 @@ const QUICK: Settings = {
   ...FULL,
   mode: 'quick',
   rounds: 1,
+  instances: 1,
   latencyMs: 700,
   ttfbMs: 500,
   throughputRequests: 3000,
@@ -234,10 +238,21 @@ async function sanityCheck(port: number, row: Row, token: string): Promise<void>
   }
 }
 
-interface Live {
+/** One process of a subject, and the credential its requests carry. */
+interface Instance {
   readonly running: Running;
   readonly token: string;
 }
+/**
+ * A subject's processes. One Node process runs a few percent faster or slower than an identical one
+ * for its whole life (JIT and heap decisions; 5–25 % apart on this machine), so each subject is
+ * several, and round k of a figure is measured on process k: the median of rounds is a median over
+ * processes too.
+ */
+interface Live {
+  readonly instances: readonly Instance[];
+}
+const instanceFor = (l: Live, round: number): Instance => l.instances[round % l.instances.length]!;
 
 /** Average cores used since `since` by this process tree and by the rest of the machine. */
 function loadSince(since: { t: bigint; busy: number; self: number }): Results['load'] {
@@ -283,7 +298,7 @@ async function fullRun(settings: Settings, warm: (typeof WARMUP)['full']): Promi
   };
   const mockArgs = [`--chunk-gap-ms=${MOCK_CHUNK_GAP_MS}`, `--slow-delay-ms=${MOCK_SLOW_DELAY_MS}`];
   const mock = await startMock(mockArgs);
-  const live = new Map<string, Live>([['mock', { running: mock, token: CLIENT_TOKEN }]]);
+  const live = new Map<string, Live>([['mock', { instances: [{ running: mock, token: CLIENT_TOKEN }] }]]);
   const loadgen = new LoadGenerator();
   try {
     // Cold start first, while nothing else is running (G-PERF-3: busbar with its 20-model config).
@@ -311,22 +326,29 @@ async function fullRun(settings: Settings, warm: (typeof WARMUP)['full']): Promi
       };
     }
 
-    // The subjects, all up for the whole run; idle RSS a second after start.
+    // The subjects, all up for the whole run, each as `settings.instances` processes; idle RSS a
+    // second after start (the median of a subject's processes).
     for (const v of VARIANTS) {
-      log(`starting ${v.key}`);
-      const running = await v.start(mock.port);
-      const ready = await v.ready(running);
-      if ('skip' in ready) {
-        log(`${v.key}: ${ready.skip}`);
-        proc(v.key).skipped = ready.skip;
-        await running.stop();
-        continue;
+      log(`starting ${v.key}${settings.instances > 1 ? ` (${settings.instances} processes)` : ''}`);
+      const instances: Instance[] = [];
+      for (let i = 0; i < settings.instances; i++) {
+        const running = await v.start(mock.port);
+        const ready = await v.ready(running);
+        if ('skip' in ready) {
+          log(`${v.key}: ${ready.skip}`);
+          proc(v.key).skipped = ready.skip;
+          await running.stop();
+          break;
+        }
+        instances.push({ running, token: ready.token });
       }
-      live.set(v.key, { running, token: ready.token });
+      if (proc(v.key).skipped !== undefined) await Promise.all(instances.map((x) => x.running.stop()));
+      else live.set(v.key, { instances });
     }
     const floor = await startNodeFloor();
     await sleep(1000);
-    for (const [key, l] of live) proc(key).idleRssMiB = toMiB(rssBytesOf(processTree(l.running.pid)));
+    for (const [key, l] of live)
+      proc(key).idleRssMiB = median(l.instances.map((x) => toMiB(rssBytesOf(processTree(x.running.pid)))));
     proc('node-floor').idleRssMiB = toMiB(rssBytesOf([floor.pid]));
     await floor.stop();
 
@@ -338,72 +360,92 @@ async function fullRun(settings: Settings, warm: (typeof WARMUP)['full']): Promi
         result.skipped = results.processes[row.process]?.skipped ?? 'not started';
         continue;
       }
-      await sanityCheck(l.running.port, row, l.token);
+      for (const x of l.instances) await sanityCheck(x.running.port, row, x.token);
       rows.push({ row, result, live: l });
     }
 
     const job = (
       r: (typeof rows)[number],
       o: { c: number; stream: boolean; warm: LoadJob['warmup']; measure: LoadJob['measure']; slow?: boolean },
-    ): LoadJob => ({
-      port: r.live.running.port,
-      request: rawRequest(
-        r.live.running.port,
-        r.row.shape,
-        o.slow ? 'slow' : r.row.model,
-        o.stream,
-        r.live.token,
-      ),
-      concurrency: o.c,
-      warmup: o.warm,
-      measure: o.measure,
-      ttfb: o.stream,
-      watchPids: processTree(r.live.running.pid),
-      rssEveryMs: 100,
-    });
+      round = 0,
+    ): LoadJob => {
+      const { running, token } = instanceFor(r.live, round);
+      return {
+        port: running.port,
+        request: rawRequest(running.port, r.row.shape, o.slow ? 'slow' : r.row.model, o.stream, token),
+        concurrency: o.c,
+        warmup: o.warm,
+        measure: o.measure,
+        ttfb: o.stream,
+        watchPids: processTree(running.pid),
+        rssEveryMs: 100,
+      };
+    };
 
     log('warm-up');
-    for (const r of rows) {
-      await loadgen.run(job(r, { c: 8, stream: false, warm: { ms: 0 }, measure: { ms: warm.rowMs } }));
-      await loadgen.run(job(r, { c: 8, stream: true, warm: { ms: 0 }, measure: { ms: warm.rowMs / 4 } }));
-    }
+    for (const r of rows)
+      for (let i = 0; i < r.live.instances.length; i++) {
+        await loadgen.run(job(r, { c: 8, stream: false, warm: { ms: 0 }, measure: { ms: warm.rowMs } }, i));
+        await loadgen.run(
+          job(r, { c: 8, stream: true, warm: { ms: 0 }, measure: { ms: warm.rowMs / 4 } }, i),
+        );
+      }
 
     // Each figure runs across all rows back to back, so the ratios compare moments seconds apart.
-    const figures: Array<{ name: FigureName; make: (r: (typeof rows)[number]) => LoadJob | undefined }> = [
+    const figures: Array<{
+      name: FigureName;
+      make: (r: (typeof rows)[number], round: number) => LoadJob | undefined;
+    }> = [
       {
         name: 'c1',
-        make: (r) =>
-          job(r, { c: 1, stream: false, warm: { ms: warm.phaseMs }, measure: { ms: settings.latencyMs } }),
+        make: (r, round) =>
+          job(
+            r,
+            { c: 1, stream: false, warm: { ms: warm.phaseMs }, measure: { ms: settings.latencyMs } },
+            round,
+          ),
       },
       {
         name: 'c8',
-        make: (r) =>
-          job(r, { c: 8, stream: false, warm: { ms: warm.phaseMs }, measure: { ms: settings.latencyMs } }),
+        make: (r, round) =>
+          job(
+            r,
+            { c: 8, stream: false, warm: { ms: warm.phaseMs }, measure: { ms: settings.latencyMs } },
+            round,
+          ),
       },
       {
         name: 'ttfb',
-        make: (r) =>
-          job(r, { c: 1, stream: true, warm: { ms: warm.phaseMs }, measure: { ms: settings.ttfbMs } }),
+        make: (r, round) =>
+          job(r, { c: 1, stream: true, warm: { ms: warm.phaseMs }, measure: { ms: settings.ttfbMs } }, round),
       },
       {
         name: 'c64',
-        make: (r) =>
-          job(r, {
-            c: 64,
-            stream: false,
-            warm: { requests: warm.c64Requests },
-            measure: { requests: settings.throughputRequests, capMs: 30_000 },
-          }),
+        make: (r, round) =>
+          job(
+            r,
+            {
+              c: 64,
+              stream: false,
+              warm: { requests: warm.c64Requests },
+              measure: { requests: settings.throughputRequests, capMs: 30_000 },
+            },
+            round,
+          ),
       },
       {
         name: 's64',
-        make: (r) =>
-          job(r, {
-            c: 64,
-            stream: true,
-            warm: { requests: warm.c64Requests },
-            measure: { requests: settings.throughputRequests, capMs: 30_000 },
-          }),
+        make: (r, round) =>
+          job(
+            r,
+            {
+              c: 64,
+              stream: true,
+              warm: { requests: warm.c64Requests },
+              measure: { requests: settings.throughputRequests, capMs: 30_000 },
+            },
+            round,
+          ),
       },
       {
         // Steady-state RSS: V8 grows the young generation with the allocation rate over several
@@ -443,7 +485,7 @@ async function fullRun(settings: Settings, warm: (typeof WARMUP)['full']): Promi
         // Rotate the order each round so no subject always runs first or last.
         const order = rows.map((_, i) => rows[(i + round) % rows.length]!);
         for (const r of order) {
-          const j = f.make(r);
+          const j = f.make(r, round);
           if (j === undefined) continue;
           const res = await loadgen.run(j);
           if (res.ok === 0)
@@ -470,25 +512,27 @@ async function fullRun(settings: Settings, warm: (typeof WARMUP)['full']): Promi
 
     await sleep(2000);
     for (const [key, l] of live)
-      proc(key).idleAfterLoadRssMiB = toMiB(rssBytesOf(processTree(l.running.pid)));
+      proc(key).idleAfterLoadRssMiB = toMiB(rssBytesOf(processTree(instanceFor(l, 0).running.pid)));
     if (settings.mode === 'full') {
       // Memory after a burst (issue 18): Busbar and the minimal proxy, one after the other.
       results.burst = {};
       for (const key of ['busbar', 'minimal-proxy']) {
         const l = live.get(key);
         if (l === undefined) continue;
+        // The process that also ran the 20 s load figure.
+        const { running, token } = instanceFor(l, 0);
         log(`${key}: 1,000 concurrent clients for 5 s, then 30 s of rest`);
         results.burst[key] = await measureBurst(
           loadgen,
-          l.running,
-          rawRequest(l.running.port, 'openai', 'p', false, l.token),
+          running,
+          rawRequest(running.port, 'openai', 'p', false, token),
           { concurrency: 1000, burstMs: 5000, afterMs: 30_000 },
         );
       }
     }
   } finally {
     await loadgen.close();
-    await Promise.all([...live.values()].map((l) => l.running.stop()));
+    await Promise.all([...live.values()].flatMap((l) => l.instances.map((x) => x.running.stop())));
   }
   results.load = loadSince(mark);
   results.finishedAt = new Date().toISOString();
@@ -714,7 +758,12 @@ async function main(): Promise<void> {
   }
 
   const quick = opts.quick === true;
-  const r = await fullRun(quick ? QUICK : FULL, quick ? WARMUP.quick : WARMUP.full);
+  const settings = quick ? QUICK : FULL;
+  const instances = opts.instances === undefined ? settings.instances : Number(opts.instances);
+  if (!Number.isInteger(instances) || instances < 1) throw new Error('--instances needs a whole number ≥ 1');
+  // Every process of a subject measures at least one round.
+  const rounds = Math.max(settings.rounds, instances);
+  const r = await fullRun({ ...settings, instances, rounds }, quick ? WARMUP.quick : WARMUP.full);
   writeFileSync(path.join(RESULTS_DIR, `${stamp}.json`), `${JSON.stringify(r, null, 2)}\n`);
   let md = markdown(r);
   if (opts.peers) {

@@ -45,7 +45,8 @@ export function markdown(r: Results): string {
     `- Per figure: ${s.latencyMs / 1000} s at c=1 and c=8, ${s.ttfbMs / 1000} s TTFB at c=1, ` +
       `${s.throughputRequests} requests and as many SSE streams at c=64` +
       (s.rounds > 1
-        ? `, each ${s.rounds} rounds with the subjects interleaved (median of rounds shown)`
+        ? `, each ${s.rounds} rounds with the subjects interleaved (median of rounds shown)` +
+          (s.instances > 1 ? `, round k on process k of ${s.instances} per subject` : '')
         : '') +
       `; ${s.slowMs / 1000} s at c=${s.slowConcurrency} with a ${s.mockSlowDelayMs} ms upstream; ` +
       `cold start median of ${s.coldStartRuns} spawns.`,

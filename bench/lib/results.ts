@@ -64,6 +64,8 @@ export interface Settings {
   readonly mode: 'full' | 'quick' | 'soak';
   /** Latency and c=64 figures are measured this many times, rows interleaved, median reported. */
   readonly rounds: number;
+  /** Processes per subject; round k of a figure is measured on process k mod instances. */
+  readonly instances: number;
   readonly latencyMs: number;
   readonly ttfbMs: number;
   readonly throughputRequests: number;
