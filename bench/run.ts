@@ -2,7 +2,7 @@
 // upstream reached directly (the floor), through a ~40-line Node proxy (the ceiling) and through
 // Busbar, and reports every target of §9.2 as a ratio with PASS/FAIL. Loopback only, offline.
 //
-//   npm run bench                      full run (about 4 min on 2 cores)
+//   npm run bench                      full run (about 14 min on 2 cores; each subject as 3 processes)
 //   npm run bench -- --quick           ~30 s smoke run (numbers are indicative only)
 //   npm run bench -- --soak 60         Busbar at c=64 for 60 s, RSS sampled every second
 //   npm run bench -- --profile [--profile-seconds 10]
