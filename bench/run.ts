@@ -364,11 +364,15 @@ async function fullRun(settings: Settings, warm: (typeof WARMUP)['full']): Promi
       rows.push({ row, result, live: l });
     }
 
-    const job = (
-      r: (typeof rows)[number],
-      o: { c: number; stream: boolean; warm: LoadJob['warmup']; measure: LoadJob['measure']; slow?: boolean },
-      round = 0,
-    ): LoadJob => {
+    /** What one figure sends to one row: concurrency, shape and how long. */
+    type Load = {
+      c: number;
+      stream: boolean;
+      warm: LoadJob['warmup'];
+      measure: LoadJob['measure'];
+      slow?: boolean;
+    };
+    const job = (r: (typeof rows)[number], o: Load, round: number, rssEveryMs = 100): LoadJob => {
       const { running, token } = instanceFor(r.live, round);
       return {
         port: running.port,
@@ -378,7 +382,7 @@ async function fullRun(settings: Settings, warm: (typeof WARMUP)['full']): Promi
         measure: o.measure,
         ttfb: o.stream,
         watchPids: processTree(running.pid),
-        rssEveryMs: 100,
+        rssEveryMs,
       };
     };
 
@@ -391,90 +395,51 @@ async function fullRun(settings: Settings, warm: (typeof WARMUP)['full']): Promi
         );
       }
 
+    const latency = (c: number, stream: boolean, ms: number): Load => ({
+      c,
+      stream,
+      warm: { ms: warm.phaseMs },
+      measure: { ms },
+    });
+    const atC64 = (stream: boolean): Load => ({
+      c: 64,
+      stream,
+      warm: { requests: warm.c64Requests },
+      measure: { requests: settings.throughputRequests, capMs: 30_000 },
+    });
     // Each figure runs across all rows back to back, so the ratios compare moments seconds apart.
     const figures: Array<{
       name: FigureName;
-      make: (r: (typeof rows)[number], round: number) => LoadJob | undefined;
+      /** The load for a row, or undefined where the figure skips the row. */
+      load: (r: (typeof rows)[number]) => Load | undefined;
+      rssEveryMs?: number;
     }> = [
-      {
-        name: 'c1',
-        make: (r, round) =>
-          job(
-            r,
-            { c: 1, stream: false, warm: { ms: warm.phaseMs }, measure: { ms: settings.latencyMs } },
-            round,
-          ),
-      },
-      {
-        name: 'c8',
-        make: (r, round) =>
-          job(
-            r,
-            { c: 8, stream: false, warm: { ms: warm.phaseMs }, measure: { ms: settings.latencyMs } },
-            round,
-          ),
-      },
-      {
-        name: 'ttfb',
-        make: (r, round) =>
-          job(r, { c: 1, stream: true, warm: { ms: warm.phaseMs }, measure: { ms: settings.ttfbMs } }, round),
-      },
-      {
-        name: 'c64',
-        make: (r, round) =>
-          job(
-            r,
-            {
-              c: 64,
-              stream: false,
-              warm: { requests: warm.c64Requests },
-              measure: { requests: settings.throughputRequests, capMs: 30_000 },
-            },
-            round,
-          ),
-      },
-      {
-        name: 's64',
-        make: (r, round) =>
-          job(
-            r,
-            {
-              c: 64,
-              stream: true,
-              warm: { requests: warm.c64Requests },
-              measure: { requests: settings.throughputRequests, capMs: 30_000 },
-            },
-            round,
-          ),
-      },
+      { name: 'c1', load: () => latency(1, false, settings.latencyMs) },
+      { name: 'c8', load: () => latency(8, false, settings.latencyMs) },
+      { name: 'ttfb', load: () => latency(1, true, settings.ttfbMs) },
+      { name: 'c64', load: () => atC64(false) },
+      { name: 's64', load: () => atC64(true) },
       {
         // Steady-state RSS: V8 grows the young generation with the allocation rate over several
         // seconds, so a short fixed-count run would catch each process at a different point.
         name: 'load',
-        make: (r) =>
+        load: (r) =>
           rows.find((x) => x.row.process === r.row.process) === r && r.row.process !== 'mock'
-            ? {
-                ...job(r, {
-                  c: 64,
-                  stream: false,
-                  warm: { ms: 0 },
-                  measure: { ms: settings.loadMs },
-                }),
-                rssEveryMs: 250,
-              }
+            ? { c: 64, stream: false, warm: { ms: 0 }, measure: { ms: settings.loadMs } }
             : undefined,
+        rssEveryMs: 250,
       },
       {
         name: 'slow',
-        make: (r) =>
+        load: (r) =>
           r.row.slow
-            ? job(r, {
+            ? {
                 c: settings.slowConcurrency,
                 stream: false,
                 slow: true,
                 warm: { ms: 2 * MOCK_SLOW_DELAY_MS },
                 measure: { ms: settings.slowMs },
-              })
+              }
             : undefined,
       },
     ];
@@ -485,8 +450,9 @@ async function fullRun(settings: Settings, warm: (typeof WARMUP)['full']): Promi
         // Rotate the order each round so no subject always runs first or last.
         const order = rows.map((_, i) => rows[(i + round) % rows.length]!);
         for (const r of order) {
-          const j = f.make(r, round);
-          if (j === undefined) continue;
+          const load = f.load(r);
+          if (load === undefined) continue;
+          const j = job(r, load, round, f.rssEveryMs);
           const res = await loadgen.run(j);
           if (res.ok === 0)
             throw new Error(
