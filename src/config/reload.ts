@@ -5,7 +5,7 @@
 // replaced at the same paths; every other section is bound to the running process (its socket, its TLS context, its workers, its sinks and stores, the limits its listener
 // enforces) and a change to it is refused, naming the section, until a restart.
 
-import { isDeepStrictEqual } from 'node:util';
+import { util } from '../builtins.ts';
 import { line } from '../log.ts';
 import type { GatewayConfig } from './types.ts';
 
@@ -54,7 +54,7 @@ function fixedPart(config: GatewayConfig, key: keyof GatewayConfig): unknown {
 export function fixedSectionChanges(current: GatewayConfig, next: GatewayConfig): string[] {
   const errors: string[] = [];
   for (const [key, name] of FIXED) {
-    if (!isDeepStrictEqual(fixedPart(current, key), fixedPart(next, key))) {
+    if (!util.isDeepStrictEqual(fixedPart(current, key), fixedPart(next, key))) {
       errors.push(
         `${name} changed: a reload applies providers, models and pools; restart busbar to apply this`,
       );

@@ -2,7 +2,7 @@
 // last hard-downed — kept apart from what the lane is (its configuration). States are keyed by
 // model identity, so a routing table rebuilt from a changed config carries them over.
 
-import { isDeepStrictEqual } from 'node:util';
+import { util } from '../builtins.ts';
 import type { BreakerConfig } from '../config/types.ts';
 import { BreakerCell, DEFAULT_BREAKER, type RandomInt } from '../reliability/breaker.ts';
 import type { Clock } from '../reliability/clock.ts';
@@ -38,7 +38,7 @@ export class LaneState {
    */
   cellFor(pool: string, config: BreakerConfig): BreakerCell {
     let cell = this.#poolCells.get(pool);
-    if (cell === undefined || (cell.config !== config && !isDeepStrictEqual(cell.config, config))) {
+    if (cell === undefined || (cell.config !== config && !util.isDeepStrictEqual(cell.config, config))) {
       cell = BreakerCell.inheriting(cell ?? this.defaultCell, config, this.#clock, this.#rand);
       this.#poolCells.set(pool, cell);
     }

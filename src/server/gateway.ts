@@ -4,8 +4,8 @@
 
 import cluster from 'node:cluster';
 import type { Server as NetServer } from 'node:net';
-import { isDeepStrictEqual } from 'node:util';
 import { authenticatorFor } from '../auth/principal.ts';
+import { util } from '../builtins.ts';
 import { embeddedDefaultBanner } from '../config/default.ts';
 import { ConfigError, loadGatewayConfig } from '../config/index.ts';
 import { fixedSectionChanges, logReload, type ReloadResult } from '../config/reload.ts';
@@ -269,7 +269,7 @@ export async function startGateway(
         return { ok: false, errors: [err instanceof Error ? err.message : String(err)] };
       }
     }
-    const tlsChanged = tlsNext !== undefined && !isDeepStrictEqual(tlsNext, tlsOptions);
+    const tlsChanged = tlsNext !== undefined && !util.isDeepStrictEqual(tlsNext, tlsOptions);
     const summary = `${next.models.size} models, ${next.pools.size} pools`;
     if (tlsChanged && tlsNext !== undefined) {
       listener.useTls?.(tlsNext);

@@ -9,9 +9,6 @@
 // warmed up again (recovered within ~35,000 requests, measured). Hence 20 s of quiet, not 10: a
 // gateway whose traffic pauses briefly is not put through that again and again.
 
-import v8 from 'node:v8';
-import vm from 'node:vm';
-
 /** How often traffic is looked at. */
 const CHECK_MS = 5000;
 /** Checks in a row with no finished request before the collection. */
@@ -22,15 +19,16 @@ const BUSY_REQUESTS = 2000;
 /**
  * V8's own collector, asked for its memory-reducing ("last resort") flavour. `--expose-gc` set at
  * run time exposes `gc` to contexts made afterwards, so a new one hands it over — made at the first
- * collection, not at startup. Nothing happens if this V8 refuses.
+ * collection, not at startup (node:v8 with it: a gateway that is never idle after a burst never
+ * needs it). Nothing happens if this V8 refuses.
  */
 export function memoryReducingCollector(): () => void {
   let gc: ((options: object) => void) | null | undefined;
   return () => {
     if (gc === undefined) {
       try {
-        v8.setFlagsFromString('--expose-gc');
-        gc = vm.runInNewContext('gc') as (options: object) => void;
+        process.getBuiltinModule('node:v8').setFlagsFromString('--expose-gc');
+        gc = process.getBuiltinModule('node:vm').runInNewContext('gc') as (options: object) => void;
       } catch {
         gc = null;
       }
